@@ -1,0 +1,51 @@
+// Diagnostics: every problem the config engine finds, with a stable code and a position.
+
+export type Severity = 'error' | 'warning';
+
+/** A place in a source file; line and column are 1-based. */
+export interface Pos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Related extends Pos {
+  message: string;
+}
+
+export interface Diagnostic extends Pos {
+  severity: Severity;
+  code: string;
+  message: string;
+  /** A fix the user can apply, e.g. the keyword they probably meant. */
+  suggestion?: string;
+  /** Other places involved (the first definition of a duplicate, the peer's file in a cluster check). */
+  related?: Related[];
+}
+
+/** Collects diagnostics; checks add to it instead of throwing. */
+export class DiagnosticSink {
+  readonly items: Diagnostic[] = [];
+
+  add(severity: Severity, code: string, pos: Pos, message: string, extra: Partial<Diagnostic> = {}): void {
+    this.items.push({ severity, code, file: pos.file, line: pos.line, column: pos.column, message, ...extra });
+  }
+  error(code: string, pos: Pos, message: string, extra: Partial<Diagnostic> = {}): void {
+    this.add('error', code, pos, message, extra);
+  }
+  warn(code: string, pos: Pos, message: string, extra: Partial<Diagnostic> = {}): void {
+    this.add('warning', code, pos, message, extra);
+  }
+  get errors(): number {
+    return this.items.filter((d) => d.severity === 'error').length;
+  }
+  get warnings(): number {
+    return this.items.filter((d) => d.severity === 'warning').length;
+  }
+  /** Diagnostics in file/line/column order, as a reader goes through the config. */
+  sorted(): Diagnostic[] {
+    return [...this.items].sort(
+      (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
+    );
+  }
+}
