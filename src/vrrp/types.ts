@@ -21,4 +21,6 @@ export interface Advert {
   authType: AuthType;
   /** v2 PASS: the 8-byte password field as text with trailing NULs removed. */
   authData?: string;
+  /** v2 AH: the IPSEC-AH sequence number (keepalived starts at 1, one more per advert). */
+  ahSeq?: number;
 }
