@@ -1,0 +1,117 @@
+// Checks a line's words against its keyword's argument shape from the table.
+import type { Word } from './lexer.js';
+import type { ArgSpec, OptionsSpec } from './schema.js';
+import { didYouMean } from './suggest.js';
+import { checkValue } from './values.js';
+
+export interface ArgProblem {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  /** Index into the words checked; -1 means the keyword itself (e.g. a missing argument). */
+  word: number;
+  suggestion?: string;
+}
+
+export interface Shape {
+  args: readonly ArgSpec[];
+  forms?: readonly (readonly ArgSpec[])[];
+  options?: OptionsSpec;
+}
+
+/** Problems of `words` (the arguments after the keyword) against `shape`; empty when they fit. */
+export function checkArgs(what: string, shape: Shape, words: readonly Word[]): ArgProblem[] {
+  const forms = shape.forms && shape.forms.length > 0 ? shape.forms : [shape.args];
+  let best: ArgProblem[] | undefined;
+  for (const form of forms) {
+    const problems = checkForm(what, form, shape.options, words);
+    if (problems.length === 0) return problems;
+    if (!best || score(problems) < score(best)) best = problems;
+  }
+  if (forms.length > 1 && best && best.some((p) => p.severity === 'error')) {
+    const alts = forms.map((f) => f.map((a) => (a.type === 'enum' && a.values?.length === 1 ? a.values[0] : `<${a.name}>`)).join(' '));
+    best = best.map((p) => (p.severity === 'error' ? { ...p, message: `${p.message} (expected ${what} ${alts.join(' | ')})` } : p));
+  }
+  return best ?? [];
+}
+
+function score(ps: ArgProblem[]): number {
+  return ps.reduce((n, p) => n + (p.severity === 'error' ? 10 : 1), 0);
+}
+
+function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, words: readonly Word[]): ArgProblem[] {
+  const problems: ArgProblem[] = [];
+  let i = 0;
+  for (const spec of form) {
+    if (i >= words.length) {
+      if (!spec.optional) {
+        problems.push({ severity: 'error', code: 'missing-argument', message: `${what} needs <${spec.name}>`, word: -1 });
+      }
+      break;
+    }
+    if (spec.rest) {
+      for (; i < words.length; i++) {
+        const p = checkValue(spec, words[i].text);
+        if (p) problems.push({ severity: 'error', ...p, word: i });
+      }
+      break;
+    }
+    const w = words[i];
+    const p = checkValue(spec, w.text);
+    if (p) {
+      // An optional positional may be absent when an option name follows instead.
+      if (spec.optional && options && w.text in options) continue;
+      problems.push({ severity: 'error', ...p, word: i });
+    }
+    i++;
+  }
+  if (problems.some((p) => p.code === 'missing-argument')) return problems;
+  // Trailing `name value` options.
+  while (i < words.length) {
+    const w = words[i];
+    const opt = options?.[w.text];
+    if (!options || !opt) {
+      if (!options || Object.keys(options).length === 0) {
+        problems.push({
+          severity: 'warning',
+          code: 'extra-argument',
+          message: `${what}: extra argument '${w.text}' is ignored`,
+          word: i,
+        });
+        return problems;
+      }
+      problems.push({
+        severity: 'error',
+        code: 'unknown-option',
+        message: `${what}: unknown option '${w.text}'`,
+        word: i,
+        suggestion: didYouMean(w.text, Object.keys(options)),
+      });
+      i++;
+      continue;
+    }
+    const optName = w.text;
+    i++;
+    for (const spec of opt) {
+      if (i >= words.length) {
+        if (!spec.optional) {
+          problems.push({
+            severity: 'error',
+            code: 'missing-argument',
+            message: `${what}: option '${optName}' needs <${spec.name}>`,
+            word: i - 1,
+          });
+        }
+        break;
+      }
+      if (spec.optional && options[words[i].text]) break;
+      const p = checkValue(spec, words[i].text);
+      if (p) {
+        if (spec.optional) break;
+        problems.push({ severity: 'error', ...p, word: i });
+      }
+      i++;
+    }
+  }
+  return problems;
+}

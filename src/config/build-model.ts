@@ -1,0 +1,229 @@
+// Turns the syntax tree into the typed model. The parser already reported bad values; here a bad
+// value simply leaves the field at keepalived's default.
+import { isIP } from 'node:net';
+import { child, childrenNamed, type ConfNode, posOf } from './ast.js';
+import type * as M from './model.js';
+import { boolValue, parseDecimal, parseIntStrict } from './values.js';
+
+const word = (n: ConfNode | undefined, i = 0): string | undefined => n?.args[i]?.text;
+const num = (n: ConfNode | undefined, i = 0): number | undefined => {
+  const t = word(n, i);
+  return t === undefined ? undefined : parseDecimal(t) ?? parseIntStrict(t);
+};
+const flag = (parent: ConfNode, kw: string): boolean => {
+  const n = child(parent, kw);
+  return n ? boolValue(word(n)) !== false : false;
+};
+const at = (n: ConfNode) => ({ pos: posOf(n), node: n });
+
+/** Value of `name VALUE` in an item's trailing words (`dev eth0`). */
+function option(words: string[], name: string): string | undefined {
+  const i = words.indexOf(name);
+  return i >= 0 ? words[i + 1] : undefined;
+}
+
+export function ipAddress(item: ConfNode): M.IpAddress | undefined {
+  const words = [item.keyword, ...item.args.map((w) => w.text)];
+  const [addr, prefix] = words[0].split('/');
+  const family = isIP(addr);
+  if (!family) return undefined;
+  return {
+    ...at(item),
+    addr,
+    prefix: prefix === undefined ? undefined : Number(prefix),
+    family: family as 4 | 6,
+    dev: option(words, 'dev'),
+    scope: option(words, 'scope'),
+    label: option(words, 'label'),
+    brd: option(words, 'brd') ?? option(words, 'broadcast'),
+    noTrack: words.includes('no_track'),
+  };
+}
+
+function route(item: ConfNode): M.Route {
+  const words = [item.keyword, ...item.args.map((w) => w.text)];
+  // The destination is the first word that looks like an address (after optional src/type words).
+  let dest = words.find((w, i) => (isIP(w.split('/')[0]) || w === 'default') && words[i - 1] !== 'src') ?? words[0];
+  if (dest === 'default') dest = '0.0.0.0/0';
+  const fam = isIP(dest.split('/')[0]);
+  return {
+    ...at(item),
+    dest,
+    family: fam ? (fam as 4 | 6) : undefined,
+    via: option(words, 'via') ?? option(words, 'gw') ?? option(words, 'or'),
+    dev: option(words, 'dev'),
+    table: option(words, 'table'),
+    noTrack: words.includes('no_track'),
+  };
+}
+
+function rule(item: ConfNode): M.Rule {
+  const words = [item.keyword, ...item.args.map((w) => w.text)];
+  const pref = option(words, 'preference') ?? option(words, 'prio') ?? option(words, 'priority');
+  return { ...at(item), words, preference: pref === undefined ? undefined : parseIntStrict(pref) };
+}
+
+function tracks(block: ConfNode | undefined): M.Track[] {
+  return (block?.children ?? []).map((item) => {
+    const words = item.args.map((w) => w.text);
+    const w = option(words, 'weight');
+    return { ...at(item), name: item.keyword, weight: w === undefined ? undefined : parseIntStrict(w), reverse: words.includes('reverse') };
+  });
+}
+
+const items = (n: ConfNode | undefined): ConfNode[] => n?.children ?? [];
+
+function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
+  const auth = child(n, 'authentication');
+  const authType = word(child(auth, 'auth_type'));
+  const vips = items(child(n, 'virtual_ipaddress')).map(ipAddress).filter((x): x is M.IpAddress => !!x);
+  const versionNode = child(n, 'version');
+  const version = (num(versionNode) ?? globals?.vrrpVersion ?? 2) === 3 ? 3 : 2;
+  const notify: M.VrrpInstance['notify'] = {};
+  for (const k of ['notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop'] as const) {
+    const s = child(n, k);
+    if (s) notify[k] = s.args.map((a) => a.text).join(' ');
+  }
+  const native = child(n, 'native_ipv6');
+  const state = word(child(n, 'state'));
+  return {
+    ...at(n),
+    name: word(n) ?? '',
+    state: state === 'MASTER' || state === 'BACKUP' ? state : undefined,
+    interface: word(child(n, 'interface')),
+    vrid: num(child(n, 'virtual_router_id')),
+    priority: num(child(n, 'priority')) ?? 100,
+    advertInt: num(child(n, 'advert_int')) ?? 1,
+    version,
+    family: native ? 6 : vips[0]?.family,
+    nopreempt: !!child(n, 'nopreempt'),
+    preemptDelay: num(child(n, 'preempt_delay')) ?? 0,
+    authType: authType === 'PASS' || authType === 'AH' ? authType : undefined,
+    authPass: word(child(auth, 'auth_pass')),
+    vips,
+    excludedVips: items(child(n, 'virtual_ipaddress_excluded')).map(ipAddress).filter((x): x is M.IpAddress => !!x),
+    virtualRoutes: items(child(n, 'virtual_routes')).map(route),
+    virtualRules: items(child(n, 'virtual_rules')).map(rule),
+    trackInterfaces: tracks(child(n, 'track_interface')),
+    trackScripts: tracks(child(n, 'track_script')),
+    trackFiles: tracks(child(n, 'track_file')),
+    trackProcesses: tracks(child(n, 'track_process')),
+    unicastSrcIp: word(child(n, 'unicast_src_ip')),
+    unicastPeers: items(child(n, 'unicast_peer')).flatMap((p) => {
+      const fam = isIP(p.keyword);
+      return fam ? [{ ...at(p), addr: p.keyword, family: fam as 4 | 6 }] : [];
+    }),
+    mcastSrcIp: word(child(n, 'mcast_src_ip')),
+    useVmac: !!child(n, 'use_vmac'),
+    notify,
+  };
+}
+
+function checker(n: ConfNode): M.Checker {
+  return {
+    ...at(n),
+    type: n.keyword,
+    connectIp: word(child(n, 'connect_ip')),
+    connectPort: num(child(n, 'connect_port')),
+    connectTimeout: num(child(n, 'connect_timeout')),
+    urls: childrenNamed(n, 'url').map((u) => ({
+      path: word(child(u, 'path')),
+      digest: word(child(u, 'digest')),
+      statusCode: word(child(u, 'status_code')),
+      pos: posOf(u),
+    })),
+    miscPath: child(n, 'misc_path')?.args.map((a) => a.text).join(' '),
+  };
+}
+
+const CHECKERS = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'PING_CHECK', 'UDP_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
+
+function virtualServer(n: ConfNode): M.VirtualServer {
+  const a0 = word(n);
+  const kind = a0 === 'fwmark' ? 'fwmark' : a0 === 'group' ? 'group' : 'ip';
+  const fam = kind === 'ip' && a0 ? isIP(a0) : 0;
+  const sorry = child(n, 'sorry_server');
+  return {
+    ...at(n),
+    kind,
+    addr: kind === 'ip' ? a0 : undefined,
+    port: kind === 'ip' ? num(n, 1) : undefined,
+    fwmark: kind === 'fwmark' ? num(n, 1) : undefined,
+    group: kind === 'group' ? word(n, 1) : undefined,
+    family: fam ? (fam as 4 | 6) : undefined,
+    protocol: word(child(n, 'protocol')),
+    lbAlgo: word(child(n, 'lb_algo') ?? child(n, 'lvs_sched')),
+    lbKind: word(child(n, 'lb_kind') ?? child(n, 'lvs_method')),
+    delayLoop: num(child(n, 'delay_loop')),
+    persistenceTimeout: num(child(n, 'persistence_timeout')),
+    quorum: num(child(n, 'quorum')),
+    sorryServer: sorry && word(sorry) ? { addr: word(sorry)!, port: num(sorry, 1) } : undefined,
+    realServers: childrenNamed(n, 'real_server').map((r) => ({
+      ...at(r),
+      addr: word(r) ?? '',
+      port: num(r, 1),
+      weight: num(child(r, 'weight')) ?? 1,
+      checkers: (r.children ?? []).filter((c) => CHECKERS.has(c.keyword)).map(checker),
+    })),
+  };
+}
+
+export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConfig {
+  const top = (kw: string) => nodes.filter((n) => n.keyword === kw || n.spec?.name === kw);
+  const g = top('global_defs').at(-1);
+  const globals: M.GlobalDefs | undefined = g && {
+    ...at(g),
+    routerId: word(child(g, 'router_id')),
+    scriptUser: child(g, 'script_user')?.args.map((a) => a.text).join(' '),
+    enableScriptSecurity: flag(g, 'enable_script_security'),
+    vrrpStrict: flag(g, 'vrrp_strict'),
+    vrrpVersion: num(child(g, 'vrrp_version')) === 3 ? 3 : num(child(g, 'vrrp_version')) === 2 ? 2 : undefined,
+    vrrpSkipCheckAdvAddr: flag(g, 'vrrp_skip_check_adv_addr'),
+  };
+  const instances = top('vrrp_instance').map((n) => instance(n, globals));
+  const syncGroups = top('vrrp_sync_group').map((n) => ({
+    ...at(n),
+    name: word(n) ?? '',
+    members: items(child(n, 'group')).map((m) => ({ name: m.keyword, pos: posOf(m) })),
+  }));
+  for (const sg of syncGroups) for (const m of sg.members) {
+    const vi = instances.find((i) => i.name === m.name);
+    if (vi && !vi.syncGroup) vi.syncGroup = sg.name;
+  }
+  return {
+    files,
+    nodes,
+    globals,
+    vrrpScripts: top('vrrp_script').map((n) => ({
+      ...at(n),
+      name: word(n) ?? '',
+      script: child(n, 'script')?.args.map((a) => a.text).join(' '),
+      interval: num(child(n, 'interval')) ?? 1,
+      timeout: num(child(n, 'timeout')),
+      weight: num(child(n, 'weight')) ?? 0,
+      rise: num(child(n, 'rise')) ?? 1,
+      fall: num(child(n, 'fall')) ?? 1,
+      user: child(n, 'user')?.args.map((a) => a.text).join(' '),
+    })),
+    trackers: [
+      ...top('vrrp_track_file').map((n) => ({ ...at(n), name: word(n) ?? '', kind: 'vrrp_track_file' as const })),
+      ...top('vrrp_track_process').map((n) => ({ ...at(n), name: word(n) ?? '', kind: 'vrrp_track_process' as const })),
+    ],
+    syncGroups,
+    instances,
+    staticAddresses: top('static_ipaddress').flatMap((b) => items(b).map(ipAddress)).filter((x): x is M.IpAddress => !!x),
+    staticRoutes: top('static_routes').flatMap((b) => items(b).map(route)),
+    staticRules: top('static_rules').flatMap((b) => items(b).map(rule)),
+    virtualServerGroups: top('virtual_server_group').map((n) => ({
+      ...at(n),
+      name: word(n) ?? '',
+      entries: items(n).map((e) => ({
+        text: [e.keyword, ...e.args.map((a) => a.text)].join(' '),
+        port: e.keyword === 'fwmark' ? undefined : num(e, 0),
+        fwmark: e.keyword === 'fwmark' ? num(e, 0) : undefined,
+        pos: posOf(e),
+      })),
+    })),
+    virtualServers: top('virtual_server').map(virtualServer),
+  };
+}

@@ -1,0 +1,80 @@
+// Names defined in one place and used in another (track_script -> vrrp_script, sync group members ...),
+// driven by the table's `defines` / `ref` marks.
+import { type ConfNode, posOf } from '../ast.js';
+import type { DiagnosticSink, Pos } from '../diagnostics.js';
+import { keywordTable } from '../keywords/index.js';
+import type { ArgSpec, RefKind } from '../schema.js';
+import { didYouMean } from '../suggest.js';
+
+interface Use {
+  kind: RefKind;
+  name: string;
+  pos: Pos;
+}
+
+const KIND_WORDS: Record<RefKind, string> = {
+  vrrp_script: 'vrrp_script',
+  vrrp_track_file: 'track file',
+  vrrp_track_process: 'track process',
+  vrrp_instance: 'vrrp_instance',
+  vrrp_sync_group: 'vrrp_sync_group',
+  virtual_server_group: 'virtual_server_group',
+  bfd_instance: 'bfd_instance',
+  net_namespace: 'net_namespace',
+};
+
+export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
+  const defs = new Map<RefKind, Map<string, Pos>>();
+  const uses: Use[] = [];
+  const visit = (list: ConfNode[], blockId: string) => {
+    const block = keywordTable[blockId];
+    for (const n of list) {
+      if (n.spec) {
+        const form = pickForm(n);
+        form.forEach((a, i) => {
+          const w = n.args[i];
+          if (!w) return;
+          const pos = { ...posOf(n), column: w.column };
+          if (a.defines) define(defs, a.defines, w.text, pos, sink);
+          if (a.ref) uses.push({ kind: a.ref, name: w.text, pos });
+        });
+      } else if (block?.item) {
+        const a = block.item.args[0];
+        if (a?.ref) uses.push({ kind: a.ref, name: n.keyword, pos: posOf(n) });
+        if (a?.defines) define(defs, a.defines, n.keyword, posOf(n), sink);
+      }
+      if (n.children && n.blockId) visit(n.children, n.blockId);
+    }
+  };
+  visit(nodes, 'root');
+  for (const u of uses) {
+    const known = defs.get(u.kind);
+    if (known?.has(u.name)) continue;
+    const suggestion = known ? didYouMean(u.name, known.keys()) : undefined;
+    sink.error('undefined-reference', u.pos, `${KIND_WORDS[u.kind]} '${u.name}' is not defined${suggestion ? `; did you mean '${suggestion}'?` : ''}`, suggestion ? { suggestion } : {});
+  }
+}
+
+function pickForm(n: ConfNode): readonly ArgSpec[] {
+  const spec = n.spec!;
+  if (!spec.forms?.length) return spec.args;
+  // The form whose leading fixed words (single-value enums) match, else the first.
+  for (const f of spec.forms) {
+    const ok = f.every((a, i) => !(a.type === 'enum' && a.values?.length === 1) || n.args[i]?.text === a.values[0]);
+    if (ok) return f;
+  }
+  return spec.forms[0];
+}
+
+function define(defs: Map<RefKind, Map<string, Pos>>, kind: RefKind, name: string, pos: Pos, sink: DiagnosticSink): void {
+  let m = defs.get(kind);
+  if (!m) defs.set(kind, (m = new Map()));
+  const prev = m.get(name);
+  if (prev) {
+    sink.error('duplicate-name', pos, `${KIND_WORDS[kind]} '${name}' is already defined at ${prev.file}:${prev.line}`, {
+      related: [{ ...prev, message: 'first defined here' }],
+    });
+    return;
+  }
+  m.set(name, pos);
+}

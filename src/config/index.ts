@@ -1,0 +1,67 @@
+// The config engine's one entry point: file(s) in, typed model and diagnostics out.
+import { buildModel } from './build-model.js';
+import { checkHost, type HostInfo } from './checks/host.js';
+import { checkLvs } from './checks/lvs.js';
+import { checkReferences } from './checks/references.js';
+import { checkVrrp } from './checks/vrrp.js';
+import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
+import type { KeepalivedConfig } from './model.js';
+import { parse } from './parser.js';
+import { preprocess, type PreprocessOptions, preprocessText } from './preprocess.js';
+import { type ConfigSource, nodeSource } from './source.js';
+
+export interface LoadOptions extends PreprocessOptions {
+  /** Run the host-dependent checks against this machine. */
+  host?: HostInfo;
+  source?: ConfigSource;
+}
+
+export interface LoadResult {
+  model: KeepalivedConfig;
+  diagnostics: Diagnostic[];
+  errors: number;
+  warnings: number;
+  /** The main file could not be read at all (validate exits 2). */
+  unreadable: boolean;
+}
+
+/** Most diagnostics reported for one config: past this, garbage input would only flood the terminal. */
+export const MAX_DIAGNOSTICS = 1000;
+
+export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
+  const sink = new DiagnosticSink();
+  const pre = preprocess(file, opts.source ?? nodeSource, sink, opts);
+  return finish(pre.lines, pre.files, sink, opts);
+}
+
+export function loadConfigText(text: string, name: string, opts: LoadOptions = {}): LoadResult {
+  const sink = new DiagnosticSink();
+  const pre = preprocessText(text, name, opts.source ?? nodeSource, sink, opts);
+  return finish(pre.lines, pre.files, sink, opts);
+}
+
+function finish(lines: Parameters<typeof parse>[0], files: string[], sink: DiagnosticSink, opts: LoadOptions): LoadResult {
+  const unreadable = sink.items.some((d) => d.code === 'file-unreadable');
+  const nodes = parse(lines, sink);
+  const model = buildModel(nodes, files);
+  checkReferences(nodes, sink);
+  checkVrrp(model, sink);
+  checkLvs(model, sink);
+  if (opts.host) checkHost(model, opts.host, sink);
+  let diagnostics = sink.sorted();
+  if (diagnostics.length > MAX_DIAGNOSTICS) {
+    const extra = diagnostics.length - MAX_DIAGNOSTICS;
+    diagnostics = diagnostics.slice(0, MAX_DIAGNOSTICS);
+    const last = diagnostics[diagnostics.length - 1];
+    diagnostics.push({ ...last, severity: 'error', code: 'too-many-diagnostics', message: `${extra} more problems not shown` });
+  }
+  return {
+    model,
+    diagnostics,
+    errors: diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: diagnostics.filter((d) => d.severity === 'warning').length,
+    unreadable,
+  };
+}
+
+export type { Diagnostic, KeepalivedConfig };

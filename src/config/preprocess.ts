@@ -1,0 +1,417 @@
+// keepalived's preprocessor: include globs, `@id` conditionals, `$NAME` parameters, `~SEQ`/`~LST`,
+// and the splitting of `{`/`}` onto lines of their own. Produces logical lines with their positions.
+import { dirname, isAbsolute, join } from 'node:path';
+import { DiagnosticSink } from './diagnostics.js';
+import { colAt, decomment, findBrace, type Located, located, slice, tokenize, type Word } from './lexer.js';
+import type { ConfigSource } from './source.js';
+
+export interface ConfigLine {
+  file: string;
+  line: number;
+  words: Word[];
+  /** The line's text after preprocessing (scripts re-read it with quote/escape rules). */
+  text: Located;
+}
+
+export interface PreprocessOptions {
+  /** keepalived's `-i`: lines `@ID ...` are kept only for this id, `@^ID ...` for every other. */
+  configId?: string;
+  /** Random source for `$_RANDOM` (injected so results are reproducible in tests). */
+  random?: () => number;
+  /** keepalived's instance name for `$_INSTANCE`. */
+  instance?: string;
+}
+
+export interface PreprocessResult {
+  lines: ConfigLine[];
+  /** Every file read, in order (for --json output and reload checks). */
+  files: string[];
+}
+
+// Bounds so that hostile input ends in bounded time and memory.
+export const LIMITS = {
+  includeDepth: 32,
+  lineLength: 64 * 1024,
+  substitutionRounds: 64,
+  generatedLines: 2_000_000,
+  seqValues: 100_000,
+};
+
+interface Definition {
+  /** Lines of the value; more than one for a multi-line definition. */
+  lines: string[];
+  multiline: boolean;
+  fn?: (params: number[]) => string;
+}
+
+export function preprocess(
+  mainFile: string,
+  source: ConfigSource,
+  sink: DiagnosticSink,
+  opts: PreprocessOptions = {},
+): PreprocessResult {
+  return new Preprocessor(source, sink, opts).run(mainFile);
+}
+
+/** Preprocesses text given directly (stdin, tests); includes resolve against `cwd`. */
+export function preprocessText(
+  text: string,
+  name: string,
+  source: ConfigSource,
+  sink: DiagnosticSink,
+  opts: PreprocessOptions = {},
+  cwd = process.cwd(),
+): PreprocessResult {
+  return new Preprocessor(source, sink, opts).runText(text, name, cwd);
+}
+
+interface Frame {
+  file: string;
+  dir: string;
+  line: number;
+}
+
+class Preprocessor {
+  private readonly defs = new Map<string, Definition>();
+  private readonly out: ConfigLine[] = [];
+  private readonly files: string[] = [];
+  private readonly stack: string[] = []; // identities of files being read, for cycle detection
+  private pendingDef: Definition | undefined;
+  private generated = 0;
+  private limitReported = false;
+  private frame: Frame = { file: '', dir: '', line: 0 };
+
+  constructor(
+    private readonly source: ConfigSource,
+    private readonly sink: DiagnosticSink,
+    private readonly opts: PreprocessOptions,
+  ) {
+    const std = (value: string): Definition => ({ lines: [value], multiline: false });
+    this.defs.set('_HASH', std('#'));
+    this.defs.set('_BANG', std('!'));
+    this.defs.set('_PWD', { lines: [''], multiline: false, fn: () => this.frame.dir });
+    this.defs.set('_INSTANCE', { lines: [''], multiline: false, fn: () => opts.instance ?? '' });
+    const rnd = opts.random ?? Math.random;
+    this.defs.set('_RANDOM', {
+      lines: [''],
+      multiline: false,
+      fn: ([min = 0, max = 2 ** 31 - 1]) => String(min + Math.floor(rnd() * (max - min + 1))),
+    });
+  }
+
+  run(mainFile: string): PreprocessResult {
+    this.readFile(mainFile, { file: mainFile, line: 0, column: 0 }, true);
+    return { lines: this.out, files: this.files };
+  }
+
+  runText(text: string, name: string, cwd: string): PreprocessResult {
+    this.files.push(name);
+    this.readText(text, { file: name, dir: cwd, line: 0 });
+    return { lines: this.out, files: this.files };
+  }
+
+  private readFile(path: string, from: { file: string; line: number; column: number }, main = false): void {
+    const id = this.source.identity(path);
+    if (this.stack.includes(id)) {
+      const chain = [...this.stack.slice(this.stack.indexOf(id)), id].join(' -> ');
+      this.sink.error('include-cycle', from, `include cycle: ${chain}`);
+      return;
+    }
+    if (this.stack.length >= LIMITS.includeDepth) {
+      this.sink.error('include-depth', from, `includes nested deeper than ${LIMITS.includeDepth} levels at '${path}'`);
+      return;
+    }
+    let text: string;
+    try {
+      text = this.source.read(path);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.sink.error(main ? 'file-unreadable' : 'include-unreadable', from, `cannot read '${path}': ${why}`);
+      return;
+    }
+    this.files.push(path);
+    this.stack.push(id);
+    const saved = this.frame;
+    this.readText(text, { file: path, dir: dirname(path), line: 0 });
+    this.frame = saved;
+    this.stack.pop();
+  }
+
+  private readText(text: string, frame: Frame): void {
+    this.frame = frame;
+    let start = 0;
+    const n = text.length;
+    while (start <= n && !this.overLimit()) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = n;
+      frame.line++;
+      let lineText = text.slice(start, end);
+      if (lineText.endsWith('\r')) lineText = lineText.replace(/\r+$/, '');
+      this.physicalLine(lineText);
+      this.frame = frame;
+      if (end >= n) break;
+      start = end + 1;
+    }
+    if (this.pendingDef) this.pendingDef = undefined;
+  }
+
+  private pos(column = 1): { file: string; line: number; column: number } {
+    return { file: this.frame.file, line: this.frame.line, column };
+  }
+
+  private overLimit(): boolean {
+    if (this.generated <= LIMITS.generatedLines) return false;
+    if (!this.limitReported) {
+      this.limitReported = true;
+      this.sink.error('config-too-large', this.pos(), `configuration expands to more than ${LIMITS.generatedLines} lines; stopped reading`);
+    }
+    return true;
+  }
+
+  private physicalLine(raw: string): void {
+    if (raw.length > LIMITS.lineLength) {
+      this.sink.error('line-too-long', this.pos(), `line is longer than ${LIMITS.lineLength} characters; ignored`);
+      return;
+    }
+    const d = decomment(located(raw));
+    if (this.pendingDef) {
+      // Continuation lines of a multi-line `$NAME=` definition.
+      if (d.text) this.pendingDef.lines.push(d.text);
+      if (!d.cont) this.pendingDef = undefined;
+      return;
+    }
+    if (!d.text && !d.cont) return;
+    const text: Located = d.cont ? { ...d, text: d.text + '\\' } : d;
+    this.logicalLine(text, 0, d.cont);
+  }
+
+  private logicalLine(l: Located, depth: number, cont = false): void {
+    if (depth > LIMITS.substitutionRounds) {
+      this.sink.error('substitution-loop', this.pos(colAt(l, 0)), 'parameter substitution does not terminate; line ignored');
+      return;
+    }
+    let text = l;
+    for (let round = 0; round <= LIMITS.substitutionRounds; round++) {
+      if (text.text.startsWith('@')) {
+        const kept = this.conditional(text);
+        if (!kept) return;
+        text = kept;
+      }
+      if (text.text.startsWith('$') && this.definition(text, cont)) return;
+      if (text.text.startsWith('~SEQ') || text.text.startsWith('~LST')) {
+        this.sequence(text, depth);
+        return;
+      }
+      if (!text.text.includes('$')) break;
+      const multi = this.multilineUse(text.text);
+      if (multi) {
+        for (const v of multi.lines) this.logicalLine({ text: v, base: colAt(text, 0), cols: undefined }, depth + 1);
+        return;
+      }
+      const replaced = this.substitute(text);
+      if (!replaced) break;
+      text = decomment(replaced);
+      if (!text.text) return;
+      if (!text.text.startsWith('@') && !text.text.includes('$')) break;
+      if (round === LIMITS.substitutionRounds) {
+        this.sink.error('substitution-loop', this.pos(colAt(l, 0)), 'parameter substitution does not terminate; line ignored');
+        return;
+      }
+    }
+    if (this.include(text)) return;
+    this.emitSplit(text);
+  }
+
+  /** `@id rest` / `@^id rest`: returns the rest when kept. */
+  private conditional(l: Located): Located | undefined {
+    const neg = l.text[1] === '^';
+    const idStart = neg ? 2 : 1;
+    const m = /[ \t]/.exec(l.text.slice(idStart));
+    if (!m) return undefined; // nothing after the id: keepalived drops the line
+    const id = l.text.slice(idStart, idStart + m.index);
+    const matches = this.opts.configId !== undefined && id === this.opts.configId;
+    if (matches === neg) return undefined;
+    let i = idStart + m.index;
+    while (i < l.text.length && (l.text[i] === ' ' || l.text[i] === '\t')) i++;
+    return slice(l, i);
+  }
+
+  /** `$NAME=value` (value ending in `\` continues on the next lines). */
+  private definition(l: Located, cont: boolean): boolean {
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)[ \t]*=/.exec(l.text);
+    if (!m) return false;
+    let value = l.text.slice(m[0].length).replace(/^[ \t]+/, '');
+    const multiline = cont;
+    if (multiline) value = value.replace(/[ \t]*\\$/, '');
+    const def: Definition = { lines: value || !multiline ? [value] : [], multiline };
+    this.defs.set(m[1], def);
+    if (multiline) this.pendingDef = def;
+    return true;
+  }
+
+  /** A line that is only `$NAME`/`${NAME}` of a multi-line definition expands to its lines. */
+  private multilineUse(text: string): Definition | undefined {
+    const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(text);
+    if (!m) return undefined;
+    const def = this.defs.get(m[1] ?? m[2]);
+    return def?.multiline ? def : undefined;
+  }
+
+  /** Replaces `$NAME` and `${NAME}` (`${_RANDOM 1 10}`) with single-line definitions; undefined names stay. */
+  private substitute(l: Located): Located | undefined {
+    const re = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)((?: +[0-9]+)*)\}|([A-Za-z_][A-Za-z0-9_]*)(?=[ \t,)]|$))/g;
+    let out = '';
+    const cols: number[] = [];
+    let last = 0;
+    let changed = false;
+    for (let m = re.exec(l.text); m; m = re.exec(l.text)) {
+      const def = this.defs.get(m[1] ?? m[3]);
+      if (!def || def.multiline) continue;
+      const params = (m[2] ?? '').trim() ? m[2].trim().split(/ +/).map(Number) : [];
+      const value = def.fn ? def.fn(params) : def.lines[0] ?? '';
+      for (let i = last; i < m.index; i++) {
+        out += l.text[i];
+        cols.push(colAt(l, i));
+      }
+      const at = colAt(l, m.index);
+      out += value;
+      for (let i = 0; i < value.length; i++) cols.push(at);
+      last = m.index + m[0].length;
+      changed = true;
+      if (out.length > LIMITS.lineLength) {
+        this.sink.error('line-too-long', this.pos(at), `line is longer than ${LIMITS.lineLength} characters after substitution; ignored`);
+        return { text: '', base: at };
+      }
+    }
+    if (!changed) return undefined;
+    for (let i = last; i < l.text.length; i++) {
+      out += l.text[i];
+      cols.push(colAt(l, i));
+    }
+    cols.push(colAt(l, l.text.length));
+    return { text: out, base: cols[0], cols };
+  }
+
+  /** `~SEQ(var, [start,] [step,] end) text` and `~LST(var, v1, v2...) text` repeat `text` per value. */
+  private sequence(l: Located, depth: number): void {
+    const at = this.pos(colAt(l, 0));
+    const close = l.text.indexOf(')');
+    const m = /^~(SEQx?|LST)[ \t]*\(/.exec(l.text);
+    if (!m || close < 0) {
+      this.sink.error('invalid-seq', at, `invalid ${l.text.slice(0, 4)} specification '${l.text}'`);
+      return;
+    }
+    const inner = this.substitute(slice(l, m[0].length, close))?.text ?? l.text.slice(m[0].length, close);
+    let rest = close + 1;
+    while (rest < l.text.length && (l.text[rest] === ' ' || l.text[rest] === '\t')) rest++;
+    const template = slice(l, rest);
+    const parts = inner.split(',').map((s) => s.trim());
+    const name = parts[0];
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || parts.length < 2) {
+      this.sink.error('invalid-seq', at, `invalid ${m[1]} specification '${l.text}'`);
+      return;
+    }
+    let values: string[];
+    if (m[1] === 'LST') {
+      values = parts.slice(1);
+    } else {
+      const nums = parts.slice(1).map((p) => Number(p.startsWith('0x') ? parseInt(p, 16) : p));
+      if (nums.some((x) => !Number.isInteger(x)) || nums.length > 3) {
+        this.sink.error('invalid-seq', at, `invalid ~SEQ values '${l.text}'`);
+        return;
+      }
+      let start: number, step: number, end: number;
+      if (nums.length === 1) [start, step, end] = [nums[0] < 0 ? -1 : 1, nums[0] < 1 ? -1 : 1, nums[0]];
+      else if (nums.length === 2) [start, step, end] = [nums[0], nums[0] <= nums[1] ? 1 : -1, nums[1]];
+      else [start, step, end] = nums;
+      if (step === 0 || (start < end && step < 0) || (start > end && step > 0)) {
+        this.sink.error('invalid-seq', at, `invalid ~SEQ values '${l.text}': the step never reaches the end`);
+        return;
+      }
+      const hex = m[1] === 'SEQx';
+      if (hex && (start < 0 || end < 0)) {
+        this.sink.error('invalid-seq', at, `~SEQx takes only positive numbers: '${l.text}'`);
+        return;
+      }
+      const count = Math.floor((end - start) / step) + 1;
+      if (count > LIMITS.seqValues) {
+        this.sink.error('invalid-seq', at, `~SEQ would generate ${count} lines (more than ${LIMITS.seqValues})`);
+        return;
+      }
+      values = [];
+      for (let v = start; step > 0 ? v <= end : v >= end; v += step) values.push(hex ? v.toString(16) : String(v));
+    }
+    for (const v of values) {
+      if (this.overLimit()) return;
+      this.defs.set(name, { lines: [v], multiline: false });
+      this.logicalLine(template, depth + 1);
+    }
+  }
+
+  /** `include GLOB` (and keepalived's includer/includem/includew/includeb/includea variants). */
+  private include(l: Located): boolean {
+    const m = /^include([rmwba])?[ \t]+/.exec(l.text);
+    if (!m) return false;
+    const at = this.pos(colAt(l, 0));
+    const pattern = l.text.slice(m[0].length).trim();
+    const abs = isAbsolute(pattern) ? pattern : join(this.frame.dir, pattern);
+    let matches: string[];
+    try {
+      matches = this.source.glob(abs);
+    } catch (e) {
+      this.sink.error('include-unreadable', at, `cannot expand include '${pattern}': ${e instanceof Error ? e.message : e}`);
+      return true;
+    }
+    if (matches.length === 0) {
+      const wild = /[*?[{]/.test(pattern);
+      if (wild) this.sink.warn('include-no-match', at, `no config files matched '${pattern}'`);
+      else this.sink.error('include-missing', at, `config file '${pattern}' is missing`);
+      return true;
+    }
+    const frame = this.frame;
+    for (const path of matches) {
+      const why = this.source.unusable(path);
+      if (why) {
+        this.sink.warn('include-skipped', at, `config file '${path}' ${why}; skipped`);
+        continue;
+      }
+      this.readFile(path, at);
+      this.frame = frame;
+    }
+    return true;
+  }
+
+  /** Emits the line, with every `{` and `}` outside quotes on a line of its own, as keepalived reads it. */
+  private emitSplit(l: Located): void {
+    let rest = l;
+    for (let guard = 0; guard < 100_000 && rest.text; guard++) {
+      const b = findBrace(rest.text);
+      if (b < 0) {
+        this.emit(rest);
+        return;
+      }
+      if (b > 0) this.emit(trimEnd(slice(rest, 0, b)));
+      this.emit(slice(rest, b, b + 1));
+      let next = b + 1;
+      while (next < rest.text.length && (rest.text[next] === ' ' || rest.text[next] === '\t')) next++;
+      rest = slice(rest, next);
+    }
+  }
+
+  private emit(l: Located): void {
+    if (!l.text) return;
+    const t = tokenize(l);
+    if (t.unmatchedQuote !== undefined) {
+      this.sink.error('unterminated-quote', this.pos(t.unmatchedQuote), 'unmatched quote: the rest of the line is ignored');
+    }
+    if (t.words.length === 0) return;
+    this.generated++;
+    this.out.push({ file: this.frame.file, line: this.frame.line, words: t.words, text: l });
+  }
+}
+
+function trimEnd(l: Located): Located {
+  let end = l.text.length;
+  while (end > 0 && (l.text[end - 1] === ' ' || l.text[end - 1] === '\t')) end--;
+  return slice(l, 0, end);
+}
