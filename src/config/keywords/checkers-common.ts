@@ -18,8 +18,11 @@ export const timer = (name: string, min: number, max = TIMER_MAX_S): ArgSpec => 
 /** check_true_false(): the value is optional and defaults to true when omitted. */
 export const optBool = (name = 'enabled'): ArgSpec => opt(arg(name, 'bool'));
 
-/** A script line (program plus arguments); keepalived reads the rest of the line, quotes allowed. */
-export const scriptArg = (name = 'script'): ArgSpec => arg(name, 'script', { rest: true });
+/** A script: one token, quoted when it carries arguments ("/bin/check --fast"). */
+export const scriptArg = (name = 'script'): ArgSpec => arg(name, 'script');
+
+/** notify_up/down, quorum_up/down: the script, then optionally the user and group it runs as. */
+export const notifyScriptArgs: readonly ArgSpec[] = [scriptArg(), opt(arg('user', 'name')), opt(arg('group', 'name'))];
 
 /** Port as read_unsigned(1..65535); keepalived treats 0 as "no port" for servers. */
 export const serverPort = (): ArgSpec => opt(int('port', 0, 65535));
@@ -118,4 +121,7 @@ export const checkerGeneralKeywords: readonly KeywordSpec[] = [
 ];
 
 /** The standard checker body: connection options plus the general ones. */
-export const checkerStandardKeywords: readonly KeywordSpec[] = [...checkerConnectionKeywords, ...checkerGeneralKeywords];
+export const checkerStandardKeywords: readonly KeywordSpec[] = [
+  ...checkerConnectionKeywords,
+  ...checkerGeneralKeywords,
+];

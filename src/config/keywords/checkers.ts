@@ -71,7 +71,7 @@ const miscKeywords: readonly KeywordSpec[] = [
   {
     name: 'misc_path',
     args: [scriptArg()],
-    doc: 'Script (with arguments) run for each check (required).',
+    doc: 'Script run for each check (required); quote it to pass arguments.',
   },
   {
     name: 'misc_timeout',

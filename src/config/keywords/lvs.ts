@@ -5,8 +5,8 @@ import {
   CONNECT_TIMEOUT_MAX_S,
   forwardingMethod,
   INT32_MAX,
+  notifyScriptArgs,
   optBool,
-  scriptArg,
   serverPort,
   timer,
   TIMER_MIN_S,
@@ -97,12 +97,12 @@ const realServerKeywords: readonly KeywordSpec[] = [
   },
   {
     name: 'notify_up',
-    args: [scriptArg()],
-    doc: 'Script run when the checkers consider the server up (optionally user and group after it).',
+    args: notifyScriptArgs,
+    doc: 'Script run when the checkers consider the server up; optional user and group follow it.',
   },
   {
     name: 'notify_down',
-    args: [scriptArg()],
+    args: notifyScriptArgs,
     doc: 'Script run when the checkers consider the server down.',
   },
   {
@@ -217,12 +217,12 @@ const virtualServerKeywords: readonly KeywordSpec[] = [
   },
   {
     name: 'quorum_up',
-    args: [scriptArg()],
+    args: notifyScriptArgs,
     doc: 'Script run when the quorum is gained.',
   },
   {
     name: 'quorum_down',
-    args: [scriptArg()],
+    args: notifyScriptArgs,
     doc: 'Script run when the quorum is lost.',
   },
   {
