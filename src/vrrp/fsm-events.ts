@@ -1,0 +1,177 @@
+// One event applied to one instance inside a Draft: start-up (vrrp_init_state), timer expiry
+// (vrrp_dispatcher_read_timeout), a received advert (vrrp_dispatcher_read), a tracked object
+// changing (down_instance / try_up_instance), an operator override, and shutdown.
+
+import {
+  type Draft, cancelTimer, gotoMaster, groupOf, initSands, leaveFault, leaveMaster, masterTx, msDown, notify,
+  restoreInterface, setEffectivePriority, skew,
+} from './fsm-core.js';
+import { backupRx, checkAdvert, masterRx } from './fsm-rx.js';
+import type { InstanceState, TimerId } from './fsm-types.js';
+import { tsmHandle } from './sync-group.js';
+import { effectivePriority, evaluateTracks, PRIO_OWNER, type TrackOutcome, type TrackStatus } from './tracking.js';
+import { skewMin } from './timers.js';
+import type { Advert } from './types.js';
+
+function outcome(i: InstanceState): TrackOutcome {
+  return evaluateTracks(i.cfg.tracks, i.trackStatus);
+}
+
+function othersDown(d: Draft, i: InstanceState): boolean {
+  const g = groupOf(d, i);
+  if (!g) return false;
+  return g.members.some((m) => {
+    const o = d.insts.get(m);
+    if (!o || o === i) return false;
+    const oc = outcome(o);
+    return oc.faults.length > 0 || oc.pending.length > 0;
+  });
+}
+
+/** vrrp_init_state for one instance. */
+export function startInstance(d: Draft, i: InstanceState): void {
+  if (i.state !== 'INIT') return;
+  const oc = outcome(i);
+  if (oc.faults.length > 0) i.wantstate = 'FAULT';
+  const g = groupOf(d, i);
+  const newState = g ? g.state : i.wantstate;
+  const isUp = oc.faults.length === 0;
+  const pending = oc.pending.length > 0 || othersPending(d, i);
+  if (isUp && !pending && newState === 'MASTER' && i.wantstate === 'MASTER' && i.basePriority === PRIO_OWNER) {
+    // keepalived's shortcut for an address owner: time out of BACKUP after 1 microsecond.
+    i.state = 'BACKUP';
+    i.lastTransition = d.now;
+    i.msDownTimerUs = 1;
+  } else {
+    i.msDownTimerUs =
+      newState === 'BACKUP' && i.wantstate === 'MASTER'
+        ? i.masterAdverIntUs + skewMin(i.cfg.version, i.masterAdverIntUs) // let one interval pass first
+        : msDown(i);
+    i.state = isUp && newState !== 'FAULT' && !pending ? 'BACKUP' : 'FAULT';
+    i.lastTransition = d.now;
+    // A script still in its initial state holds the instance in FAULT without announcing it.
+    if (i.state !== 'FAULT' || oc.faults.length > 0) notify(d, i);
+  }
+  initSands(d, i);
+}
+
+function othersPending(d: Draft, i: InstanceState): boolean {
+  const g = groupOf(d, i);
+  if (!g) return false;
+  return g.members.some((m) => {
+    const o = d.insts.get(m);
+    return !!o && o !== i && outcome(o).pending.length > 0;
+  });
+}
+
+export function timerExpired(d: Draft, i: InstanceState, timer: TimerId): void {
+  const at = i.timers[timer];
+  if (at === undefined || at > d.now) {
+    d.actions.push({ type: 'discard', instance: i.cfg.name, reason: `timer ${timer} is not due` });
+    return;
+  }
+  delete i.timers[timer];
+  if (timer === 'garp-delay') {
+    if (i.state === 'MASTER' && i.vipSet) {
+      d.actions.push({ type: 'send-garp', instance: i.cfg.name, addrs: [...i.cfg.vips], repeat: i.cfg.garpMasterRepeat });
+    }
+    return;
+  }
+  const prev = i.state;
+  if (timer === 'master-down' && i.state === 'BACKUP') {
+    i.wantstate = 'MASTER';
+    gotoMaster(d, i);
+  } else if (timer === 'advert' && i.state === 'MASTER') {
+    masterTx(d, i);
+  } else {
+    return;
+  }
+  tsmHandle(d, prev, i);
+  initSands(d, i);
+}
+
+export function advertReceived(d: Draft, i: InstanceState, a: Advert): void {
+  const why = checkAdvert(i, a);
+  if (why) {
+    d.actions.push({ type: 'discard', instance: i.cfg.name, reason: why });
+    return;
+  }
+  if (i.state !== 'BACKUP' && i.state !== 'MASTER') {
+    d.actions.push({ type: 'discard', instance: i.cfg.name, reason: `advert received in ${i.state} state` });
+    return;
+  }
+  const prev = i.state;
+  if (i.state === 'BACKUP') backupRx(d, i, a);
+  else if (masterRx(d, i, a)) leaveMaster(d, i, false);
+  tsmHandle(d, prev, i);
+  // A master that answered (or received anything) restarts its advert interval, as keepalived does.
+  if (i.state !== 'MASTER' || !i.cfg.lowerPrioNoAdvert) initSands(d, i);
+}
+
+/** down_instance: a fault appeared. */
+function downInstance(d: Draft, i: InstanceState): void {
+  i.wantstate = 'FAULT';
+  if (i.state === 'MASTER') leaveMaster(d, i, true);
+  else leaveFault(d, i);
+  d.sync.syncFault(d, i);
+}
+
+/** try_up_instance: the last fault cleared. */
+function tryUpInstance(d: Draft, i: InstanceState): void {
+  const owner = i.basePriority === PRIO_OWNER;
+  if (!(i.wantstate === 'MASTER' && owner)) i.wantstate = 'BACKUP';
+  i.masterAdverIntUs = i.cfg.advertIntUs;
+  i.msDownTimerUs = i.wantstate === 'MASTER' ? i.cfg.advertIntUs + skew(i) : msDown(i);
+  if (othersDown(d, i)) return; // the group stays in FAULT until every member is healthy
+  const want = i.wantstate;
+  const g = groupOf(d, i);
+  if (g && want === 'MASTER' && !d.sync.canGotoMaster(d, i)) i.wantstate = 'BACKUP';
+  leaveFault(d, i);
+  i.wantstate = want;
+  if (g) {
+    if (i.state === 'MASTER') d.sync.syncMaster(d, i);
+    else d.sync.syncBackup(d, i);
+  }
+}
+
+export function trackChanged(d: Draft, i: InstanceState, track: string, status: TrackStatus): void {
+  const before = outcome(i);
+  i.trackStatus[track] = status;
+  const after = outcome(i);
+  const computed = effectivePriority(i.basePriority, after.delta);
+  if (i.state === 'INIT' || i.state === 'STOP') {
+    i.effectivePriority = i.overridePriority ?? computed;
+    i.msDownTimerUs = msDown(i);
+    return;
+  }
+  setEffectivePriority(d, i, computed);
+  if (after.faults.length > 0) {
+    if (before.faults.length === 0) downInstance(d, i);
+  } else if (after.pending.length === 0 && (before.faults.length > 0 || before.pending.length > 0)) {
+    tryUpInstance(d, i);
+  }
+}
+
+export function overridePriority(d: Draft, i: InstanceState, priority: number | null): void {
+  i.overridePriority = priority;
+  const computed = effectivePriority(i.basePriority, outcome(i).delta);
+  if (i.state === 'INIT' || i.state === 'STOP') {
+    i.effectivePriority = priority ?? computed;
+    i.msDownTimerUs = msDown(i);
+    return;
+  }
+  setEffectivePriority(d, i, computed);
+}
+
+/** Daemon stop: a master says goodbye with priority 0 so a backup takes over after Skew_Time. */
+export function shutdownInstance(d: Draft, i: InstanceState): void {
+  if (i.state === 'STOP') return;
+  if (i.state === 'MASTER') restoreInterface(d, i, true);
+  cancelTimer(d, i, 'advert');
+  cancelTimer(d, i, 'master-down');
+  cancelTimer(d, i, 'garp-delay');
+  i.state = 'STOP';
+  i.wantstate = 'STOP';
+  i.lastTransition = d.now;
+  notify(d, i);
+}

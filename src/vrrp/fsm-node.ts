@@ -1,0 +1,205 @@
+// A node: every VRRP instance of one keepalived process plus its sync groups, stepped as one pure
+// function (node, event, now) -> { node, actions }. Adverts are routed to the instance with the
+// advert's VRID and family; timers and overrides name their instance; tracks reach every instance
+// tracking the object.
+
+import { type Draft } from './fsm-core.js';
+import { addrBytes } from './fsm-addr.js';
+import { initialInstanceState, resolveInstanceConfig, validTrackStatus } from './fsm-config.js';
+import {
+  advertReceived, overridePriority, shutdownInstance, startInstance, timerExpired, trackChanged,
+} from './fsm-events.js';
+import type {
+  ConfigIssue, FsmAction, FsmEvent, InstanceConfig, InstanceState, SyncGroupConfig, SyncGroupState,
+} from './fsm-types.js';
+import { initialGroupState, syncHooks } from './sync-group.js';
+import { evaluateTracks } from './tracking.js';
+import type { Advert } from './types.js';
+
+export interface NodeConfig {
+  instances: InstanceConfig[];
+  syncGroups?: SyncGroupConfig[];
+}
+
+export interface NodeState {
+  /** Instances in configuration order. */
+  instances: InstanceState[];
+  groups: SyncGroupState[];
+}
+
+export interface StepResult<S> {
+  state: S;
+  actions: FsmAction[];
+}
+
+export type CreateNodeResult = { ok: true; node: NodeState; issues: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };
+
+export function createNode(cfg: NodeConfig): CreateNodeResult {
+  const issues: ConfigIssue[] = [];
+  if (!cfg || !Array.isArray(cfg.instances)) {
+    return { ok: false, issues: [{ severity: 'error', where: 'node', message: 'instances must be a list' }] };
+  }
+  const instances: InstanceState[] = [];
+  const names = new Set<string>();
+  const vrids = new Map<string, string>();
+  for (const ic of cfg.instances) {
+    const r = resolveInstanceConfig(ic);
+    issues.push(...r.issues);
+    if (!r.ok) continue;
+    const c = r.config;
+    if (names.has(c.name)) {
+      issues.push({ severity: 'error', where: `${c.name}`, message: 'duplicate vrrp_instance name' });
+      continue;
+    }
+    const key = `${c.family}/${c.vrid}`;
+    const clash = vrids.get(key);
+    if (clash !== undefined) {
+      issues.push({ severity: 'error', where: `${c.name}.virtual_router_id`, message: `VRID ${c.vrid} (IPv${c.family}) is already used by ${clash}` });
+      continue;
+    }
+    names.add(c.name);
+    vrids.set(key, c.name);
+    instances.push(initialInstanceState(c, { ...(ic.initialTrackStatus ?? {}) }));
+  }
+  const groups: SyncGroupState[] = [];
+  const inGroup = new Set<string>();
+  for (const g of cfg.syncGroups ?? []) {
+    const members: string[] = [];
+    for (const m of Array.isArray(g?.members) ? g.members : []) {
+      if (!names.has(m)) issues.push({ severity: 'warning', where: `${g.name}.group`, message: `instance ${m} does not exist; ignored` });
+      else if (inGroup.has(m)) issues.push({ severity: 'warning', where: `${g.name}.group`, message: `instance ${m} is already in a sync group; ignored` });
+      else {
+        members.push(m);
+        inGroup.add(m);
+      }
+    }
+    if (members.length === 0) {
+      issues.push({ severity: 'warning', where: `${g?.name}`, message: 'sync group has no valid members; removed' });
+      continue;
+    }
+    const ms = members.map((m) => instances.find((i) => i.cfg.name === m) as InstanceState);
+    const anyFault = ms.some((i) => evaluateTracks(i.cfg.tracks, i.trackStatus).faults.length > 0);
+    groups.push({ name: g.name, members, state: anyFault ? 'FAULT' : initialGroupState(ms) });
+  }
+  if (issues.some((i) => i.severity === 'error')) return { ok: false, issues };
+  return { ok: true, node: { instances, groups }, issues };
+}
+
+function draftOf(node: NodeState, now: number): Draft {
+  const insts = new Map<string, InstanceState>();
+  for (const i of node.instances) {
+    insts.set(i.cfg.name, { ...i, timers: { ...i.timers }, trackStatus: { ...i.trackStatus } });
+  }
+  const groups = new Map<string, SyncGroupState>();
+  const groupOf = new Map<string, string>();
+  for (const g of node.groups) {
+    groups.set(g.name, { ...g });
+    for (const m of g.members) groupOf.set(m, g.name);
+  }
+  return { now, insts, groups, groupOf, actions: [], sync: syncHooks };
+}
+
+function fromDraft(d: Draft, node: NodeState): NodeState {
+  return {
+    instances: node.instances.map((i) => d.insts.get(i.cfg.name) as InstanceState),
+    groups: node.groups.map((g) => d.groups.get(g.name) as SyncGroupState),
+  };
+}
+
+/** Structural checks on a decoded advert; the message names the bad field. */
+export function advertProblem(a: unknown): { where: string; message: string } | null {
+  if (!a || typeof a !== 'object') return { where: 'advert', message: 'advert is not an object' };
+  const v = a as Partial<Advert>;
+  const intIn = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isInteger(x) && x >= lo && x <= hi;
+  if (v.version !== 2 && v.version !== 3) return { where: 'advert.version', message: `must be 2 or 3, got ${String(v.version)}` };
+  if (v.family !== 4 && v.family !== 6) return { where: 'advert.family', message: `must be 4 or 6, got ${String(v.family)}` };
+  if (!intIn(v.vrid, 1, 255)) return { where: 'advert.vrid', message: `must be an integer 1-255, got ${String(v.vrid)}` };
+  if (!intIn(v.priority, 0, 255)) return { where: 'advert.priority', message: `must be an integer 0-255, got ${String(v.priority)}` };
+  if (!intIn(v.advertIntervalCs, 1, 4095)) {
+    return { where: 'advert.advertIntervalCs', message: `must be an integer 1-4095, got ${String(v.advertIntervalCs)}` };
+  }
+  const src = typeof v.srcAddr === 'string' ? addrBytes(v.srcAddr) : null;
+  if (!src || src.length !== (v.family === 4 ? 4 : 16)) {
+    return { where: 'advert.srcAddr', message: `not an IPv${v.family} address: ${String(v.srcAddr)}` };
+  }
+  if (!Array.isArray(v.addrs)) return { where: 'advert.addrs', message: 'must be a list of addresses' };
+  if (v.authType !== 'none' && v.authType !== 'pass' && v.authType !== 'ah') {
+    return { where: 'advert.authType', message: `unknown authentication ${String(v.authType)}` };
+  }
+  return null;
+}
+
+function pickInstance(d: Draft, node: NodeState, name: string | undefined, where: string, acts: FsmAction[]): InstanceState | null {
+  if (name === undefined) {
+    if (node.instances.length === 1) return d.insts.get(node.instances[0].cfg.name) ?? null;
+    acts.push({ type: 'error', where, message: 'the node has several instances: name one' });
+    return null;
+  }
+  const i = d.insts.get(name);
+  if (!i) acts.push({ type: 'error', where, message: `no instance named ${String(name)}` });
+  return i ?? null;
+}
+
+/** Apply one event at time `now` (microseconds). Never mutates `node`; bad input yields an 'error' action. */
+export function stepNode(node: NodeState, event: FsmEvent, now: number): StepResult<NodeState> {
+  if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) {
+    return { state: node, actions: [{ type: 'error', where: 'now', message: `time must be a finite number >= 0, got ${String(now)}` }] };
+  }
+  if (!event || typeof event !== 'object') {
+    return { state: node, actions: [{ type: 'error', where: 'event', message: 'event is not an object' }] };
+  }
+  const d = draftOf(node, now);
+  const fail = (where: string, message: string): StepResult<NodeState> => ({ state: node, actions: [{ type: 'error', where, message }] });
+  switch (event.type) {
+    case 'start':
+      for (const i of node.instances) startInstance(d, d.insts.get(i.cfg.name) as InstanceState);
+      break;
+    case 'advert': {
+      const bad = advertProblem(event.advert);
+      if (bad) return fail(bad.where, bad.message);
+      const a = event.advert;
+      const target = node.instances.find((i) => i.cfg.vrid === a.vrid && i.cfg.family === a.family);
+      if (!target) {
+        d.actions.push({ type: 'discard', reason: `no instance for VRID ${a.vrid} (IPv${a.family})` });
+        break;
+      }
+      advertReceived(d, d.insts.get(target.cfg.name) as InstanceState, a);
+      break;
+    }
+    case 'timer': {
+      if (event.timer !== 'advert' && event.timer !== 'master-down' && event.timer !== 'garp-delay') {
+        return fail('event.timer', `unknown timer ${String(event.timer)}`);
+      }
+      const errs: FsmAction[] = [];
+      const i = pickInstance(d, node, event.instance, 'event.instance', errs);
+      if (!i) return { state: node, actions: errs };
+      timerExpired(d, i, event.timer);
+      break;
+    }
+    case 'track': {
+      if (typeof event.track !== 'string') return fail('event.track', 'track name must be a string');
+      if (!validTrackStatus(event.status)) return fail('event.status', `bad track status ${String(event.status)}`);
+      const users = node.instances.filter((i) => i.cfg.tracks.some((t) => t.name === event.track));
+      if (users.length === 0) d.actions.push({ type: 'discard', reason: `nothing tracks ${event.track}` });
+      for (const u of users) trackChanged(d, d.insts.get(u.cfg.name) as InstanceState, event.track, event.status);
+      break;
+    }
+    case 'override': {
+      const p = event.priority;
+      if (p !== null && (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 254)) {
+        return fail('event.priority', `override priority must be an integer 1-254 or null, got ${String(p)}`);
+      }
+      const errs: FsmAction[] = [];
+      const i = pickInstance(d, node, event.instance, 'event.instance', errs);
+      if (!i) return { state: node, actions: errs };
+      overridePriority(d, i, p);
+      break;
+    }
+    case 'shutdown':
+      for (const i of node.instances) shutdownInstance(d, d.insts.get(i.cfg.name) as InstanceState);
+      break;
+    default:
+      return fail('event.type', `unknown event type ${String((event as { type: unknown }).type)}`);
+  }
+  return { state: fromDraft(d, node), actions: d.actions };
+}
