@@ -15,6 +15,8 @@ export interface ConfNode {
   /** Id of the block this node opened, and what was inside it. */
   blockId?: string;
   children?: ConfNode[];
+  /** Line of the block's closing `}` (keepalived reports some block-level problems there). */
+  endLine?: number;
   /** The line's preprocessed text, for keywords whose value is a command line. */
   text: Located;
 }

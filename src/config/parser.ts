@@ -120,7 +120,9 @@ class Parser {
         this.skipBlockBody();
         return node;
       }
-      if (!this.parseBlockBody(inner, node.children, false)) {
+      const closed = this.parseBlockBody(inner, node.children, false);
+      node.endLine = this.lines[this.i - 1]?.line;
+      if (!closed) {
         this.sink.error('unclosed-block', at(l, 0), `block '${spec.name}' is not closed: '}' missing before the end of the configuration`);
       }
     }

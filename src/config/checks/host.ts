@@ -44,6 +44,8 @@ function scriptUses(cfg: KeepalivedConfig): ScriptUse[] {
 }
 
 export function checkHost(cfg: KeepalivedConfig, host: HostInfo, sink: DiagnosticSink): void {
+  // With net_namespace keepalived runs in another namespace, whose interfaces this host cannot see.
+  if (cfg.nodes.some((n) => n.keyword === 'net_namespace')) return;
   const ifaces = host.interfaces();
   const needIface = (name: string | undefined, pos: Pos, what: string) => {
     if (name && !ifaces.has(name)) sink.error('interface-missing', pos, `${what}: interface '${name}' does not exist on this host`);

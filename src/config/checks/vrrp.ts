@@ -3,6 +3,7 @@
 import { child, posOf } from '../ast.js';
 import type { DiagnosticSink, Pos } from '../diagnostics.js';
 import type { KeepalivedConfig, VrrpInstance } from '../model.js';
+import { isIpPrefix } from '../values.js';
 
 const kwPos = (vi: VrrpInstance, kw: string, nested?: string): Pos => {
   const n = nested ? child(child(vi.node, nested), kw) : child(vi.node, kw);
@@ -15,6 +16,7 @@ export function checkVrrp(cfg: KeepalivedConfig, sink: DiagnosticSink): void {
   checkVridCollisions(cfg, sink);
   checkSyncGroups(cfg, sink);
   checkScripts(cfg, sink);
+  for (const r of cfg.staticRules) checkRule(r, sink);
 }
 
 function checkInstance(vi: VrrpInstance, strict: boolean, sink: DiagnosticSink): void {
@@ -96,7 +98,7 @@ function checkInstance(vi: VrrpInstance, strict: boolean, sink: DiagnosticSink):
       sink.warn('route-untracked', r.pos, `${id} route ${r.dest} has no 'dev', so it cannot be tracked (add dev IFNAME or no_track)`);
     }
   }
-  for (const r of [...vi.virtualRules]) checkRule(r, sink);
+  for (const r of vi.virtualRules) checkRule(r, sink);
 }
 
 export function effectivePriority(vi: VrrpInstance): number {
@@ -106,7 +108,12 @@ export function effectivePriority(vi: VrrpInstance): number {
 }
 
 export function checkRule(r: { words: string[]; preference?: number; pos: Pos }, sink: DiagnosticSink): void {
-  if (r.preference === undefined) {
+  // A rule with a bad address is dropped (the parser reported it), so its preference does not matter.
+  const bad = ['from', 'to'].some((k) => {
+    const i = r.words.indexOf(k);
+    return i >= 0 && r.words[i + 1] !== 'all' && !isIpPrefix(r.words[i + 1] ?? '');
+  });
+  if (!bad && r.preference === undefined) {
     sink.warn('rule-no-preference', r.pos, 'rule has no preference; keepalived picks one, which is probably not what you want');
   }
 }
@@ -146,7 +153,9 @@ function checkScripts(cfg: KeepalivedConfig, sink: DiagnosticSink): void {
   const used = new Set(cfg.instances.flatMap((i) => i.trackScripts.map((t) => t.name)));
   for (const sg of cfg.syncGroups) for (const t of childTracks(sg.node)) used.add(t);
   for (const s of cfg.vrrpScripts) {
-    if (!s.script) sink.warn('script-missing', s.pos, `vrrp_script ${s.name} has no 'script'; it is removed`);
+    // keepalived notices this at the block's closing brace, and reports it there.
+    const end = { ...s.pos, line: s.node.endLine ?? s.pos.line };
+    if (!s.script) sink.warn('script-missing', end, `vrrp_script ${s.name} has no 'script'; it is removed`);
     else if (!used.has(s.name)) sink.warn('script-unused', s.pos, `vrrp_script ${s.name} is not used by any track_script`);
   }
   const removed = new Set(cfg.vrrpScripts.filter((s) => !s.script).map((s) => s.name));
