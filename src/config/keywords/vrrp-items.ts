@@ -64,15 +64,21 @@ export function routeItem(isStatic: boolean): Item {
     'ttl-propagate': [oneOf('state', ['enabled', 'disabled'])],
     fastopen_no_cookie: word('value'),
     nexthop: [arg('nexthop', 'word', { rest: true })],
+    or: [arg('gateway', 'ipaddr')], // another gateway of a multipath route
     no_track: [],
     vrf: [arg('vrf', 'interface')],
   };
   for (const m of METRICS) options[m] = word('value');
   if (isStatic) options.track_group = [arg('group', 'name')];
   const dest = arg('destination', 'ipprefix');
+  const type = oneOf('type', RTN_TYPES);
+  const to = oneOf('to', ['to']);
+  // keepalived takes options before the destination too; the schema has positional args first,
+  // so the one leading option seen in practice (`src ADDR`, keepalived's own sample) gets its forms.
+  const src = [oneOf('src', ['src']), arg('address', 'ipaddr')];
   return {
     args: [dest],
-    forms: [[dest], [oneOf('type', RTN_TYPES), dest], [oneOf('to', ['to']), dest]],
+    forms: [[dest], [type, dest], [to, dest], [...src, dest], [...src, type, dest], [...src, to, dest]],
     options,
   };
 }
