@@ -63,6 +63,8 @@ export class Cluster {
   advertsSent = 0;
   /** Observer of every action a machine emits (for tests and tracing). */
   onAction: ((node: string, action: FsmAction, at: number) => void) | null = null;
+  /** Observer called after every step of a node's machines (for invariants checked at all times). */
+  afterStep: ((node: string, state: NodeState, at: number) => void) | null = null;
   private readonly nodes = new Map<string, SimNode>();
   private readonly queue = new EventQueue<Item>();
   private readonly rng: Prng;
@@ -218,6 +220,7 @@ export class Cluster {
       if (a.state !== b.state) this.transitions.push({ at: this.now, node: n.id, instance: b.cfg.name, from: a.state, to: b.state });
     }
     for (const act of r.actions) this.perform(n, act);
+    this.afterStep?.(n.id, r.state, this.now);
     return r.actions;
   }
 
