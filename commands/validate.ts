@@ -25,7 +25,7 @@ Exit status: 0 valid (warnings allowed), 1 problems found (or warnings with --st
   static override enableJsonFlag = true;
 
   static override args = {
-    file: Args.string({ description: 'config file(s); - reads stdin', default: '/etc/keepalived/keepalived.conf' }),
+    file: Args.string({ description: 'config file(s), default /etc/keepalived/keepalived.conf; - reads stdin' }),
   };
 
   static override flags = {

@@ -2,6 +2,7 @@
 # The whole test suite: build, then every vitest file; ends with one plain "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-test-deps.sh
 npx tsc -p tsconfig.json || { echo "Tests: 0 passed, 1 failed (build)"; exit 1; }
 mkdir -p .tmp
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@"

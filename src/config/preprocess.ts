@@ -3,7 +3,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { DiagnosticSink } from './diagnostics.js';
 import { colAt, decomment, findBrace, type Located, located, slice, tokenize, type Word } from './lexer.js';
-import type { ConfigSource } from './source.js';
+import { type ConfigSource, describeFsError } from './source.js';
 
 export interface ConfigLine {
   file: string;
@@ -125,7 +125,7 @@ class Preprocessor {
     try {
       text = this.source.read(path);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
+      const why = describeFsError(e);
       this.sink.error(main ? 'file-unreadable' : 'include-unreadable', from, `cannot read '${path}': ${why}`);
       return;
     }

@@ -14,7 +14,8 @@ export const noPaint: Paint = { error: (s) => s, warning: (s) => s, dim: (s) => 
 /** `file:line:col severity code message`, then the source line and a caret under the column. */
 export function formatHuman(d: Diagnostic, sourceLine: string | undefined, paint: Paint): string {
   const sev = d.severity === 'error' ? paint.error('error') : paint.warning('warning');
-  let out = `${paint.bold(`${d.file}:${d.line}:${d.column}`)} ${sev} ${d.code} ${d.message}`;
+  const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
+  let out = `${paint.bold(where)} ${sev} ${d.code} ${d.message}`;
   if (d.suggestion) out += paint.dim(` (suggestion: ${d.suggestion})`);
   if (sourceLine !== undefined && d.line > 0) {
     const text = sourceLine.replace(/\t/g, ' ');
