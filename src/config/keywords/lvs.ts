@@ -149,7 +149,7 @@ const virtualServerKeywords: readonly KeywordSpec[] = [
     default: 'wlc',
     doc: 'IPVS scheduler (ipvsadm -s); twos needs keepalived 2.2.5 or later.',
   },
-  schedFlag('hashed', 'Legacy scheduler flag; accepted and ignored.'),
+  schedFlag('hashed', 'Legacy flag kept for old configs; it has no effect (keepalived may warn).'),
   schedFlag('ops', 'One-packet scheduling for UDP services (ipvsadm -o).'),
   schedFlag('flag-1', 'Set scheduler flag 1 (ipvsadm -b flag-1).'),
   schedFlag('flag-2', 'Set scheduler flag 2 (ipvsadm -b flag-2).'),
