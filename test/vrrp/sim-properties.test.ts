@@ -59,7 +59,7 @@ const clusterArb = fc
     }),
   );
 
-type Gen = fc.Arbitrary<unknown> extends never ? never : Parameters<Parameters<typeof clusterArb.map>[0]>[0];
+type Gen = typeof clusterArb extends fc.Arbitrary<infer T> ? T : never;
 
 function nodesOf(g: Gen): NodeGen[] {
   return g.priorities.map((priority, i) => ({

@@ -121,6 +121,27 @@ describe('master failure and handover timings', () => {
   });
 });
 
+describe('IPv6', () => {
+  it('v3 over IPv6: equal priorities elect the higher address, and the VIPs follow a crash', () => {
+    const c = cluster({
+      nodes: [
+        { id: 'a', instances: [{ vrid: 4, version: 3, family: 6 }] },
+        { id: 'b', instances: [{ vrid: 4, version: 3, family: 6 }] },
+        { id: 'c', addr: '2001:db8::ff', instances: [{ vrid: 4, version: 3, family: 6, priority: 90 }] },
+      ],
+    });
+    c.bootAll();
+    c.runUntil(10_000_000);
+    // a is 2001:db8::1, b 2001:db8::2: b wins the tie; c (lower priority) stays backup.
+    expect(c.masters(4)).toEqual(['b']);
+    expect(c.vipOwners(4)).toEqual(['b']);
+    c.crash('b');
+    c.runUntil(20_000_000);
+    expect(c.masters(4)).toEqual(['a']);
+    expect(c.vipOwners(4)).toEqual(['a']);
+  });
+});
+
 describe('initial state', () => {
   it('an address owner with state MASTER is master 1 us after start', () => {
     const c = cluster({ nodes: [{ id: 'a', instances: [{ vrid: 1, priority: 255, state: 'MASTER' }] }] });
