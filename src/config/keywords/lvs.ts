@@ -265,6 +265,12 @@ const virtualServerKeywords: readonly KeywordSpec[] = [
 
 export const rootKeywords: KeywordSpec[] = [
   {
+    name: 'SSL',
+    args: [],
+    block: 'SSL',
+    doc: 'Client TLS material the SSL_GET checkers present (key, certificate, CA, key password).',
+  },
+  {
     name: 'virtual_server_group',
     args: [arg('name', 'name', { defines: 'virtual_server_group' })],
     block: 'virtual_server_group',
@@ -286,6 +292,17 @@ export const rootKeywords: KeywordSpec[] = [
 ];
 
 export const blocks: BlockSpec[] = [
+  {
+    id: 'SSL',
+    kind: 'keywords',
+    doc: 'TLS client settings shared by every SSL_GET checker.',
+    keywords: [
+      { name: 'password', args: [arg('password', 'word')], doc: 'Password that decrypts the private key.' },
+      { name: 'ca', args: [arg('file', 'path')], doc: 'CA certificate file (PEM) used to verify servers.' },
+      { name: 'certificate', args: [arg('file', 'path')], doc: 'Client certificate file (PEM).' },
+      { name: 'key', args: [arg('file', 'path')], doc: 'Private key file (PEM) of the client certificate.' },
+    ],
+  },
   {
     id: 'virtual_server_group',
     kind: 'list',
