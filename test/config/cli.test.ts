@@ -1,0 +1,182 @@
+// The built CLI, run as a user runs it: `node bin/keepalivedctl validate ...` with pipes (not a TTY).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'kaeng-cli-'));
+
+beforeAll(() => {
+  // Emits dist even when someone else's file has a type error; the runs below show whether the CLI works.
+  const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+  if (tsc.status !== 0) console.warn(`tsc -p . reported problems:\n${tsc.stdout}${tsc.stderr}`);
+}, 200_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function cli(args: string[], input?: string) {
+  const env = { ...process.env };
+  delete env.FORCE_COLOR;
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'keepalivedctl'), 'validate', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    input: input ?? '',
+    env,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
+}
+
+const broken = [
+  'vrrp_instance VI_1 {',
+  '\tinterface eth0',
+  '  virtual_router_id 51',
+  '  priorty 100',
+  '  priority 300',
+  '  virtual_ipaddress {',
+  '    192.0.2.10/24',
+  '  }',
+  '}',
+  '',
+].join('\n');
+const clean = broken.replace('  priorty 100\n', '').replace('priority 300', 'priority 100');
+const warnOnly = clean.replace('  priority 100', '  priority 100\n  priority 100');
+
+describe('keepalivedctl validate (built CLI)', () => {
+  it('human output: file:line:col severity code message, then the source line and a caret', () => {
+    const f = file('broken.conf', broken);
+    const r = cli([f]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    const i = lines.indexOf(`${f}:4:3 error unknown-keyword unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'? (suggestion: priority)`);
+    expect(i, r.stdout).toBeGreaterThanOrEqual(0);
+    expect(lines[i + 1]).toBe('    priorty 100');
+    expect(lines[i + 2]).toBe('    ^');
+    const j = lines.findIndex((l) => l.startsWith(`${f}:5:12 error value-out-of-range `));
+    expect(j, r.stdout).toBeGreaterThan(i);
+    expect(lines[j + 1]).toBe('    priority 300');
+    expect(lines[j + 2]).toBe(`  ${' '.repeat(11)}^`);
+    expect(r.stdout).toMatch(/2 errors, 0 warnings/);
+  });
+
+  it('writes no ANSI colour codes when stdout is not a TTY', () => {
+    const r = cli([file('broken.conf', broken)]);
+    expect(r.stdout.length).toBeGreaterThan(0);
+    expect(r.all).not.toMatch(/\x1b\[/);
+  });
+
+  it('a clean file exits 0', () => {
+    const r = cli([file('clean.conf', clean)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/0 errors, 0 warnings/);
+  });
+
+  it('--strict turns warnings into exit 1', () => {
+    const f = file('warn.conf', warnOnly);
+    const plain = cli([f]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain(`${f}:5:3 warning duplicate-keyword `);
+    expect(cli([f, '--strict']).code).toBe(1);
+  });
+
+  it('--format json has exactly the documented shape', () => {
+    const f = file('broken.conf', broken);
+    const r = cli([f, '--format', 'json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(['valid', 'errors', 'warnings', 'diagnostics']);
+    expect(j).toMatchObject({ valid: false, errors: 2, warnings: 0 });
+    expect(j.diagnostics[0]).toEqual({
+      severity: 'error',
+      code: 'unknown-keyword',
+      file: f,
+      line: 4,
+      column: 3,
+      message: expect.stringContaining('priorty'),
+      suggestion: 'priority',
+    });
+    // No suggestion: the key is absent, not null.
+    expect(Object.keys(j.diagnostics[1])).toEqual(['severity', 'code', 'file', 'line', 'column', 'message']);
+  });
+
+  it('--json (oclif) prints the same object', () => {
+    const f = file('broken.conf', broken);
+    const a = JSON.parse(cli([f, '--format', 'json']).stdout);
+    const r = cli([f, '--json']);
+    expect(JSON.parse(r.stdout)).toEqual(a);
+    expect(r.code).toBe(1);
+  });
+
+  it('--format sarif is SARIF 2.1.0: version, rules, results with ruleId, level and locations', () => {
+    const f = file('broken.conf', broken);
+    const r = cli([f, '--format', 'sarif']);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stdout);
+    expect(s.version).toBe('2.1.0');
+    expect(s.$schema).toMatch(/sarif/);
+    expect(s.runs).toHaveLength(1);
+    const driver = s.runs[0].tool.driver;
+    expect(typeof driver.name).toBe('string');
+    const ruleIds = driver.rules.map((x: { id: string }) => x.id);
+    expect(ruleIds).toEqual(['unknown-keyword', 'value-out-of-range']);
+    for (const rule of driver.rules) expect(rule.shortDescription.text.length).toBeGreaterThan(5);
+    expect(s.runs[0].results).toHaveLength(2);
+    for (const res of s.runs[0].results) {
+      expect(ruleIds).toContain(res.ruleId);
+      expect(['error', 'warning', 'note']).toContain(res.level);
+      expect(typeof res.message.text).toBe('string');
+      expect(res.locations[0].physicalLocation.artifactLocation.uri).toBe(f);
+    }
+    expect(s.runs[0].results[1].locations[0].physicalLocation.region).toEqual({ startLine: 5, startColumn: 12 });
+  });
+
+  it('reads the config from stdin with -', () => {
+    const r = cli(['-', '--format', 'json'], broken);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.diagnostics.map((d: { file: string; line: number }) => [d.file, d.line])).toEqual([
+      ['<stdin>', 4],
+      ['<stdin>', 5],
+    ]);
+    const human = cli(['-'], broken);
+    expect(human.stdout).toContain('<stdin>:4:3 error unknown-keyword');
+    expect(human.stdout).toContain('    priorty 100\n    ^');
+    expect(cli(['-'], clean).code).toBe(0);
+  });
+
+  it('a missing file: exit 2, a message naming it, no stack trace', () => {
+    const missing = join(dir, 'does-not-exist.conf');
+    const r = cli([missing]);
+    expect(r.code).toBe(2);
+    const lines = r.all.split('\n').filter((l) => l.trim() !== '');
+    expect(lines[0]).toContain(missing);
+    expect(lines[0]).toContain('file-unreadable');
+    expect(r.all).not.toMatch(/^\s+at /m);
+    expect(r.all).not.toMatch(/Error:|node:internal/);
+    const j = cli([missing, '--format', 'json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout).diagnostics).toEqual([expect.objectContaining({ code: 'file-unreadable', file: missing })]);
+  });
+
+  it('several files are checked as one cluster, and --cluster DIR reads a directory', () => {
+    const node = (prio: number) => clean.replace('priority 100', `priority ${prio}`);
+    const a = file('lb1.conf', node(100));
+    const b = file('lb2.conf', node(100));
+    const r = cli([a, b, '--format', 'json']);
+    const j = JSON.parse(r.stdout);
+    expect(j.diagnostics.map((d: { code: string; file: string }) => [d.code, d.file])).toEqual([['cluster-equal-priority', b]]);
+    expect(r.code).toBe(0);
+    const cdir = mkdtempSync(join(dir, 'cluster-'));
+    writeFileSync(join(cdir, 'a.conf'), node(100));
+    writeFileSync(join(cdir, 'b.conf'), node(100).replace('advert_int', 'x').replace('virtual_router_id 51', 'virtual_router_id 51\n  advert_int 3'));
+    const c = JSON.parse(cli(['--cluster', cdir, '--format', 'json']).stdout);
+    expect(c.diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(['cluster-equal-priority', 'cluster-mismatch']);
+  });
+});
