@@ -21,6 +21,7 @@ export interface RawPacket {
   family: Family;
   /** IPv4: the whole packet from its IP header. IPv6: the VRRP payload. */
   buf: Uint8Array;
+  /** Source and destination addresses: views into buf or shared parsed copies, so read only. */
   src: Uint8Array;
   dst: Uint8Array;
   /** IPv4 TTL or IPv6 hop limit; undefined when the receiver could not learn it (keepalived's -1). */
@@ -61,11 +62,26 @@ export interface Ipv6Meta {
   hopLimit?: number;
 }
 
-function readVrrp(raw: Omit<RawPacket, 'version' | 'type' | 'vrid' | 'priority' | 'naddr' | 'authType' | 'adverIntV2' | 'adverIntV3' | 'reservedV3' | 'checksum'>): RawPacket {
-  const b = raw.buf;
-  const o = raw.vrrpOff;
+type IpPart = Pick<RawPacket, 'family' | 'buf' | 'src' | 'dst' | 'ttl' | 'ihl' | 'protocol' | 'totLen' | 'ipId' | 'tos' | 'fragOff' | 'ah' | 'vrrpOff'>;
+
+// One object literal with a fixed shape: spreading here made V8 fall off its fast path.
+function withVrrp(ip: IpPart): RawPacket {
+  const b = ip.buf;
+  const o = ip.vrrpOff;
   return {
-    ...raw,
+    family: ip.family,
+    buf: b,
+    src: ip.src,
+    dst: ip.dst,
+    ttl: ip.ttl,
+    ihl: ip.ihl,
+    protocol: ip.protocol,
+    totLen: ip.totLen,
+    ipId: ip.ipId,
+    tos: ip.tos,
+    fragOff: ip.fragOff,
+    ah: ip.ah,
+    vrrpOff: o,
     version: b[o]! >> 4,
     type: b[o]! & 0x0f,
     vrid: b[o + 1]!,
@@ -101,7 +117,7 @@ export function readIpv4Packet(buf: Uint8Array): ReadResult {
   }
   return {
     ok: true,
-    raw: readVrrp({
+    raw: withVrrp({
       family: 4,
       buf,
       src: buf.subarray(12, 16),
@@ -119,11 +135,23 @@ export function readIpv4Packet(buf: Uint8Array): ReadResult {
   };
 }
 
+// A socket reports the same few peer/group addresses over and over: parse each text once.
+const ipv6Cache = new Map<string, Uint8Array | null>();
+function cachedIpv6(text: string): Uint8Array | null {
+  let b = ipv6Cache.get(text);
+  if (b === undefined) {
+    b = parseIpv6(text);
+    if (ipv6Cache.size >= 256) ipv6Cache.clear();
+    ipv6Cache.set(text, b);
+  }
+  return b;
+}
+
 /** Reads an IPv6 VRRP payload (IPv6 raw sockets deliver no IP header); addresses and hop limit come alongside. */
 export function readIpv6Payload(buf: Uint8Array, meta: Ipv6Meta): ReadResult {
   if (!(buf instanceof Uint8Array)) return { ok: false, reason: 'truncated', detail: 'packet is not a byte array' };
-  const src = typeof meta?.src === 'string' ? parseIpv6(meta.src) : null;
-  const dst = typeof meta?.dst === 'string' ? parseIpv6(meta.dst) : null;
+  const src = typeof meta?.src === 'string' ? cachedIpv6(meta.src) : null;
+  const dst = typeof meta?.dst === 'string' ? cachedIpv6(meta.dst) : null;
   if (!src || !dst) {
     return { ok: false, reason: 'ip_header_invalid', detail: `IPv6 source/destination not addresses: ${String(meta?.src)} -> ${String(meta?.dst)}` };
   }
@@ -133,7 +161,7 @@ export function readIpv6Payload(buf: Uint8Array, meta: Ipv6Meta): ReadResult {
   const hl = meta.hopLimit;
   return {
     ok: true,
-    raw: readVrrp({
+    raw: withVrrp({
       family: 6,
       buf,
       src,

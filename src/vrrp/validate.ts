@@ -155,12 +155,12 @@ function check(packet: Uint8Array, cfg: InstanceConfig, ctx: ValidateContext): V
     cfg.family === 4 ? readIpv4Packet(packet) : readIpv6Payload(packet, ctx.ipv6 ?? { src: '', dst: '' });
   if (!r.ok) return r;
   const raw = r.raw;
-  const src = formatAddr(raw.family, raw.src);
+  const srcText = () => formatAddr(raw.family, raw.src);
 
   // Dispatcher: find the instance by VRID, drop our own looped-back adverts.
   if (raw.vrid !== cfg.vrid) return fail('vrid_unknown', `Unknown VRID(${raw.vrid}), ours is ${cfg.vrid}`);
   if (ctx.ownAddrs?.some((a) => typeof a === 'string' && sameAddr(raw.family, a, raw.src))) {
-    return fail('own_packet', `advert from our own address ${src}`);
+    return fail('own_packet', `advert from our own address ${srcText()}`);
   }
   const unicast = c.peers.length > 0;
   const multicastPkt = isMulticast(raw.family, raw.dst);
@@ -235,7 +235,7 @@ function check(packet: Uint8Array, cfg: InstanceConfig, ctx: ValidateContext): V
     }
     if (unicast && cfg.checkUnicastSrc) {
       const peer = c.peers.find((p) => sameBytes(p.addr, raw.src));
-      if (!peer) return fail('unicast_src_not_peer', `unicast source address ${src} not a unicast peer`);
+      if (!peer) return fail('unicast_src_not_peer', `unicast source address ${srcText()} not a unicast peer`);
       if (raw.ttl !== undefined && (raw.ttl < peer.minTtl || raw.ttl > peer.maxTtl)) {
         return fail('ttl_out_of_range', `TTL/HL ${raw.ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`);
       }
