@@ -4,7 +4,7 @@
 # Two namespaces joined only by one veth pair (no route out): keepalived runs in the
 # sender namespace as MASTER, tcpdump in the receiver namespace writes a few adverts to
 # a pcap. Every process started here is killed by pid and both namespaces are deleted on
-# exit, also when a step fails. Needs root. Usage: bash test/vrrp/capture.sh [outdir]
+# exit, also when a step fails. Needs root. Usage: [ONLY=name] bash test/vrrp/capture.sh [outdir]
 set -euo pipefail
 
 OUT=${1:-$(cd "$(dirname "$0")/../fixtures/vrrp" && pwd)}
@@ -19,8 +19,13 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  # keepalived forks its VRRP child: kill it by the pid it wrote.
-  for f in "$TMP"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
+  # keepalived forks its VRRP child: kill it by the pid it wrote, if that pid is still a keepalived.
+  for f in "$TMP"/*.pid; do
+    [ -f "$f" ] || continue
+    local pid
+    pid=$(cat "$f")
+    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q keepalived; then kill -9 "$pid" 2>/dev/null || true; fi
+  done
   ip netns del "$NS_TX" 2>/dev/null || true
   ip netns del "$NS_RX" 2>/dev/null || true
   rm -rf "$TMP"
@@ -60,8 +65,12 @@ $body
 EOF
 }
 
+# name filter [count [stop_after_seconds]]: with stop_after, keepalived is stopped then, so the
+# last advert captured is the priority 0 one a MASTER sends when it shuts down.
 capture() {
-  local name=$1 filter=$2 count=${3:-3}
+  local name=$1 filter=$2 count=${3:-3} stop_after=${4:-}
+  # ONLY=<name> re-captures just that one.
+  if [ -n "${ONLY:-}" ] && [ "$ONLY" != "$name" ]; then return 0; fi
   local pcap="$TMP/$name.pcap"
   ip netns exec "$NS_RX" timeout 20 tcpdump -i karx -n -U -c "$count" -w "$pcap" "$filter" 2>"$TMP/$name.tcpdump.log" &
   local tcpdump_pid=$!
@@ -71,6 +80,10 @@ capture() {
     -p "$TMP/$name.main.pid" -r "$TMP/$name.vrrp.pid" >"$TMP/$name.keepalived.log" 2>&1 &
   local ka_pid=$!
   PIDS+=("$ka_pid")
+  if [ -n "$stop_after" ]; then
+    sleep "$stop_after"
+    kill -TERM "$ka_pid" 2>/dev/null || true
+  fi
   wait "$tcpdump_pid" || { echo "capture $name failed"; cat "$TMP/$name.tcpdump.log" "$TMP/$name.keepalived.log"; exit 1; }
   kill "$ka_pid" 2>/dev/null || true
   wait "$ka_pid" 2>/dev/null || true
@@ -168,3 +181,14 @@ write_conf v2-ah-unicast "  virtual_router_id 57
     192.0.2.151
   }"
 capture v2-ah-unicast 'ip proto 51' 2
+
+# Shutdown: the address owner (priority 255) is MASTER at once; two adverts (about 0 s and 1 s),
+# then SIGTERM at 1.5 s makes it send a priority 0 advert.
+write_conf v3-shutdown "  version 3
+  virtual_router_id 58
+  priority 255
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.160
+  }"
+capture v3-shutdown 'ip proto 112' 3 1.5

@@ -20,6 +20,7 @@ const SOURCES: [string, InstanceConfig][] = [
   ['v2-unicast', { family: 4, version: 2, vrid: 56, authType: 'none', advertIntervalCs: 200, vips: ['192.0.2.140'], unicastPeers: peer, checkUnicastSrc: true }],
   ['v3-ipv4', { family: 4, version: 3, vrid: 53, authType: 'none', advertIntervalCs: 50, vips: ['192.0.2.120', '192.0.2.121', '192.0.2.122'] }],
   ['v3-unicast', { family: 4, version: 3, vrid: 55, authType: 'none', advertIntervalCs: 100, vips: ['192.0.2.130'], unicastPeers: peer, checkUnicastSrc: true }],
+  ['v3-shutdown', { family: 4, version: 3, vrid: 58, authType: 'none', advertIntervalCs: 100, vips: ['192.0.2.160'] }],
   ['v3-ipv6', { family: 6, version: 3, vrid: 54, authType: 'none', advertIntervalCs: 100, vips: ['2001:db8::100', '2001:db8::101'] }],
 ];
 

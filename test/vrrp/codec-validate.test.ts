@@ -27,6 +27,7 @@ const CFG = {
   v2uni: { family: 4, version: 2, vrid: 56, authType: 'none', advertIntervalCs: 200, vips: ['192.0.2.140'], unicastPeers: peer },
   v3: { family: 4, version: 3, vrid: 53, authType: 'none', advertIntervalCs: 50, vips: ['192.0.2.120', '192.0.2.121', '192.0.2.122'] },
   v3uni: { family: 4, version: 3, vrid: 55, authType: 'none', advertIntervalCs: 100, vips: ['192.0.2.130'], unicastPeers: peer },
+  shutdown: { family: 4, version: 3, vrid: 58, authType: 'none', advertIntervalCs: 100, vips: ['192.0.2.160'] },
   v6: { family: 6, version: 3, vrid: 54, authType: 'none', advertIntervalCs: 100, vips: ['2001:db8::100', '2001:db8::101'] },
 } satisfies Record<string, InstanceConfig>;
 const BACKUP: ValidateContext = { state: 'backup' };
@@ -65,6 +66,13 @@ describe('validate: captured adverts are accepted by the matching instance', () 
       }
     });
   }
+  it('v3-shutdown: the priority 0 advert is accepted and counted as such', () => {
+    const r = readPcap(new Uint8Array(readFileSync(`${FIXTURES}v3-shutdown.pcap`)));
+    if (!r.ok) throw new Error(r.error);
+    const c = new Counters();
+    for (const p of r.packets) c.record(validate(p.bytes, CFG.shutdown, BACKUP));
+    expect([c.accepted, c.priorityZero, c.dropped]).toEqual([3, 1, 0]);
+  });
   it('v3-ipv6 with the addresses and hop limit beside the payload', () => {
     const p = first('v3-ipv6');
     if (p.family !== 6) throw new Error('not IPv6');

@@ -25,6 +25,8 @@ const EXPECTED = {
   'v2-unicast': { count: 2, version: 2, family: 4, vrid: 56, priority: 160, cs: 200, dst: '192.0.2.2', addrs: ['192.0.2.140'], auth: 'none' },
   'v3-ipv4': { count: 3, version: 3, family: 4, vrid: 53, priority: 120, cs: 50, dst: '224.0.0.18', addrs: ['192.0.2.120', '192.0.2.121', '192.0.2.122'], auth: 'none' },
   'v3-unicast': { count: 3, version: 3, family: 4, vrid: 55, priority: 140, cs: 100, dst: '192.0.2.2', addrs: ['192.0.2.130'], auth: 'none' },
+  // keepalived stopped after two adverts: the third is its priority 0 "master is leaving" advert.
+  'v3-shutdown': { count: 3, version: 3, family: 4, vrid: 58, priority: 255, cs: 100, dst: '224.0.0.18', addrs: ['192.0.2.160'], auth: 'none', lastPriority: 0 },
   'v3-ipv6': { count: 3, version: 3, family: 6, vrid: 54, priority: 130, cs: 100, dst: 'ff02::12', addrs: ['2001:db8::100', '2001:db8::101'], auth: 'none' },
 } as const;
 
@@ -62,7 +64,8 @@ describe('decode captured keepalived adverts', () => {
         const d = decodeCaptured(p);
         if (!d.ok) throw new Error(`${name}#${i}: ${d.reason} ${d.detail}`);
         const a = d.advert;
-        expect(a).toMatchObject({ version: e.version, family: e.family, vrid: e.vrid, priority: e.priority, advertIntervalCs: e.cs, authType: e.auth });
+        const priority = 'lastPriority' in e && i === e.count - 1 ? e.lastPriority : e.priority;
+        expect(a).toMatchObject({ version: e.version, family: e.family, vrid: e.vrid, priority, advertIntervalCs: e.cs, authType: e.auth });
         expect(a.addrs).toEqual(e.addrs);
         if (e.family === 4) expect(a.srcAddr).toBe('192.0.2.1');
         else expect(a.srcAddr).toMatch(/^fe80::/); // keepalived sends from the link-local address
