@@ -83,12 +83,14 @@ export function advertOf(raw: RawPacket): Advert {
   return advert;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function authText(field: Uint8Array): string {
   let end = field.length;
   while (end > 0 && field[end - 1] === 0) end--;
   const bytes = field.subarray(0, end);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     return String.fromCharCode(...bytes);
   }
