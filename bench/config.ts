@@ -1,0 +1,129 @@
+// Config engine benchmark: validate a large LVS config (2,000 virtual servers x 10 real servers with
+// TCP_CHECK, then 4x and 8x that) in-process and through the CLI, against `keepalived -t` on the same
+// file. keepalived runs inside a network namespace made (and always deleted) here.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { validateFiles } from '../src/config/validate.js';
+import { type BenchRow, printRows, timeMs } from './harness.js';
+
+const KEEPALIVED = '/usr/sbin/keepalived';
+const BASE_VIRTUAL_SERVERS = 2000;
+const REAL_SERVERS = 10;
+const SCALES = [1, 4, 8];
+const TARGET = '<= 0.5x keepalived';
+
+/** The repository root, from dist/bench/config.js or bench/config.ts alike. */
+function repoRoot(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return resolve(here, here.includes('/dist/') ? '../..' : '..');
+}
+
+/** A config of `vsCount` virtual servers, each with REAL_SERVERS TCP-checked real servers; unique TEST-NET endpoints. */
+export function generateLvsConfig(vsCount: number): { text: string; lines: number } {
+  const out: string[] = ['global_defs {', '  router_id bench', '}'];
+  for (let v = 0; v < vsCount; v++) {
+    // 250 addresses x many ports keeps every virtual server (address, port) distinct.
+    const vip = `198.51.100.${1 + (v % 250)}`;
+    const vport = 1024 + Math.floor(v / 250);
+    out.push(`virtual_server ${vip} ${vport} {`, '  delay_loop 6', '  lb_algo wrr', '  lb_kind NAT', '  protocol TCP');
+    for (let r = 0; r < REAL_SERVERS; r++) {
+      const n = v * REAL_SERVERS + r;
+      const rip = `203.0.113.${1 + (n % 250)}`;
+      const rport = 1024 + Math.floor(n / 250);
+      out.push(
+        `  real_server ${rip} ${rport} {`,
+        '    weight 1',
+        '    TCP_CHECK {',
+        `      connect_port ${rport}`,
+        '      connect_timeout 3',
+        '    }',
+        '  }',
+      );
+    }
+    out.push('}');
+  }
+  return { text: out.join('\n') + '\n', lines: out.length };
+}
+
+/** Wall time of a child process in ms (best of `runs`), with its last exit status. */
+function timeProcess(cmd: string, args: string[], runs: number): { ms: number; status: number | null; output: string } {
+  let best = Infinity;
+  let status: number | null = null;
+  let output = '';
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+    status = r.status;
+    output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  }
+  return { ms: best, status, output };
+}
+
+/** A network namespace of our own for keepalived -t (it never leaves it); undefined when we cannot make one. */
+function makeNetns(): string | undefined {
+  const name = `kabenchcfg${process.pid}_${Date.now() % 100000}`;
+  const add = spawnSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
+  if (add.status !== 0) return undefined;
+  spawnSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
+  return name;
+}
+
+function deleteNetns(name: string): void {
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const root = repoRoot();
+  const cli = join(root, 'bin', 'keepalivedctl');
+  const dir = mkdtempSync(join(tmpdir(), 'kabench-config-'));
+  const haveKeepalived = existsSync(KEEPALIVED);
+  const ns = haveKeepalived ? makeNetns() : undefined;
+  if (haveKeepalived && !ns) console.warn('bench/config: cannot create a network namespace (not root?); keepalived -t is not run');
+  if (!haveKeepalived) console.warn(`bench/config: ${KEEPALIVED} not found; printing our figures alone`);
+  const rows: BenchRow[] = [];
+  try {
+    for (const scale of SCALES) {
+      const vsCount = BASE_VIRTUAL_SERVERS * scale;
+      const { text, lines } = generateLvsConfig(vsCount);
+      const file = join(dir, `lvs-${vsCount}.conf`);
+      writeFileSync(file, text);
+      const runs = scale === 1 ? 3 : 1;
+      const label = `${vsCount} VS x ${REAL_SERVERS} RS (${lines} lines)`;
+
+      let errors = 0;
+      const inProcess = await timeMs(() => {
+        errors = validateFiles([file]).errors;
+      }, runs);
+      if (errors > 0) console.warn(`bench/config: our validate reports ${errors} errors on the generated ${label} config`);
+      const viaCli = timeProcess(process.execPath, [cli, 'validate', file, '--format', 'json'], runs);
+      if (viaCli.status !== 0) console.warn(`bench/config: keepalivedctl validate exited ${viaCli.status} on ${label}`);
+
+      let reference: number | undefined;
+      if (ns) {
+        const ka = timeProcess('ip', ['netns', 'exec', ns, KEEPALIVED, '-t', '-l', '-n', '-f', file], runs);
+        if (ka.status !== 0) console.warn(`bench/config: keepalived -t exited ${ka.status} on ${label}: ${ka.output.slice(0, 300)}`);
+        reference = ka.ms;
+      }
+      rows.push({ name: `validate in-process, ${label}`, ours: inProcess, unit: 'ms', reference, target: reference ? TARGET : undefined });
+      rows.push({ name: `validate CLI process, ${label}`, ours: viaCli.ms, unit: 'ms', reference, target: reference ? TARGET : undefined });
+      rows.push({
+        name: `per 1,000 lines, ${vsCount} VS (linear: flat across sizes)`,
+        ours: (inProcess / lines) * 1000,
+        unit: 'ms/1k lines',
+        reference: reference === undefined ? undefined : (reference / lines) * 1000,
+      });
+    }
+  } finally {
+    if (ns) deleteNetns(ns);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  printRows('config engine: validate vs keepalived -t', await run());
+}
