@@ -179,4 +179,28 @@ describe('keepalivedctl validate (built CLI)', () => {
     const c = JSON.parse(cli(['--cluster', cdir, '--format', 'json']).stdout);
     expect(c.diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(['cluster-equal-priority', 'cluster-mismatch']);
   });
+  it('--config-id / -i selects the @ID lines', () => {
+    const f = file('id.conf', '@lb1 $P=150\n@^lb1 $P=999\n' + clean.replace('priority 100', 'priority $P'));
+    expect(cli([f, '-i', 'lb1']).code).toBe(0);
+    const other = cli([f, '--config-id', 'lb2']);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain(`${f}:6:12 error value-out-of-range`);
+  });
+
+  it('--host checks this machine: an interface that does not exist here is an error', () => {
+    const f = file('host.conf', clean.replace('interface eth0', 'interface kaengnosuch0'));
+    expect(cli([f]).code).toBe(0);
+    const r = cli([f, '--host']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${f}:2:2 error interface-missing`);
+  });
+
+  it('usage errors exit 2 without a stack trace', () => {
+    for (const args of [['--cluster', join(dir, 'no-such-dir')], [file('x.conf', clean), '--format', 'bogus']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.all.trim().length).toBeGreaterThan(0);
+      expect(r.all).not.toMatch(/^\s+at /m);
+    }
+  });
 });
