@@ -265,8 +265,8 @@ describe('$NAME parameters', () => {
     const o = ppText('$A=one\nk $A $UNDEFINED\n$A=two\nk $A\n$A=\nk x$A\n');
     expect(texts(o)).toEqual(['k one $UNDEFINED', 'k two', 'k x']);
   });
-  it('allows blanks around = and takes the value after them', () => {
-    expect(texts(ppText('$P   =   a b\nk $P\n'))).toEqual(['k a b']);
+  it('skips blanks after = and takes the rest of the line as the value', () => {
+    expect(texts(ppText('$P=   a b\nk $P\n'))).toEqual(['k a b']);
   });
   it('substitutes nested parameters (a value that names another)', () => {
     expect(texts(ppText('$B=inner\n$A=x_${B}\nk $A\n'))).toEqual(['k x_inner']);
