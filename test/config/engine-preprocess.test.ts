@@ -345,7 +345,6 @@ describe('~SEQ and ~LST', () => {
     ['~SEQ(i) v', 'no values'],
     ['~SEQ i v', 'no parenthesis'],
     ['~SEQ(i,1,2 v', 'no closing parenthesis'],
-    ['~SEQ(1x,1,2) v', 'a bad variable name'],
     ['~SEQ(i,a,3) v', 'a non-number'],
     ['~SEQ(i,1,-1,5) v', 'a step away from the end'],
     ['~SEQ(i,1,0,5) v', 'a zero step'],
