@@ -35,7 +35,8 @@ const cases: Case[] = [
   ['advert-int-v2', 'warning', VI('  §advert_int 1.5')],
   ['advert-int-v3', 'warning', VI('  version 3\n  §advert_int 0.015')],
   ['ah-initial-master', 'warning', VI('  §state MASTER\n  priority 100\n' + AUTH('AH').replace('§', ''))],
-  ['auth-ah-ipv6', 'warning', `vrrp_instance V6 {\n  interface eth0\n  virtual_router_id 9\n${AUTH('AH')}\n  virtual_ipaddress {\n    2001:db8::10/64\n  }\n}\n`],
+  // An IPv6 instance is VRRPv3 unless version 2 is explicit (then keepalived says AH cannot do IPv6).
+  ['auth-ah-ipv6', 'warning', `vrrp_instance V6 {\n  interface eth0\n  virtual_router_id 9\n  version 2\n${AUTH('AH')}\n  virtual_ipaddress {\n    2001:db8::10/64\n  }\n}\n`],
   ['auth-no-pass', 'warning', VI('  §authentication {\n    auth_type PASS\n  }')],
   ['auth-pass-truncated', 'warning', VI('  authentication {\n    auth_type PASS\n    §auth_pass 123456789\n  }')],
   ['auth-strict', 'warning', STRICT + VI(AUTH('PASS'))],
