@@ -26,7 +26,9 @@ const VI = (body: string, name = 'VI_1', vrid = 51) =>
   `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n${body}\n  virtual_ipaddress {\n    192.0.2.10/24\n  }\n}\n`;
 const STRICT = 'global_defs {\n  vrrp_strict\n}\n';
 const AUTH = (type: string, pass = 'secret') => `  §authentication {\n    auth_type ${type}\n    auth_pass ${pass}\n  }`;
-const VS = (body: string, head = '192.0.2.1 80') => `virtual_server ${head} {\n${body}\n}\n`;
+/** A virtual server keepalived -t accepts (it wants protocol, lb_algo and lb_kind); `body` goes after them. */
+const VS = (body: string, head = '192.0.2.1 80', kind = 'NAT') =>
+  `virtual_server ${head} {\n${head.startsWith('fwmark') ? '' : '  protocol TCP\n'}  lb_algo rr\n  lb_kind ${kind}\n${body}\n}\n`;
 
 type Case = [code: string, severity: 'error' | 'warning', config: string];
 
@@ -41,7 +43,7 @@ const cases: Case[] = [
   ['auth-pass-truncated', 'warning', VI('  authentication {\n    auth_type PASS\n    §auth_pass 123456789\n  }')],
   ['auth-strict', 'warning', STRICT + VI(AUTH('PASS'))],
   ['auth-v3', 'warning', VI('  version 3\n' + AUTH('PASS'))],
-  ['dr-port-mismatch', 'warning', VS('  lb_kind DR\n  §real_server 192.0.2.2 8080 {\n  }')],
+  ['dr-port-mismatch', 'warning', VS('  §real_server 192.0.2.2 8080 {\n  }', '192.0.2.1 80', 'DR')],
   ['duplicate-keyword', 'warning', VI('  priority 100\n  §priority 101')],
   ['duplicate-name', 'error', 'vrrp_script chk {\n  script "/bin/true"\n}\nvrrp_script §chk {\n  script "/bin/true"\n}\n'],
   ['duplicate-real-server', 'error', VS('  real_server 192.0.2.2 80 {\n  }\n  §real_server 192.0.2.2 80 {\n  }')],
