@@ -219,4 +219,15 @@ describe('keepalivedctl validate (built CLI)', () => {
       expect(r.all).not.toMatch(/^\s+at /m);
     }
   });
+  it('human output of a cluster finding names the other file and line too', () => {
+    const a = file('h1.conf', clean);
+    const b = file('h2.conf', clean);
+    const r = cli([a, b]);
+    const lines = r.stdout.split('\n');
+    const i = lines.findIndex((l) => l.startsWith(`${b}:4:3 warning cluster-equal-priority `));
+    expect(i, r.stdout).toBeGreaterThanOrEqual(0);
+    expect(lines[i]).toContain(a);
+    // The related place, as `  file:line:col: what`, among the lines that follow the finding.
+    expect(lines.slice(i + 1, i + 4).some((l) => l.startsWith(`  ${a}:4:3: `)), r.stdout).toBe(true);
+  });
 });
