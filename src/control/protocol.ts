@@ -1,0 +1,172 @@
+// The control-socket protocol shared by the daemon and keepalivedctl: newline-delimited JSON-RPC 2.0
+// over a Unix stream socket. One JSON object per line each way; requests carry an id, the daemon
+// answers each with a result or an error; `events` turns the connection into a stream of
+// notifications. Types only: server.ts and client.ts implement the framing.
+
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_SOCKET = '/run/keepalived/keepalivedctl.sock';
+export const SOCKET_ENV = 'KEEPALIVEDCTL_SOCKET';
+/** A request line longer than this is refused (and the connection closed): nobody needs more. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** JSON-RPC 2.0 error codes, plus ours in the implementation-defined range. */
+export const RPC_ERRORS = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  /** The client speaks a protocol version the daemon does not. */
+  versionMismatch: -32001,
+  /** The named vrrp_instance does not exist. */
+  noSuchInstance: -32002,
+  /** The request is valid but cannot be done now (e.g. reload while one is running). */
+  busy: -32003,
+  /** The new configuration is invalid; data carries its diagnostics. */
+  invalidConfig: -32004,
+} as const;
+
+export interface RpcRequest {
+  jsonrpc: '2.0';
+  id?: number | string;
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+export interface RpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export type RpcResponse =
+  | { jsonrpc: '2.0'; id: number | string | null; result: unknown }
+  | { jsonrpc: '2.0'; id: number | string | null; error: RpcError };
+
+export interface RpcNotification {
+  jsonrpc: '2.0';
+  method: 'event';
+  params: DaemonEvent;
+}
+
+// ---- Methods ----
+
+export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+/** An operator's runtime decision on an instance (whole sync group), persisted across restarts. */
+export interface Override {
+  kind: 'promote' | 'demote' | 'demote-fault';
+  /** The priority it imposes: 254 for promote, 1 for demote; demote-fault forces FAULT. */
+  priority: number;
+  /** ISO 8601 times. */
+  setAt: string;
+  expiresAt?: string;
+}
+
+export interface TrackState {
+  name: string;
+  kind: 'interface' | 'script' | 'file' | 'process' | 'bfd';
+  weight: number;
+  /** up/down, a track_file's value, or 'init' before a script first reports. */
+  status: boolean | number | 'init';
+}
+
+export interface Transition {
+  from: VrrpStateName;
+  to: VrrpStateName;
+  /** ISO 8601. */
+  at: string;
+  /** Why, in words: "master down timer expired", "higher priority advert from 192.0.2.2", ... */
+  reason: string;
+}
+
+export interface InstanceStatus {
+  name: string;
+  state: VrrpStateName;
+  vrid: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  interface: string;
+  syncGroup?: string;
+  priority: { configured: number; effective: number; override: number | null };
+  /** The current master's address (ours when we are master), null when unknown. */
+  masterAddr: string | null;
+  vips: string[];
+  tracks: TrackState[];
+  override?: Override;
+  lastTransition?: Transition;
+  counters: {
+    advertsSent: number;
+    advertsReceived: number;
+    becameMaster: number;
+    releasedMaster: number;
+    priorityZeroSent: number;
+    priorityZeroReceived: number;
+    /** Received packets dropped, by the codec's drop reason. */
+    drops: Record<string, number>;
+  };
+}
+
+export interface StatusResult {
+  protocolVersion: number;
+  daemon: { pid: number; version: string; configFile: string; configId: string; startedAt: string };
+  instances: InstanceStatus[];
+  syncGroups: { name: string; state: VrrpStateName; members: string[] }[];
+}
+
+export interface StatusParams {
+  /** Only this instance (error noSuchInstance if unknown). */
+  instance?: string;
+}
+
+export interface OverrideParams {
+  instance: string;
+  /** Milliseconds until the override expires by itself; absent = until `clear`. */
+  forMs?: number;
+}
+
+export interface DemoteParams extends OverrideParams {
+  /** Go to FAULT (VIPs released even with no peer) instead of BACKUP at priority 1. */
+  fault?: boolean;
+}
+
+export interface OverrideResult {
+  /** Every instance the request moved (the whole sync group). */
+  instances: string[];
+  /** What was in force before, per instance (null: nothing). */
+  previous: Record<string, Override | null>;
+  /** What is in force now, per instance (null after clear). */
+  current: Record<string, Override | null>;
+}
+
+export interface ReloadParams {
+  /** Only compute and return the plan; change nothing. */
+  dryRun?: boolean;
+}
+
+export interface ReloadResult {
+  applied: boolean;
+  plan: { added: string[]; removed: string[]; changed: string[]; unchanged: string[] };
+}
+
+export type DaemonEvent =
+  | { type: 'transition'; instance: string; transition: Transition }
+  | { type: 'group-transition'; group: string; transition: Transition }
+  | { type: 'priority'; instance: string; effective: number }
+  | { type: 'track'; instance: string; track: TrackState }
+  | { type: 'override'; instance: string; override: Override | null }
+  | { type: 'checker'; virtualServer: string; realServer: string; checker: string; up: boolean; detail?: string }
+  | { type: 'reload'; ok: boolean; detail?: string };
+
+/** Method name -> [params, result]. `events` answers once ({subscribed: true}) then streams notifications. */
+export interface Methods {
+  version: [Record<string, never>, { protocolVersion: number; daemonVersion: string }];
+  status: [StatusParams, StatusResult];
+  promote: [OverrideParams, OverrideResult];
+  demote: [DemoteParams, OverrideResult];
+  clear: [{ instance: string }, OverrideResult];
+  reload: [ReloadParams, ReloadResult];
+  events: [Record<string, never>, { subscribed: true }];
+}
+
+export type MethodName = keyof Methods;
