@@ -87,6 +87,8 @@ export interface InstanceStatus {
   version: 2 | 3;
   family: 4 | 6;
   interface: string;
+  /** advert_int in milliseconds; clients wait this long for a state to settle (absent: 1000). */
+  advertIntMs?: number;
   syncGroup?: string;
   priority: { configured: number; effective: number; override: number | null };
   /** The current master's address (ours when we are master), null when unknown. */
