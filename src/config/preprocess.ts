@@ -3,6 +3,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { DiagnosticSink } from './diagnostics.js';
 import { colAt, decomment, findBrace, type Located, located, slice, tokenize, type Word } from './lexer.js';
+import { parseLst, parseSeq } from './seq.js';
 import { type ConfigSource, describeFsError } from './source.js';
 
 export interface ConfigLine {
@@ -95,7 +96,8 @@ class Preprocessor {
     this.defs.set('_RANDOM', {
       lines: [''],
       multiline: false,
-      fn: ([min = 0, max = 2 ** 31 - 1]) => String(min + Math.floor(rnd() * (max - min + 1))),
+      // keepalived's get_random: 0..32767 unless MIN MAX are given.
+      fn: ([min = 0, max = 32767]) => String(min + Math.floor(rnd() * (max - min + 1))),
     });
   }
 
@@ -238,7 +240,8 @@ class Preprocessor {
 
   /** `$NAME=value` (value ending in `\` continues on the next lines). */
   private definition(l: Located, cont: boolean): boolean {
-    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)[ \t]*=/.exec(l.text);
+    // keepalived's check_definition: the name runs up to '='; a blank before it makes no definition.
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)=/.exec(l.text);
     if (!m) return false;
     let value = l.text.slice(m[0].length).replace(/^[ \t]+/, '');
     const multiline = cont;
@@ -305,45 +308,15 @@ class Preprocessor {
     let rest = close + 1;
     while (rest < l.text.length && (l.text[rest] === ' ' || l.text[rest] === '\t')) rest++;
     const template = slice(l, rest);
-    const parts = inner.split(',').map((s) => s.trim());
-    const name = parts[0];
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || parts.length < 2) {
-      this.sink.error('invalid-seq', at, `invalid ${m[1]} specification '${l.text}'`);
+    const parsed = m[1] === 'LST' ? parseLst(inner) : parseSeq(m[1] === 'SEQx', inner, LIMITS.seqValues);
+    if ('error' in parsed) {
+      this.sink.error('invalid-seq', at, `invalid ~${m[1]} specification '${l.text}': ${parsed.error}`);
       return;
     }
-    let values: string[];
-    if (m[1] === 'LST') {
-      values = parts.slice(1);
-    } else {
-      const nums = parts.slice(1).map((p) => Number(p.startsWith('0x') ? parseInt(p, 16) : p));
-      if (nums.some((x) => !Number.isInteger(x)) || nums.length > 3) {
-        this.sink.error('invalid-seq', at, `invalid ~SEQ values '${l.text}'`);
-        return;
-      }
-      let start: number, step: number, end: number;
-      if (nums.length === 1) [start, step, end] = [nums[0] < 0 ? -1 : 1, nums[0] < 1 ? -1 : 1, nums[0]];
-      else if (nums.length === 2) [start, step, end] = [nums[0], nums[0] <= nums[1] ? 1 : -1, nums[1]];
-      else [start, step, end] = nums;
-      if (step === 0 || (start < end && step < 0) || (start > end && step > 0)) {
-        this.sink.error('invalid-seq', at, `invalid ~SEQ values '${l.text}': the step never reaches the end`);
-        return;
-      }
-      const hex = m[1] === 'SEQx';
-      if (hex && (start < 0 || end < 0)) {
-        this.sink.error('invalid-seq', at, `~SEQx takes only positive numbers: '${l.text}'`);
-        return;
-      }
-      const count = Math.floor((end - start) / step) + 1;
-      if (count > LIMITS.seqValues) {
-        this.sink.error('invalid-seq', at, `~SEQ would generate ${count} lines (more than ${LIMITS.seqValues})`);
-        return;
-      }
-      values = [];
-      for (let v = start; step > 0 ? v <= end : v >= end; v += step) values.push(hex ? v.toString(16) : String(v));
-    }
-    for (const v of values) {
+    const { vars, sets } = parsed;
+    for (const set of sets) {
       if (this.overLimit()) return;
-      this.defs.set(name, { lines: [v], multiline: false });
+      vars.forEach((name, i) => this.defs.set(name, { lines: [set[i]], multiline: false }));
       this.logicalLine(template, depth + 1);
     }
   }

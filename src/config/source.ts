@@ -1,5 +1,5 @@
 // How the config engine reaches files: injected, so the engine itself stays pure and testable.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 
 export interface ConfigSource {
@@ -52,10 +52,30 @@ export const nodeSource: ConfigSource = {
       if (st.mode & 0o111) return 'is executable (keepalived skips executable config files)';
       return undefined;
     } catch (e) {
+      // A symlink to nothing: glob(3) with lstat lists it, and keepalived then skips it.
+      if ((e as NodeJS.ErrnoException)?.code === 'ENOENT' && isSymlink(path)) return 'is a dangling symbolic link';
       return describeFsError(e);
     }
   },
 };
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** True when the path exists as a directory entry (lstat, as keepalived's glob does: dangling symlinks count). */
+function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function decode(buf: Buffer): string {
   const text = buf.toString('utf8');
@@ -136,12 +156,7 @@ export function globSync(pattern: string): string[] {
   const results = new Set<string>();
   for (const p of expandBraces(pattern)) {
     if (!hasMagic(p)) {
-      try {
-        statSync(p);
-        results.add(p);
-      } catch {
-        /* no match */
-      }
+      if (entryExists(p)) results.add(p);
       continue;
     }
     const abs = isAbsolute(p);
@@ -171,12 +186,7 @@ export function globSync(pattern: string): string[] {
       if (current.length > 10_000) break;
     }
     for (const c of current) {
-      try {
-        statSync(c);
-        results.add(abs ? c : c.replace(/^\.\//, ''));
-      } catch {
-        /* vanished or dangling */
-      }
+      if (entryExists(c)) results.add(abs ? c : c.replace(/^\.\//, ''));
     }
   }
   return [...results];

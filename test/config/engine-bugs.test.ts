@@ -1,0 +1,51 @@
+// Engine behaviour that differed from keepalived 2.2.7 (found by the test engineer), each checked against keepalived -t.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig, loadConfigText } from '../../src/config/index.js';
+import { validateFiles } from '../../src/config/validate.js';
+
+const root = mkdtempSync(join(tmpdir(), 'kaeng-bugs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('engine bugs', () => {
+
+
+  it('an include naming a dangling symlink is skipped with a warning, as keepalived does', () => {
+    symlinkSync(join(root, 'no-such-target'), join(root, 'dangle.conf'));
+    writeFileSync(join(root, 'main.conf'), 'include dangle.conf\n');
+    const r = loadConfig(join(root, 'main.conf'));
+    expect(r.diagnostics.map((d) => [d.code, d.severity, d.line])).toEqual([['include-skipped', 'warning', 1]]);
+  });
+  it('${_RANDOM} without arguments stays within keepalived default 0..32767', () => {
+    const r = loadConfigText('global_defs {\n  router_id r${_RANDOM}\n}\n', 'r.conf', { random: () => 0.999999 });
+    const id = r.model.globals?.routerId ?? '';
+    expect(id).toMatch(/^r\d+$/);
+    expect(Number(id.slice(1))).toBeLessThanOrEqual(32767);
+  });
+});
+
+describe('preprocessor bugs', () => {
+  it('a blank before = makes it no definition (keepalived: "Unknown keyword \'$P\'")', () => {
+    const r = loadConfigText('$P =150\nglobal_defs {\n  router_id $P\n}\n', 'd.conf');
+    expect(r.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['unknown-keyword', 1, 1]]);
+    expect(r.model.globals?.routerId).toBe('$P');
+  });
+});
+
+describe('~LST with several variables (keepalived 2.2.7 man page: ~LST({A, B}, {v1,v2},{v3,v4}))', () => {
+  it('sets all variables of a {..} group per value set', async () => {
+    const { preprocessText } = await import('../../src/config/preprocess.js');
+    const { DiagnosticSink } = await import('../../src/config/diagnostics.js');
+    const { nodeSource } = await import('../../src/config/source.js');
+    const sink = new DiagnosticSink();
+    const r = preprocessText('~LST({X, Y}, {1,10},{2,20}) vip 192.0.${X}.${Y}\n~LST({A,B}, {1}, {2,3}) v ${A}-${B}\n', 'l.conf', nodeSource, sink);
+    expect(sink.items).toEqual([]);
+    expect(r.lines.map((l) => l.words.map((w) => w.text).join(' '))).toEqual(['vip 192.0.1.10', 'vip 192.0.2.20', 'v 1-', 'v 2-3']);
+  });
+  it('keepalived reports the 2999 of `~LST({X, Y}, {1,0},{2,999}) priority ${X}${Y}` as out of range, and so must we', () => {
+    const r = loadConfigText('vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 5\n  ~LST({X, Y}, {1,0},{2,999}) priority ${X}${Y}\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n', 'l.conf');
+    expect(r.diagnostics.map((d) => `${d.code}@${d.line}`).sort()).toEqual(['duplicate-keyword@4', 'value-out-of-range@4']);
+  });
+});
