@@ -27,6 +27,13 @@ export interface HttpGetOptions {
   signal?: AbortSignal;
   /** Monotonic clock in ms, injectable for tests. */
   now?: () => number;
+  /** Source address and port (the checkers' bindto / bind_port). */
+  localAddress?: string;
+  localPort?: number;
+  /** Client certificate chain, key and its password (keepalived's top-level SSL block), PEM text. */
+  tlsCert?: string | Buffer;
+  tlsKey?: string | Buffer;
+  tlsPassphrase?: string;
 }
 
 export type HttpGetFailureKind =
@@ -115,7 +122,13 @@ class Exchange {
     this.o.signal?.addEventListener('abort', this.onAbort, { once: true });
     const family = this.o.address.includes(':') ? 6 : 4;
     this.arm('connect-timeout', `timed out connecting to ${this.target}`);
-    const tcp = net.connect({ host: this.o.address, port: this.o.port, family });
+    const tcp = net.connect({
+      host: this.o.address,
+      port: this.o.port,
+      family,
+      localAddress: this.o.localAddress,
+      localPort: this.o.localPort,
+    });
     this.socket = tcp;
     tcp.on('error', (e) => this.onError(e));
     tcp.once('connect', () => (this.o.tls ? this.startTls(tcp) : this.sendRequest()));
@@ -125,7 +138,14 @@ class Exchange {
     const vhost = this.o.virtualhost;
     // Node (rightly) refuses an IP literal as SNI; keepalived would send it, nobody can use it.
     const servername = this.o.sni && vhost && net.isIP(vhost) === 0 ? vhost : undefined;
-    const secure = tls.connect({ socket: tcp, rejectUnauthorized: false, servername });
+    const secure = tls.connect({
+      socket: tcp,
+      rejectUnauthorized: false,
+      servername,
+      cert: this.o.tlsCert,
+      key: this.o.tlsKey,
+      passphrase: this.o.tlsPassphrase,
+    });
     this.socket = secure;
     secure.on('error', (e) => this.onError(e));
     secure.once('secureConnect', () => this.sendRequest());
