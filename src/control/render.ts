@@ -1,0 +1,102 @@
+// `keepalivedctl status` as text: a boxed table on a terminal, plain aligned columns otherwise.
+// Pure: the clock and the colours are passed in, so the output is testable byte for byte.
+import Table from 'cli-table3';
+import { formatDuration } from './duration.js';
+import type { InstanceStatus, Override, StatusResult, TrackState, Transition, VrrpStateName } from './protocol.js';
+
+/** Colour functions; identity everywhere means no colours. */
+export interface Paint {
+  state(state: VrrpStateName, text: string): string;
+  head(text: string): string;
+  dim(text: string): string;
+  warn(text: string): string;
+}
+
+export const NO_PAINT: Paint = { state: (_s, t) => t, head: (t) => t, dim: (t) => t, warn: (t) => t };
+
+export interface RenderOptions {
+  /** true: cli-table3 table with colours; false: plain aligned text. */
+  tty: boolean;
+  now: Date;
+  paint?: Paint;
+}
+
+const HEAD = ['INSTANCE', 'STATE', 'VRID', 'INTERFACE', 'PRIORITY', 'MASTER', 'VIPS', 'TRACKS', 'LAST TRANSITION'];
+
+export function renderStatus(s: StatusResult, o: RenderOptions): string {
+  const paint = o.tty ? (o.paint ?? NO_PAINT) : NO_PAINT;
+  const out: string[] = [daemonLine(s, o.now)];
+  if (s.instances.length === 0) {
+    out.push('no vrrp_instance configured');
+    return out.join('\n') + '\n';
+  }
+  // On a terminal, lists go one per line inside the cell; in plain text, one row per instance.
+  const sep = o.tty ? '\n' : ',';
+  const rows = s.instances.map((i) => [
+    i.name,
+    paint.state(i.state, i.state),
+    String(i.vrid),
+    i.interface,
+    priorityCell(i, o.now, paint),
+    i.masterAddr ?? '-',
+    i.vips.length ? i.vips.join(sep) : '-',
+    i.tracks.length ? i.tracks.map((t) => trackText(t, paint)).join(sep) : '-',
+    i.lastTransition ? transitionText(i.lastTransition, o.now) : '-',
+  ]);
+  if (o.tty) {
+    const table = new Table({ head: HEAD.map((h) => paint.head(h)), style: { head: [], border: [] } });
+    table.push(...rows);
+    out.push(table.toString());
+  } else out.push(...aligned([HEAD, ...rows]));
+  for (const g of s.syncGroups) out.push(`sync group ${g.name}: ${paint.state(g.state, g.state)} (${g.members.join(', ')})`);
+  return out.join('\n') + '\n';
+}
+
+export function daemonLine(s: StatusResult, now: Date): string {
+  const d = s.daemon;
+  const started = Date.parse(d.startedAt);
+  const up = Number.isFinite(started) ? `, up ${formatDuration(now.getTime() - started)}` : '';
+  const id = d.configId ? ` (config id ${d.configId})` : '';
+  return `keepalived ${d.version}, pid ${d.pid}${up}, config ${d.configFile}${id}`;
+}
+
+/** "254/100 promote 45m left": effective/configured, then the operator's override if any. */
+export function priorityCell(i: InstanceStatus, now: Date, paint: Paint = NO_PAINT): string {
+  const base = `${i.priority.effective}/${i.priority.configured}`;
+  if (!i.override) return i.priority.override === null ? base : `${base} ${paint.warn('override')}`;
+  return `${base} ${paint.warn(overrideText(i.override, now))}`;
+}
+
+/** "promote", "demote 45m left", "demote --fault"; "none" for null. */
+export function overrideText(o: Override | null | undefined, now: Date): string {
+  if (!o) return 'none';
+  const what = o.kind === 'demote-fault' ? 'demote --fault' : o.kind;
+  if (!o.expiresAt) return what;
+  const left = Date.parse(o.expiresAt) - now.getTime();
+  if (!Number.isFinite(left)) return what;
+  return left > 0 ? `${what} ${formatDuration(left)} left` : `${what} expiring`;
+}
+
+export function trackText(t: TrackState, paint: Paint = NO_PAINT): string {
+  const status = t.status === true ? 'up' : t.status === false ? 'down' : String(t.status);
+  const text = t.weight !== 0 ? `${t.name}:${status}(${t.weight > 0 ? '+' : ''}${t.weight})` : `${t.name}:${status}`;
+  return t.status === false ? paint.warn(text) : text;
+}
+
+export function transitionText(t: Transition, now: Date): string {
+  const at = Date.parse(t.at);
+  const age = Number.isFinite(at) ? ` ${formatDuration(now.getTime() - at)} ago` : '';
+  return `${t.from}->${t.to}${age}: ${t.reason}`;
+}
+
+/** Columns padded to the widest cell, two blanks apart, no trailing blanks. */
+export function aligned(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, k) => (widths[k] = Math.max(widths[k] ?? 0, c.length)));
+  return rows.map((r) =>
+    r
+      .map((c, k) => (k === r.length - 1 ? c : c.padEnd(widths[k])))
+      .join('  ')
+      .trimEnd(),
+  );
+}
