@@ -13,8 +13,8 @@ import type { InstanceConfig as CheckConfig, UnicastPeer } from '../vrrp/validat
 const HZ = 1_000_000;
 /** Internal track names: a prefix keeps an interface apart from a vrrp_script of the same name. */
 export const IF_TRACK_PREFIX = 'if:';
-/** The operator's `demote --fault`: a weight-0 track every instance carries, down while in force. */
-export const OPERATOR_FAULT_TRACK = 'operator:fault';
+/** The operator's `demote --fault`: a weight-0 track of each instance (own name), down while in force. */
+export const OPERATOR_FAULT_PREFIX = 'operator-fault:';
 
 export interface VipSpec extends AddressSpec {
   /** Carried in adverts (virtual_ipaddress of the instance's family); false: excluded or other family. */
@@ -146,7 +146,7 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, issues: PlanIssu
   const tracks = interfaceTracks(vi, ifname, issues);
   const fsmTracks: TrackSpec[] = [
     ...tracks.map((t) => ({ name: IF_TRACK_PREFIX + t.ifname, kind: 'interface' as const, weight: t.weight, reverse: t.reverse })),
-    { name: OPERATOR_FAULT_TRACK, kind: 'script', weight: 0 },
+    { name: OPERATOR_FAULT_PREFIX + vi.name, kind: 'script', weight: 0 },
   ];
   const advertIntUs = Math.round(vi.advertInt * HZ);
   const unicastPeers: UnicastPeer[] = vi.unicastPeers

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigText } from '../../src/config/index.js';
-import { buildVrrpPlan, fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_TRACK } from '../../src/daemon/instance-config.js';
+import { buildVrrpPlan, fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX } from '../../src/daemon/instance-config.js';
 import { createNode } from '../../src/vrrp/fsm.js';
 
 const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'keepalived-samples');
@@ -88,7 +88,7 @@ vrrp_instance VI_1 {
       { ifname: 'veth0', weight: 0, reverse: false, own: true },
       { ifname: 'veth1', weight: -20, reverse: false, own: false },
     ]);
-    expect(i.fsm.tracks?.map((t) => t.name)).toEqual([`${IF_TRACK_PREFIX}veth0`, `${IF_TRACK_PREFIX}veth1`, OPERATOR_FAULT_TRACK]);
+    expect(i.fsm.tracks?.map((t) => t.name)).toEqual([`${IF_TRACK_PREFIX}veth0`, `${IF_TRACK_PREFIX}veth1`, `${OPERATOR_FAULT_PREFIX}VI_1`]);
   });
 
   it('IPv6 defaults to VRRPv3, unicast peers and source, sync groups, missing vrid', () => {

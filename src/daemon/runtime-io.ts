@@ -1,0 +1,116 @@
+// The VRRP runtime's I/O helpers: encoding and sending adverts, receiving and validating packets,
+// VIP add/remove and GARP/NA bursts. Everything goes through the injected network layer.
+import type { Announcer, Family, NetResult, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
+import type { Counters } from '../vrrp/counters.js';
+import { encode, readIpv4Packet, readIpv6Payload, VRRP_MCAST4, VRRP_MCAST6 } from '../vrrp/packet.js';
+import type { Advert } from '../vrrp/types.js';
+import { validate, type ValidateResult } from '../vrrp/validate.js';
+import type { InstancePlan, VipSpec } from './instance-config.js';
+import type { Logger } from './log.js';
+
+/** Per-instance I/O state the runtime keeps beside the state machine. */
+export interface InstanceIo {
+  plan: InstancePlan;
+  primaryAddr: string;
+  counters: Counters;
+  ipId: number;
+  ahSeq: number;
+  /** Highest AH sequence number accepted from peers. */
+  peerAhSeq: number;
+  advertsSent: number;
+  priorityZeroSent: number;
+  becameMaster: number;
+  releasedMaster: number;
+}
+
+export function socketKey(ifname: string, family: Family): string {
+  return `${ifname}/${family}`;
+}
+
+/** Sends one advert to the multicast group or every unicast peer; returns how many went out. */
+export async function sendAdvert(io: InstanceIo, sock: VrrpSocket | undefined, advert: Advert, log: Logger): Promise<number> {
+  if (!sock) return 0;
+  const p = io.plan;
+  const dsts = p.unicastPeers.length > 0 ? p.unicastPeers.map((u) => u.addr) : [p.family === 4 ? VRRP_MCAST4 : VRRP_MCAST6];
+  let sent = 0;
+  for (const dst of dsts) {
+    io.ipId = (io.ipId % 0xffff) + 1;
+    const spec = { ...advert, dstAddr: dst, ttl: 255, tos: 0xc0, ipId: io.ipId, unicast: p.unicastPeers.length > 0 } as Parameters<typeof encode>[0];
+    if (advert.authType === 'ah') spec.ahSeq = ++io.ahSeq;
+    const enc = encode(spec);
+    if (!enc.ok) {
+      log.log('err', `(${p.name}) cannot encode advert: ${enc.error}`);
+      continue;
+    }
+    const r = await sock.send(enc.bytes, dst, p.family === 6 ? io.primaryAddr : undefined);
+    if (r.ok) sent++;
+    else log.log('err', `(${p.name}) send to ${dst} failed: ${r.error}`);
+  }
+  return sent;
+}
+
+/** The VRID of a received packet, or null when it is too short to carry one. */
+export function vridOf(pkt: VrrpPacketIn): number | null {
+  const r = pkt.family === 4 ? readIpv4Packet(pkt.buf) : readIpv6Payload(pkt.buf, pkt.ipv6 ?? { src: '', dst: '' });
+  return r.ok ? r.raw.vrid : null;
+}
+
+/** validate() for one instance with its receive context; counts the outcome. */
+export function checkPacket(
+  io: InstanceIo,
+  pkt: VrrpPacketIn,
+  state: string,
+  masterAddr: string | null,
+  ownAddrs: string[],
+): ValidateResult {
+  const ctx: Parameters<typeof validate>[2] = {
+    state: state === 'MASTER' ? 'master' : 'backup',
+    ownAddrs,
+    ahSeq: io.peerAhSeq,
+  };
+  if (masterAddr) ctx.masterAddr = masterAddr;
+  if (pkt.ipv6) ctx.ipv6 = pkt.ipv6;
+  const r = validate(pkt.buf, io.plan.check, ctx);
+  io.counters.record(r);
+  if (r.ok && r.ahSeq !== undefined) io.peerAhSeq = r.ahSeq;
+  return r;
+}
+
+/** The VIP specs of an instance for a list of address texts (the FSM names addresses only). */
+export function vipSpecsFor(plan: InstancePlan, addrs: readonly string[]): VipSpec[] {
+  // The state machine lists the advertised VIPs; excluded ones always travel with them.
+  const wanted = new Set(addrs);
+  return plan.vips.filter((v) => !v.advertised || wanted.has(v.addr));
+}
+
+export async function changeVips(rtnl: Rtnl, plan: InstancePlan, addrs: readonly string[], add: boolean, log: Logger): Promise<void> {
+  for (const v of vipSpecsFor(plan, addrs)) {
+    const { advertised: _a, ...spec } = v;
+    const r: NetResult = add ? await rtnl.addAddress(spec) : await rtnl.deleteAddress(spec);
+    if (!r.ok) log.log('err', `(${plan.name}) cannot ${add ? 'add' : 'remove'} VIP ${v.addr}/${v.prefix} on ${v.ifname}: ${r.error}`);
+    else if (log.detail) log.log('debug', `(${plan.name}) ${add ? 'added' : 'removed'} VIP ${v.addr}/${v.prefix} on ${v.ifname}`);
+  }
+}
+
+/** The announcement groups of a GARP burst: per interface and family, with its spacing. */
+export function garpGroups(plan: InstancePlan, addrs: readonly string[]): { ifname: string; family: Family; addrs: string[]; intervalUs: number }[] {
+  const groups = new Map<string, { ifname: string; family: Family; addrs: string[]; intervalUs: number }>();
+  for (const v of vipSpecsFor(plan, addrs)) {
+    const k = socketKey(v.ifname, v.family);
+    let g = groups.get(k);
+    if (!g) {
+      g = { ifname: v.ifname, family: v.family, addrs: [], intervalUs: v.family === 4 ? plan.garpIntervalUs : plan.gnaIntervalUs };
+      groups.set(k, g);
+    }
+    g.addrs.push(v.addr);
+  }
+  return [...groups.values()];
+}
+
+export async function announce(announcer: Announcer, plan: InstancePlan, g: { ifname: string; family: Family; addrs: string[] }, log: Logger): Promise<void> {
+  for (const a of g.addrs) {
+    log.log('info', g.family === 4 ? `Sending gratuitous ARP on ${g.ifname} for ${a}` : `Sending unsolicited Neighbour Advert on ${g.ifname} for ${a}`);
+  }
+  const r = await announcer.announce(g.ifname, g.addrs);
+  if (!r.ok) log.log('err', `(${plan.name}) announcement on ${g.ifname} failed: ${r.error}`);
+}

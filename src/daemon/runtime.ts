@@ -1,0 +1,435 @@
+// The VRRP runtime: drives the pure node state machine (src/vrrp/fsm) with real (or fake) I/O.
+// Packets in -> decode + validate -> stepNode; actions out -> sockets, rtnetlink, announcer,
+// timers, logs and control-socket events. All I/O is injected (RuntimeDeps) so tests run it on fakes.
+import type { DaemonEvent, InstanceStatus, Override, OverrideResult, StatusResult, Transition, VrrpStateName } from '../control/protocol.js';
+import type { AddressInfo, Announcer, LinkInfo, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
+import { Counters } from '../vrrp/counters.js';
+import { createNode, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, type InstancePlan, type VrrpPlan } from './instance-config.js';
+import type { Logger } from './log.js';
+import {
+  applyOverride, dropExpired, effectOf, emptyStore, makeOverride, nextExpiryMs, retainInstances, type OverrideKind, type OverrideStore,
+} from './overrides.js';
+import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, socketKey, vridOf } from './runtime-io.js';
+import { buildStatus } from './runtime-status.js';
+
+export interface RuntimeDeps {
+  openVrrpSocket: OpenVrrpSocket;
+  announcer: Announcer;
+  rtnl: Rtnl;
+  clock: Clock;
+  log: Logger;
+  onEvent?: (e: DaemonEvent) => void;
+  /** Persists the override store; returns an error text or null. */
+  persistOverrides?: (s: OverrideStore) => string | null;
+}
+
+export interface RuntimeInfo {
+  daemonPid: number;
+  daemonVersion: string;
+  configFile: string;
+  configId: string;
+  startedAt: string;
+}
+
+export type StartResult = { ok: true } | { ok: false; error: string };
+export type OverrideOutcome = { ok: true; result: OverrideResult } | { ok: false; error: string };
+
+const STATE_WORD: Record<string, string> = { MASTER: 'MASTER', BACKUP: 'BACKUP', FAULT: 'FAULT' };
+
+export class VrrpRuntime {
+  node: NodeState | null = null;
+  readonly ios = new Map<string, InstanceIo>();
+  readonly lastState = new Map<string, VrrpStateName>();
+  readonly transitions = new Map<string, Transition>();
+  readonly linkUp = new Map<string, boolean>();
+  /** Drops that belong to no instance (unknown VRID, unreadable), per socket. */
+  readonly socketDrops = new Map<string, Counters>();
+  store: OverrideStore;
+  private readonly sockets = new Map<string, VrrpSocket>();
+  private readonly timers = new Map<string, TimerHandle>();
+  private readonly garpTimers = new Set<TimerHandle>();
+  private expiryTimer: TimerHandle | null = null;
+  private watcher: { close(): void } | null = null;
+  private ioQueue: Promise<void> = Promise.resolve();
+  private lastPrio0 = new Map<string, string>();
+  private stopping = false;
+
+  constructor(
+    readonly plan: VrrpPlan,
+    private readonly deps: RuntimeDeps,
+    overrides: OverrideStore = emptyStore(),
+  ) {
+    this.store = overrides;
+  }
+
+  private get log(): Logger {
+    return this.deps.log;
+  }
+
+  private emit(e: DaemonEvent): void {
+    try {
+      this.deps.onEvent?.(e);
+    } catch {
+      // a listener's failure is not the runtime's
+    }
+  }
+
+  /** Serialises network I/O so its order follows the actions' order. */
+  private queue(fn: () => Promise<void>): void {
+    this.ioQueue = this.ioQueue.then(fn).catch((e: unknown) => this.log.log('err', `I/O failed: ${(e as Error)?.message ?? String(e)}`));
+  }
+
+  /** Resolves when every queued I/O action is done (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.ioQueue;
+  }
+
+  async start(): Promise<StartResult> {
+    const { rtnl } = this.deps;
+    const links = await rtnl.listLinks();
+    if (!links.ok) return { ok: false, error: `cannot list interfaces: ${links.error}` };
+    for (const l of links.value) this.linkUp.set(l.ifname, l.up && l.running);
+    let addrs = await rtnl.listAddresses();
+    if (!addrs.ok) return { ok: false, error: `cannot list addresses: ${addrs.error}` };
+    await this.removeLeftoverVips(addrs.value);
+    addrs = await rtnl.listAddresses();
+    if (!addrs.ok) return { ok: false, error: `cannot list addresses: ${addrs.error}` };
+
+    const expired = dropExpired(this.store, this.deps.clock.wallMs());
+    const kept = retainInstances(expired.store, new Set(this.plan.instances.map((i) => i.name)));
+    this.store = kept.store;
+    for (const n of [...expired.expired, ...kept.dropped]) this.log.log('info', `(${n}) operator override dropped (expired or instance gone)`);
+
+    const configs = this.plan.instances.map((p) => {
+      const primary = this.primaryAddr(p, addrs.ok ? addrs.value : []);
+      this.ios.set(p.name, {
+        plan: p, primaryAddr: primary, counters: new Counters(), ipId: 0, ahSeq: 0, peerAhSeq: 0,
+        advertsSent: 0, priorityZeroSent: 0, becameMaster: 0, releasedMaster: 0,
+      });
+      const initialTrackStatus: Record<string, boolean> = {};
+      for (const t of p.tracks) initialTrackStatus[IF_TRACK_PREFIX + t.ifname] = this.linkUp.get(t.ifname) ?? false;
+      initialTrackStatus[OPERATOR_FAULT_PREFIX + p.name] = !effectOf(this.store.overrides[p.name]).fault;
+      if (!this.linkUp.has(p.ifname)) this.log.log('err', `(${p.name}) interface ${p.ifname} does not exist; instance in FAULT until it appears`);
+      return { ...fsmConfig(p, primary), initialTrackStatus };
+    });
+    const created = createNode({ instances: configs, syncGroups: this.plan.syncGroups });
+    for (const i of created.issues) this.log.log(i.severity === 'error' ? 'err' : 'warning', `${i.where}: ${i.message}`);
+    if (!created.ok) return { ok: false, error: created.issues.filter((i) => i.severity === 'error').map((i) => `${i.where}: ${i.message}`).join('; ') };
+    this.node = created.node;
+    for (const p of this.plan.instances) {
+      this.lastState.set(p.name, 'INIT');
+      const prio = effectOf(this.store.overrides[p.name]).priority;
+      if (prio !== null) this.dispatch({ type: 'override', instance: p.name, priority: prio }, 'operator override (restored)');
+    }
+
+    for (const l of links.value) {
+      const r = this.ensureSockets(l.ifname);
+      if (!r.ok) return r;
+    }
+    const w = rtnl.watch((e) => {
+      if (e.type === 'link') this.onLink(e.link, e.removed);
+    });
+    if (w.ok) this.watcher = w.value;
+    else this.log.log('warning', `interface tracking unavailable: ${w.error}`);
+
+    this.dispatch({ type: 'start' }, 'start-up');
+    this.armExpiry();
+    return { ok: true };
+  }
+
+  /** keepalived removes its VIPs that a previous run left on the interfaces before the first election. */
+  private async removeLeftoverVips(present: AddressInfo[]): Promise<void> {
+    for (const p of this.plan.instances) {
+      if (p.fsm.priority === 255) continue; // an address owner's VIP is the interface's own address
+      for (const v of p.vips) {
+        if (!present.some((a) => a.ifname === v.ifname && a.addr === v.addr)) continue;
+        this.log.log('info', `(${p.name}) removing leftover VIP ${v.addr} from ${v.ifname}`);
+        await changeVips(this.deps.rtnl, p, [v.addr], false, this.log);
+      }
+    }
+  }
+
+  private primaryAddr(p: InstancePlan, present: AddressInfo[]): string {
+    if (p.srcAddr) return p.srcAddr;
+    const vips = new Set(p.vips.map((v) => v.addr));
+    const mine = present.filter((a) => a.ifname === p.ifname && a.family === p.family && !vips.has(a.addr));
+    const found = p.family === 4 ? mine[0] : mine.find((a) => a.addr.toLowerCase().startsWith('fe80:'));
+    if (found) return found.addr;
+    if (this.linkUp.has(p.ifname)) this.log.log('warning', `(${p.name}) no IPv${p.family} address on ${p.ifname} to send adverts from`);
+    return p.family === 4 ? '0.0.0.0' : '::';
+  }
+
+  /** Opens the VRRP socket(s) an interface needs, if it exists and they are not open yet. */
+  private ensureSockets(ifname: string): StartResult {
+    for (const family of [4, 6] as const) {
+      const key = socketKey(ifname, family);
+      if (this.sockets.has(key)) continue;
+      const users = this.plan.instances.filter((p) => p.ifname === ifname && p.family === family);
+      if (users.length === 0) continue;
+      const r = this.deps.openVrrpSocket(
+        {
+          family, ifname,
+          joinMulticast: users.some((u) => u.unicastPeers.length === 0),
+          ah: family === 4 && users.some((u) => u.check.authType === 'ah'),
+        },
+        (pkt) => this.onPacket(pkt),
+        (err) => this.log.log('err', `VRRP socket on ${ifname} (IPv${family}): ${err}`),
+      );
+      if (!r.ok) return { ok: false, error: `cannot open VRRP socket on ${ifname} (IPv${family}): ${r.error}` };
+      this.sockets.set(key, r.value);
+    }
+    return { ok: true };
+  }
+
+  private onLink(link: LinkInfo, removed: boolean): void {
+    if (this.stopping || !this.node) return;
+    const up = !removed && link.up && link.running;
+    const was = this.linkUp.get(link.ifname);
+    this.linkUp.set(link.ifname, up);
+    if (!removed) {
+      const r = this.ensureSockets(link.ifname);
+      if (!r.ok) this.log.log('err', r.error);
+    }
+    if (was === up) return;
+    const tracked = this.plan.instances.some((p) => p.tracks.some((t) => t.ifname === link.ifname));
+    if (!tracked) return;
+    this.log.log('info', `Netlink reports ${link.ifname} ${up ? 'up' : 'down'}`);
+    this.dispatch({ type: 'track', track: IF_TRACK_PREFIX + link.ifname, status: up }, `interface ${link.ifname} ${up ? 'up' : 'down'}`);
+    for (const p of this.plan.instances) {
+      const t = p.tracks.find((x) => x.ifname === link.ifname);
+      if (t) this.emit({ type: 'track', instance: p.name, track: { name: t.ifname, kind: 'interface', weight: t.weight, status: up } });
+    }
+  }
+
+  private ownAddrs(): string[] {
+    return [...this.ios.values()].map((io) => io.primaryAddr);
+  }
+
+  onPacket(pkt: VrrpPacketIn): void {
+    if (this.stopping || !this.node) return;
+    const key = socketKey(pkt.ifname, pkt.family);
+    const vrid = vridOf(pkt);
+    const inst = this.node.instances.find((i) => {
+      const io = this.ios.get(i.cfg.name);
+      return io && io.plan.ifname === pkt.ifname && io.plan.family === pkt.family && i.cfg.vrid === vrid;
+    });
+    if (!inst) {
+      let c = this.socketDrops.get(key);
+      if (!c) this.socketDrops.set(key, (c = new Counters()));
+      c.drop(vrid === null ? 'truncated' : 'vrid_unknown');
+      if (this.log.detail) this.log.log('debug', `${pkt.ifname}: dropped packet for ${vrid === null ? 'no readable VRID' : `unknown VRID ${vrid}`}`);
+      return;
+    }
+    const name = inst.cfg.name;
+    const io = this.ios.get(name) as InstanceIo;
+    const r = checkPacket(io, pkt, inst.state, inst.masterAddr, this.ownAddrs());
+    if (!r.ok) {
+      if (r.reason !== 'own_packet') this.log.log('debug', `(${name}) dropped advert: ${r.reason}: ${r.detail}`);
+      return;
+    }
+    const a = r.advert;
+    let reason = `advert from ${a.srcAddr} (priority ${a.priority})`;
+    if (a.priority === 0) {
+      this.lastPrio0.set(name, a.srcAddr);
+      if (inst.state === 'BACKUP') this.log.log('info', `(${name}) Backup received priority 0 advertisement`);
+      else if (inst.state === 'MASTER') this.log.log('info', `(${name}) Master received priority 0 message`);
+    } else {
+      this.lastPrio0.delete(name);
+      if (inst.state === 'MASTER' && a.priority > inst.effectivePriority) {
+        this.log.log('info', `(${name}) Master received advert from ${a.srcAddr} with higher priority ${a.priority}, ours ${inst.effectivePriority}`);
+        reason = `higher priority advert from ${a.srcAddr} (${a.priority} > ${inst.effectivePriority})`;
+      } else if (inst.state === 'MASTER' && a.priority === inst.effectivePriority) {
+        reason = `equal priority advert from higher address ${a.srcAddr}`;
+      }
+    }
+    this.dispatch({ type: 'advert', advert: a }, reason);
+  }
+
+  /** One state machine step and its actions. `reason` explains transitions it causes. */
+  dispatch(ev: FsmEvent, reason: string): void {
+    if (!this.node) return;
+    const r = stepNode(this.node, ev, this.deps.clock.nowUs());
+    this.node = r.state;
+    for (const a of r.actions) this.perform(a, ev, reason);
+  }
+
+  private perform(a: FsmAction, ev: FsmEvent, reason: string): void {
+    const { clock } = this.deps;
+    switch (a.type) {
+      case 'send-advert': {
+        const io = this.ios.get(a.instance);
+        if (!io) return;
+        const sock = this.sockets.get(socketKey(io.plan.ifname, io.plan.family));
+        this.queue(async () => {
+          const n = await sendAdvert(io, sock, a.advert, this.log);
+          if (n === 0) return;
+          io.advertsSent++;
+          if (a.advert.priority === 0) {
+            io.priorityZeroSent++;
+            this.log.log('info', `(${a.instance}) sent 0 priority`);
+          }
+        });
+        return;
+      }
+      case 'add-vips':
+      case 'remove-vips': {
+        const io = this.ios.get(a.instance);
+        if (!io) return;
+        const add = a.type === 'add-vips';
+        if (!add) this.log.log('info', `(${a.instance}) removing VIPs.`);
+        this.queue(() => changeVips(this.deps.rtnl, io.plan, a.addrs, add, this.log));
+        return;
+      }
+      case 'send-garp': {
+        const io = this.ios.get(a.instance);
+        if (!io) return;
+        for (const g of garpGroups(io.plan, a.addrs)) {
+          for (let k = 0; k < Math.max(1, a.repeat); k++) {
+            const send = () => this.queue(() => announce(this.deps.announcer, io.plan, g, this.log));
+            if (k === 0 || g.intervalUs === 0) send();
+            else {
+              const h = clock.at(clock.nowUs() + k * g.intervalUs, () => {
+                this.garpTimers.delete(h);
+                if (!this.stopping) send();
+              });
+              this.garpTimers.add(h);
+            }
+          }
+        }
+        return;
+      }
+      case 'arm-timer': {
+        const key = `${a.instance}/${a.timer}`;
+        this.timers.get(key)?.cancel();
+        this.timers.set(key, clock.at(a.at, () => {
+          this.timers.delete(key);
+          if (this.stopping) return;
+          this.dispatch({ type: 'timer', instance: a.instance, timer: a.timer }, this.timerReason(a.instance, a.timer));
+        }));
+        return;
+      }
+      case 'cancel-timer': {
+        const key = `${a.instance}/${a.timer}`;
+        this.timers.get(key)?.cancel();
+        this.timers.delete(key);
+        return;
+      }
+      case 'notify':
+        this.transition(a.instance, a.state, ev, reason);
+        return;
+      case 'notify-group':
+        this.log.log('info', `VRRP_Group(${a.group}) Syncing instances to ${a.state} state`);
+        this.emit({ type: 'group-transition', group: a.group, transition: { from: 'INIT', to: a.state, at: new Date(clock.wallMs()).toISOString(), reason } });
+        return;
+      case 'notify-priority':
+        this.emit({ type: 'priority', instance: a.instance, effective: a.priority });
+        return;
+      case 'notify-event':
+      case 'discard':
+        if (this.log.detail) this.log.log('debug', `${'instance' in a && a.instance ? `(${a.instance}) ` : ''}${a.type === 'discard' ? a.reason : a.event}`);
+        return;
+      case 'error':
+        this.log.log('err', `state machine: ${a.where}: ${a.message}`);
+        return;
+    }
+  }
+
+  private timerReason(instance: string, timer: string): string {
+    if (timer !== 'master-down') return `${timer} timer`;
+    const p0 = this.lastPrio0.get(instance);
+    return p0 ? `master ${p0} left (priority 0 advert)` : 'master down timer expired (no advert received)';
+  }
+
+  private transition(name: string, to: VrrpStateName, ev: FsmEvent, reason: string): void {
+    const from = this.lastState.get(name) ?? 'INIT';
+    this.lastState.set(name, to);
+    const io = this.ios.get(name);
+    // Another member moved by its sync group: say so instead of the triggering event's reason.
+    const target = 'instance' in ev ? ev.instance : undefined;
+    const why = target !== undefined && target !== name && ev.type !== 'start' ? `sync group follows ${target}: ${reason}` : reason;
+    const t: Transition = { from, to, at: new Date(this.deps.clock.wallMs()).toISOString(), reason: why };
+    this.transitions.set(name, t);
+    if (io) {
+      if (to === 'MASTER') io.becameMaster++;
+      if (from === 'MASTER') io.releasedMaster++;
+    }
+    if (to === 'MASTER' && ev.type === 'timer') this.log.log('info', `(${name}) Receive advertisement timeout`);
+    if (STATE_WORD[to]) this.log.log('info', `(${name}) Entering ${STATE_WORD[to]} STATE${from === 'INIT' ? ' (init)' : ''}`);
+    this.emit({ type: 'transition', instance: name, transition: t });
+  }
+
+  /** promote / demote / demote --fault / clear (kind null) on the instance's whole sync group. */
+  setOverride(instance: string, kind: OverrideKind | null, forMs?: number): OverrideOutcome {
+    if (!this.node) return { ok: false, error: 'not running' };
+    if (!this.ios.has(instance)) return { ok: false, error: `no vrrp_instance named ${instance}` };
+    const group = this.node.groups.find((g) => g.members.includes(instance));
+    const members = group ? group.members : [instance];
+    const next: Override | null = kind ? makeOverride(kind, this.deps.clock.wallMs(), forMs) : null;
+    const r = applyOverride(this.store, members, next);
+    this.store = r.store;
+    const why = kind ? `operator ${kind}${forMs !== undefined ? ` for ${Math.round(forMs / 1000)} s` : ''}` : 'operator clear';
+    for (const m of members) this.applyEffect(m, why);
+    this.persist();
+    this.armExpiry();
+    return { ok: true, result: r.result };
+  }
+
+  private applyEffect(name: string, why: string): void {
+    const o = this.store.overrides[name] ?? null;
+    const eff = effectOf(o);
+    this.dispatch({ type: 'override', instance: name, priority: eff.priority }, why);
+    const fault = OPERATOR_FAULT_PREFIX + name;
+    const inst = this.node?.instances.find((i) => i.cfg.name === name);
+    if (inst && inst.trackStatus[fault] !== !eff.fault) this.dispatch({ type: 'track', track: fault, status: !eff.fault }, why);
+    this.emit({ type: 'override', instance: name, override: o });
+    this.log.log('info', `(${name}) ${o ? `operator override ${o.kind}${o.expiresAt ? ` until ${o.expiresAt}` : ''}` : 'operator override cleared'}`);
+  }
+
+  private persist(): void {
+    const err = this.deps.persistOverrides?.(this.store) ?? null;
+    if (err) this.log.log('err', err);
+  }
+
+  private armExpiry(): void {
+    this.expiryTimer?.cancel();
+    this.expiryTimer = null;
+    const next = nextExpiryMs(this.store);
+    if (next === null || this.stopping) return;
+    const { clock } = this.deps;
+    const inUs = Math.max(0, (next - clock.wallMs()) * 1000);
+    this.expiryTimer = clock.at(clock.nowUs() + inUs, () => {
+      this.expiryTimer = null;
+      const r = dropExpired(this.store, clock.wallMs());
+      this.store = r.store;
+      for (const n of r.expired) this.applyEffect(n, 'operator override expired');
+      if (r.expired.length > 0) this.persist();
+      this.armExpiry();
+    });
+  }
+
+  status(info: RuntimeInfo): StatusResult {
+    return buildStatus(this, info);
+  }
+
+  statusOf(name: string): InstanceStatus | undefined {
+    return buildStatus(this, null).instances.find((i) => i.name === name);
+  }
+
+  /** Graceful stop: priority-0 adverts from masters, VIPs removed, sockets closed. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.ioQueue;
+    if (this.node) this.dispatch({ type: 'shutdown' }, 'daemon stopping');
+    this.stopping = true;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    for (const t of this.garpTimers) t.cancel();
+    this.garpTimers.clear();
+    this.expiryTimer?.cancel();
+    await this.ioQueue;
+    this.watcher?.close();
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+}

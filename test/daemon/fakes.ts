@@ -1,0 +1,153 @@
+// Fakes for the VRRP runtime: a manual clock, a shared LAN that carries encoded adverts between
+// runtimes, rtnetlink with an in-memory address table, and an announcer that records calls.
+import type { Clock, TimerHandle } from '../../src/daemon/clock.js';
+import type { Logger } from '../../src/daemon/log.js';
+import type {
+  AddressInfo, AddressSpec, Announcer, LinkEvent, LinkInfo, NetResult, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocketOptions,
+} from '../../src/net/types.js';
+
+export class FakeClock implements Clock {
+  t = 1_000_000;
+  wall0 = Date.parse('2026-01-01T00:00:00Z');
+  private seq = 0;
+  private timers: { at: number; seq: number; fn: () => void; dead: boolean }[] = [];
+  nowUs(): number {
+    return this.t;
+  }
+  wallMs(): number {
+    return this.wall0 + Math.floor((this.t - 1_000_000) / 1000);
+  }
+  at(at: number, fn: () => void): TimerHandle {
+    const e = { at, seq: this.seq++, fn, dead: false };
+    this.timers.push(e);
+    return { cancel: () => void (e.dead = true) };
+  }
+  /** Runs due timers in deadline order up to now + us, yielding to promises between them. */
+  async advance(us: number, settle: () => Promise<void> = async () => {}): Promise<void> {
+    const end = this.t + us;
+    for (let n = 0; n < 100_000; n++) {
+      this.timers = this.timers.filter((x) => !x.dead);
+      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!next) break;
+      next.dead = true;
+      this.t = Math.max(this.t, next.at);
+      next.fn();
+      await settle();
+    }
+    this.t = end;
+    await settle();
+  }
+  pending(): number {
+    return this.timers.filter((x) => !x.dead).length;
+  }
+}
+
+export interface Sent {
+  host: string;
+  ifname: string;
+  family: 4 | 6;
+  bytes: Uint8Array;
+  dst: string;
+  src?: string;
+}
+
+/** One broadcast domain: every send reaches every other host's socket on the same family. */
+export class FakeLan {
+  sent: Sent[] = [];
+  private sockets: { host: string; opts: VrrpSocketOptions; onPacket: (p: VrrpPacketIn) => void; closed: boolean }[] = [];
+  /** Hosts whose frames are dropped (a pulled cable). */
+  cut = new Set<string>();
+
+  opener(host: string): OpenVrrpSocket & { opened: VrrpSocketOptions[] } {
+    const opened: VrrpSocketOptions[] = [];
+    const open: OpenVrrpSocket = (opts, onPacket) => {
+      opened.push(opts);
+      const s = { host, opts, onPacket, closed: false };
+      this.sockets.push(s);
+      return {
+        ok: true,
+        value: {
+          send: async (bytes, dst, src) => {
+            if (s.closed) return { ok: false, error: 'socket closed' };
+            this.sent.push({ host, ifname: opts.ifname, family: opts.family, bytes, dst, src });
+            if (this.cut.has(host)) return { ok: true };
+            for (const o of this.sockets) {
+              if (o === s || o.closed || o.opts.family !== opts.family || this.cut.has(o.host)) continue;
+              const pkt: VrrpPacketIn = { family: opts.family, ifname: o.opts.ifname, buf: bytes };
+              if (opts.family === 6) pkt.ipv6 = { src: src ?? '::', dst, hopLimit: 255 };
+              o.onPacket(pkt);
+            }
+            return { ok: true };
+          },
+          close: () => void (s.closed = true),
+        },
+      };
+    };
+    return Object.assign(open, { opened });
+  }
+
+  openCount(): number {
+    return this.sockets.filter((s) => !s.closed).length;
+  }
+}
+
+export class FakeRtnl implements Rtnl {
+  links: LinkInfo[];
+  addrs: AddressInfo[] = [];
+  calls: string[] = [];
+  private watchers: ((e: LinkEvent) => void)[] = [];
+  constructor(links: string[], addrs: { ifname: string; addr: string; prefix?: number }[] = []) {
+    this.links = links.map((ifname, i) => ({ ifindex: i + 2, ifname, mac: `02:00:00:00:00:0${i}`, up: true, running: true, mtu: 1500 }));
+    for (const a of addrs) this.addrs.push(this.info({ ifname: a.ifname, addr: a.addr, prefix: a.prefix ?? 24, family: a.addr.includes(':') ? 6 : 4 }));
+  }
+  private info(a: AddressSpec): AddressInfo {
+    const l = this.links.find((x) => x.ifname === a.ifname);
+    return { ...a, ifindex: l?.ifindex ?? 0, flags: ['permanent'] };
+  }
+  async listLinks(): Promise<NetResult<LinkInfo[]>> {
+    return { ok: true, value: this.links.map((l) => ({ ...l })) };
+  }
+  async listAddresses(ifname?: string): Promise<NetResult<AddressInfo[]>> {
+    return { ok: true, value: this.addrs.filter((a) => !ifname || a.ifname === ifname).map((a) => ({ ...a })) };
+  }
+  async addAddress(a: AddressSpec): Promise<NetResult> {
+    this.calls.push(`add ${a.addr}/${a.prefix} ${a.ifname}${a.nodad ? ' nodad' : ''}`);
+    if (!this.links.some((l) => l.ifname === a.ifname)) return { ok: false, error: `no interface ${a.ifname}` };
+    if (!this.has(a.ifname, a.addr)) this.addrs.push(this.info(a));
+    return { ok: true };
+  }
+  async deleteAddress(a: AddressSpec): Promise<NetResult> {
+    this.calls.push(`del ${a.addr}/${a.prefix} ${a.ifname}`);
+    this.addrs = this.addrs.filter((x) => !(x.ifname === a.ifname && x.addr === a.addr));
+    return { ok: true };
+  }
+  watch(onEvent: (e: LinkEvent) => void): NetResult<{ close(): void }> {
+    this.watchers.push(onEvent);
+    return { ok: true, value: { close: () => void (this.watchers = this.watchers.filter((w) => w !== onEvent)) } };
+  }
+  close(): void {}
+  has(ifname: string, addr: string): boolean {
+    return this.addrs.some((x) => x.ifname === ifname && x.addr === addr);
+  }
+  setLink(ifname: string, running: boolean): void {
+    const l = this.links.find((x) => x.ifname === ifname);
+    if (!l) return;
+    l.running = running;
+    for (const w of this.watchers) w({ type: 'link', link: { ...l }, removed: false });
+  }
+}
+
+export class FakeAnnouncer implements Announcer {
+  calls: { ifname: string; addrs: string[]; at: number }[] = [];
+  constructor(private readonly clock: FakeClock) {}
+  async announce(ifname: string, addrs: string[]): Promise<NetResult> {
+    this.calls.push({ ifname, addrs: [...addrs], at: this.clock.nowUs() });
+    return { ok: true };
+  }
+  close(): void {}
+}
+
+export function memLogger(detail = false): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { detail, lines, log: (level, message) => void lines.push(`${level}: ${message}`) };
+}
