@@ -52,7 +52,9 @@ export function resolveAnswers(t: LoadedTemplate, given: Record<string, unknown>
     const v = normalizeValue(p, given[p.name] ?? given[flagName(p)]);
     const value = v !== undefined && !(Array.isArray(v) && v.length === 0 && p.required) ? v : defaultFor(p, answers, env, t.params);
     if (value === undefined || (Array.isArray(value) && value.length === 0 && p.required)) {
-      if (p.required) problems.push(missingLine(p));
+      // A default computed from an answer that is itself missing or bad is not a separate problem.
+      const derived = typeof p.default === 'string' && p.default.includes('{{') && problems.length > 0;
+      if (p.required && !derived) problems.push(missingLine(p));
       continue;
     }
     const bad = checkAnswer(p, value, answers);

@@ -114,12 +114,10 @@ export function checkItem(p: ParamSpec, text: string, answers: Answers = {}): st
       if (UNSAFE_WORD.test(text)) return `'${text}' may not contain blanks, quotes, braces or # ! $ ~ \\`;
       if (p.maxLength !== undefined && text.length > p.maxLength) return `'${text}' is longer than ${p.maxLength} characters`;
       return table(text);
-    case 'enum': {
-      const bad = table(text);
-      if (bad) return bad;
-      if (p.choices && !p.choices.includes(text)) return `'${text}' is not one of ${p.choices.join(', ')}`;
-      return undefined;
-    }
+    case 'enum':
+      // A template's choices are a subset of the table's values (checkTemplate makes sure).
+      if (p.choices) return p.choices.includes(text) ? undefined : `'${text}' is not one of ${p.choices.join(', ')}`;
+      return table(text);
     case 'email':
       if (!/^[^@\s]+@[^@\s]+$/.test(text)) return `'${text}' is not an email address`;
       return table(text);
@@ -157,6 +155,11 @@ export const flagName = (p: ParamSpec): string => p.name.replaceAll('_', '-');
 /** Whether `p` is asked at all, given the answers so far (its `when`). */
 export function isAsked(p: ParamSpec, answers: Answers): boolean {
   if (!p.when) return true;
+  const fam = /^(\w+)@([46])$/.exec(p.when);
+  if (fam) {
+    const v = answers[fam[1]];
+    return typeof v === 'string' && familyOf(v) === Number(fam[2]);
+  }
   const [name, want] = p.when.split('=');
   const v = answers[name];
   if (want === undefined) return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '';
@@ -193,10 +196,15 @@ export function defaultFor(p: ParamSpec, answers: Answers, env: WizardEnv, param
   return checkItem(p, String(d), answers) === undefined ? String(d) : undefined;
 }
 
-/** Answers plus `<vip>_addr` fields, enough for defaults like `{{vip_addr}}:80`. */
+/** Answers plus `<vip>_addr` and `<vip>_host` ([ADDR] for IPv6) fields, for defaults like `{{vip_host}}:80`. */
 function derivedForDefaults(answers: Answers): Record<string, AnswerValue> {
   const out: Record<string, AnswerValue> = { ...answers };
-  for (const [k, v] of Object.entries(answers)) if (typeof v === 'string' && isIpPrefix(v)) out[`${k}_addr`] = v.split('/')[0];
+  for (const [k, v] of Object.entries(answers)) {
+    if (typeof v !== 'string' || !isIpPrefix(v)) continue;
+    const addr = v.split('/')[0];
+    out[`${k}_addr`] = addr;
+    out[`${k}_host`] = familyOf(addr) === 6 ? `[${addr}]` : addr;
+  }
   return out;
 }
 

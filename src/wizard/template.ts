@@ -42,7 +42,7 @@ export interface ParamSpec {
   /** A fixed default, or text with {{answers}} computed from earlier answers. */
   default?: string | number | readonly string[];
   suggest?: Suggest;
-  /** Asked only when this holds: `name` (answered, non-empty) or `name=VALUE`. */
+  /** Asked only when this holds: `name` (answered, non-empty), `name=VALUE`, or `name@4` / `name@6` (an address of that family). */
   when?: string;
   /** Address family the value must have, or `{{name}}` naming a vip param whose family it follows. */
   family?: 4 | 6 | string;
@@ -136,7 +136,7 @@ export function checkTemplate(t: TemplateSpec, sources: Record<string, string>):
       for (const c of p.choices ?? []) if (!values.includes(c)) out.push(`${where}: question ${p.name} offers ${c}, which ${p.feeds} does not accept`);
       if (!values.length) out.push(`${where}: question ${p.name} is an enum but ${p.feeds} has no values`);
     }
-    if (p.when && !names.has(p.when.split('=')[0])) out.push(`${where}: question ${p.name} depends on ${p.when}, which is not asked before it`);
+    if (p.when && !names.has(p.when.split(/[=@]/)[0])) out.push(`${where}: question ${p.name} depends on ${p.when}, which is not asked before it`);
   }
   for (const n of t.nodes ?? []) if (sources[n.source] === undefined) out.push(`${where}: node ${n.name} has no file ${n.source}`);
   return out;
