@@ -1,0 +1,82 @@
+// Typed loader of the project's native addon (native/*.c, built by node-gyp from binding.gyp
+// into build/Release/keepalived_net.node during `npm ci`). It does the socket calls Node cannot:
+// IPv6 raw sockets with ancillary data, AF_PACKET frames and syslog(3).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque socket handle made by the addon (a tagged external). */
+export type NativeHandle = { readonly __nativeHandle: unique symbol };
+
+export type NativeResult<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
+
+export interface Ip6PacketIn {
+  payload: Buffer;
+  /** Source address from recvmsg (text, no scope). */
+  src: string;
+  /** Destination from IPV6_PKTINFO; missing if the kernel gave none. */
+  dst?: string;
+  /** From IPV6_HOPLIMIT; -1 when the kernel gave none. */
+  hopLimit: number;
+  ifindex: number;
+  /** 1 when the datagram was longer than the receive buffer (64 KiB). */
+  truncated: number;
+}
+
+export interface NativeAddon {
+  ip6Open(
+    ifname: string,
+    joinMulticast: boolean,
+    cb: (err: string | null, pkt: Ip6PacketIn | null) => void,
+  ): NativeResult<{ handle: NativeHandle; ifindex: number }>;
+  /** Sends `payload` to dst; src (else the interface's link-local address) goes in IPV6_PKTINFO. */
+  ip6Send(h: NativeHandle, payload: Uint8Array, dst: string, src?: string): NativeResult<{ src: string }>;
+  ip6LinkLocal(ifname: string): NativeResult<{ addr: string }>;
+  packetOpen(ifname: string): NativeResult<{ handle: NativeHandle; ifindex: number }>;
+  packetSend(h: NativeHandle, frame: Uint8Array): NativeResult;
+  /** if_nametoindex in this process's network namespace. */
+  ifIndex(ifname: string): NativeResult<{ ifindex: number }>;
+  close(h: NativeHandle): NativeResult;
+  /** facility: syslog.h code (LOG_DAEMON = 24); priority 0-7. */
+  syslog(ident: string, facility: number, priority: number, message: string): NativeResult;
+}
+
+const ADDON_FILE = join('build', 'Release', 'keepalived_net.node');
+
+/** The repository root: the nearest ancestor holding binding.gyp (works from src/ and dist/src/). */
+function findRoot(start: string): string | null {
+  let dir = start;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}
+
+let cached: { ok: true; addon: NativeAddon } | { ok: false; error: string } | undefined;
+
+/** Loads the addon once; a missing build gives a one-line error saying how to build it. */
+export function loadNative(): { ok: true; addon: NativeAddon } | { ok: false; error: string } {
+  if (cached) return cached;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = findRoot(here);
+  const file = root ? join(root, ADDON_FILE) : null;
+  if (!file || !existsSync(file)) {
+    cached = {
+      ok: false,
+      error: `native addon not built (${file ?? ADDON_FILE} missing): run \`npm ci\` or \`npm rebuild\` in the project (needs a C compiler and Node's headers)`,
+    };
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    cached = { ok: true, addon: require(file) as NativeAddon };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    cached = { ok: false, error: `native addon ${file} failed to load: ${msg}` };
+  }
+  return cached;
+}
