@@ -1,0 +1,99 @@
+// The checker child process (keepalived's "healthcheckers" child): forked by the supervisor with an
+// IPC channel. It reads the configuration itself, runs every health checker, reports each checker
+// flip as a control-socket event and each real server change as a log line, answers status probes,
+// re-reads the config on reload, and stops cleanly on shutdown or when the parent goes away.
+import { loadConfig } from '../config/index.js';
+import { CheckerService, checkerEventFields } from '../check/service.js';
+import { isParentMessage, sendIpc, type ChildMessage, type LogLevel, type ParentMessage } from './ipc.js';
+
+const service = new CheckerService();
+let configFile = '';
+let configId = '';
+let stopping = false;
+
+function send(m: ChildMessage): void {
+  sendIpc(process, m);
+}
+
+function log(level: LogLevel, message: string): void {
+  send({ type: 'log', level, message });
+}
+
+service.subscribe((c) => {
+  if (c.kind === 'checker') {
+    send({ type: 'event', event: { type: 'checker', ...checkerEventFields(c) } });
+    log('info', `${c.checker.spec.type} on ${c.checker.rsKey} ${c.up ? 'succeeded' : 'failed'}: ${c.detail}`);
+  } else {
+    log('info', `real server ${c.rsKey} is now ${c.up ? 'UP' : 'DOWN'} (weight ${c.weight})`);
+  }
+});
+
+/** Loads the config and (re)starts the checks; a message naming the problem when it cannot. */
+async function load(): Promise<string | undefined> {
+  const r = loadConfig(configFile, { configId });
+  if (r.unreadable) return `cannot read configuration ${configFile}`;
+  await service.start(r.model);
+  for (const p of service.problems) log(p.severity === 'error' ? 'err' : 'warning', `${p.where}: ${p.message}`);
+  return undefined;
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await service.stop();
+  // Exit once 'stopped' is handed to the channel (or at once when there is no parent any more).
+  const exit = (): never => process.exit(code);
+  if (!process.send || !process.connected) exit();
+  try {
+    process.send!({ type: 'stopped' } satisfies ChildMessage, () => exit());
+  } catch {
+    exit();
+  }
+  setTimeout(exit, 1000).unref();
+}
+
+async function onMessage(m: ParentMessage): Promise<void> {
+  switch (m.type) {
+    case 'start': {
+      configFile = m.configFile;
+      configId = m.configId;
+      const problem = await load().catch((e: unknown) => `cannot start the checkers: ${String(e)}`);
+      if (problem) {
+        send({ type: 'fatal', message: problem });
+        process.exit(1);
+      }
+      send({ type: 'ready', pid: process.pid });
+      return;
+    }
+    case 'reload': {
+      const problem = await load().catch((e: unknown) => `reload failed: ${String(e)}`);
+      send({ type: 'reload-result', ok: !problem, ...(problem ? { detail: problem } : {}) });
+      return;
+    }
+    case 'status':
+      send({ type: 'status-reply', id: m.id, status: { role: 'checker', realServers: service.snapshot() } });
+      return;
+    case 'rpc':
+      if (m.method === 'checkers' || m.method === 'status') {
+        send({ type: 'rpc-reply', id: m.id, ok: true, result: { realServers: service.snapshot() } });
+      } else {
+        send({ type: 'rpc-reply', id: m.id, ok: false, error: { code: -32601, message: `the checker process has no method '${m.method}'` } });
+      }
+      return;
+    case 'signal':
+      for (const rs of service.snapshot()) log('info', `${rs.rsKey}: ${rs.up ? 'UP' : 'DOWN'} weight ${rs.weight}; ${rs.checkers.map((c) => `${c.type} ${c.up ? 'up' : 'down'} (${c.detail})`).join('; ')}`);
+      return;
+    case 'shutdown':
+      await shutdown(0);
+      return;
+  }
+}
+
+process.on('message', (m: unknown) => {
+  if (!isParentMessage(m)) return;
+  onMessage(m).catch((e: unknown) => log('err', `checker child: ${String(e)}`));
+});
+// The parent died (or closed the channel): stop the same way.
+process.on('disconnect', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+send({ type: 'hello', pid: process.pid });
