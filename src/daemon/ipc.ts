@@ -105,8 +105,15 @@ export function isChildMessage(m: unknown): m is ChildMessage {
   return typed(m) && CHILD_TYPES.has(m.type);
 }
 
+/** A ChildProcess (parent side) or `process` (child side). */
+export interface IpcTarget {
+  connected?: boolean;
+  // Method syntax: ChildProcess.send and process.send have richer overloads.
+  send?(message: any, callback?: (error: Error | null) => void): boolean; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
 /** Sends over the IPC channel if it is still open; never throws (a dead peer is not an error here). */
-export function sendIpc(target: { connected?: boolean; send?: (m: unknown, cb?: (e: Error | null) => void) => boolean }, m: ParentMessage | ChildMessage): boolean {
+export function sendIpc(target: IpcTarget, m: ParentMessage | ChildMessage): boolean {
   if (!target.send || target.connected === false) return false;
   try {
     target.send(m, () => undefined);

@@ -1,5 +1,6 @@
 // Logging as keepalived does it: `-l` writes `Keepalived_vrrp[pid]: message` lines to stderr;
 // otherwise syslog with the -S facility (src/net/syslog.ts). -D enables the detailed messages.
+import { openSyslog } from '../net/syslog.js';
 import type { LogLevel, LogOptions } from './ipc.js';
 
 export interface Logger {
@@ -38,4 +39,10 @@ export function syslogLogger(sink: SyslogSink, opts: Pick<LogOptions, 'detail'>)
       }
     },
   };
+}
+
+/** -l: stderr lines; otherwise syslog(3) with the -S facility (LOG_DAEMON by default). */
+export function makeLogger(ident: Ident, opts: LogOptions): Logger {
+  if (opts.console) return consoleLogger(ident, opts);
+  return syslogLogger(openSyslog(ident, opts.facility), opts);
 }

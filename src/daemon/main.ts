@@ -1,65 +1,79 @@
-// bin/keepalived: keepalived's command line. This release implements the config test (-t); the
-// VRRP/IPVS daemon itself is tracked in the project's issues and refuses to start rather than pretend.
-import { parseArgs } from 'node:util';
+// bin/keepalived: keepalived's command line. -t runs the config test; otherwise the daemon starts:
+// in the background (re-spawned detached; the parent exits once the daemon wrote its pid file) or,
+// with -n, in the foreground.
+import { spawn } from 'node:child_process';
+import { startControlServer } from '../control/server.js';
+import { parseDaemonArgs, USAGE, type DaemonArgs } from './args.js';
 import { runConfigTest } from './config-test.js';
+import { makeLogger } from './log.js';
+import { readPidFile, runningPid } from './pidfile.js';
+import { Supervisor } from './supervisor.js';
 
-const USAGE = `Usage: keepalived [OPTION...]
-  -f, --use-file=FILE          Use the specified configuration file
-                                default '/etc/keepalived/keepalived.conf'
-  -i, --config-id id           Skip configuration lines beginning '@' that don't match id
-                                or any lines beginning @^ that do match (default: node name)
-  -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
-                                stderr by default
-  -v, --version                Display the version number
-  -h, --help                   Display this help message
-`;
+/** Set in the re-spawned background daemon: it must not fork again. */
+export const FOREGROUND_ENV = 'KEEPALIVEDCTL_DAEMONIZED';
+const DAEMONIZE_WAIT_MS = 15_000;
 
-export function main(argv: string[], version: string): number {
-  // --config-test takes an optional value, which parseArgs cannot express: split it off first.
-  let testLog: string | undefined;
-  let configTest = false;
-  const rest: string[] = [];
-  for (const a of argv) {
-    if (a === '-t' || a === '--config-test') configTest = true;
-    else if (a.startsWith('--config-test=')) {
-      configTest = true;
-      testLog = a.slice('--config-test='.length);
-    } else rest.push(a);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'use-file': { type: 'string', short: 'f' },
-        'config-id': { type: 'string', short: 'i' },
-        version: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-        // Accepted for compatibility; they change nothing in a config test.
-        'log-console': { type: 'boolean', short: 'l' },
-        'log-detail': { type: 'boolean', short: 'D' },
-        'dont-fork': { type: 'boolean', short: 'n' },
-        vrrp: { type: 'boolean', short: 'P' },
-        check: { type: 'boolean', short: 'C' },
-      },
-    });
-  } catch (e) {
-    process.stderr.write(`keepalived: ${(e as Error).message.split('\n')[0]}\n`);
+export async function main(argv: string[], version: string): Promise<number> {
+  const r = parseDaemonArgs(argv, process.env);
+  if (!r.ok) {
+    process.stderr.write(`keepalived: ${r.error}\n`);
     return 2;
   }
-  const v = parsed.values;
-  if (v.help) {
+  const a = r.args;
+  if (a.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (v.version) {
+  if (a.version) {
     process.stdout.write(`Keepalived v${version} (keepalivedctl, TypeScript)\n`);
     return 0;
   }
-  const file = v['use-file'] ?? '/etc/keepalived/keepalived.conf';
-  if (configTest) return runConfigTest(file, v['config-id'], testLog);
-  process.stderr.write('keepalived: this release implements only the config test (-t); the daemon is not available yet\n');
+  if (a.configTest) return runConfigTest(a.configFile, a.configId, a.configTestLog);
+  if (!a.dontFork && process.env[FOREGROUND_ENV] !== '1') return daemonize(argv, a);
+  return runDaemon(a, version);
+}
+
+async function runDaemon(a: DaemonArgs, version: string): Promise<number> {
+  const log = makeLogger('Keepalived', { console: a.logConsole, detail: a.logDetail, ...(a.logFacility !== undefined ? { facility: a.logFacility } : {}) });
+  const sup = new Supervisor(a, version, { log, startControlServer });
+  process.on('uncaughtException', (e) => {
+    log.log('err', `uncaught exception: ${e.stack ?? e.message}`);
+    void sup.stop();
+  });
+  const code = await sup.run();
+  // Whatever a library left open, the daemon ends when it says it stopped.
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
+}
+
+/** keepalived's fork into the background: start a detached copy and wait for its pid file. */
+async function daemonize(argv: string[], a: DaemonArgs): Promise<number> {
+  const pid = runningPid(a.pidFile);
+  if (pid !== null) {
+    process.stderr.write(`keepalived: daemon is already running (pid ${pid})\n`);
+    return 1;
+  }
+  const script = process.argv[1];
+  const child = spawn(process.execPath, [...process.execArgv, script, ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', a.logConsole ? 'inherit' : 'ignore'],
+    env: { ...process.env, [FOREGROUND_ENV]: '1' },
+  });
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  const deadline = Date.now() + DAEMONIZE_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      process.stderr.write(`keepalived: the daemon exited during start-up (status ${exited})\n`);
+      return 1;
+    }
+    if (readPidFile(a.pidFile) === child.pid) {
+      child.unref();
+      return 0;
+    }
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  process.stderr.write(`keepalived: the daemon did not write ${a.pidFile} within ${DAEMONIZE_WAIT_MS / 1000} s\n`);
+  child.unref();
   return 1;
 }

@@ -88,6 +88,14 @@ export class VrrpRuntime {
 
   async start(): Promise<StartResult> {
     const { rtnl } = this.deps;
+    // Watch first, then list: a change between the two is then never missed.
+    const w = rtnl.watch((e) => {
+      if (e.type === 'link') this.onLink(e.link, e.removed);
+    });
+    if (w.ok) {
+      this.watcher = w.value;
+      if (w.value.ready) await Promise.race([w.value.ready, new Promise((res) => setTimeout(res, 5000).unref())]);
+    } else this.log.log('warning', `interface tracking unavailable: ${w.error}`);
     const links = await rtnl.listLinks();
     if (!links.ok) return { ok: false, error: `cannot list interfaces: ${links.error}` };
     for (const l of links.value) this.linkUp.set(l.ifname, l.up && l.running);
@@ -128,12 +136,6 @@ export class VrrpRuntime {
       const r = this.ensureSockets(l.ifname);
       if (!r.ok) return r;
     }
-    const w = rtnl.watch((e) => {
-      if (e.type === 'link') this.onLink(e.link, e.removed);
-    });
-    if (w.ok) this.watcher = w.value;
-    else this.log.log('warning', `interface tracking unavailable: ${w.error}`);
-
     this.dispatch({ type: 'start' }, 'start-up');
     this.armExpiry();
     return { ok: true };
@@ -184,10 +186,11 @@ export class VrrpRuntime {
   }
 
   private onLink(link: LinkInfo, removed: boolean): void {
-    if (this.stopping || !this.node) return;
+    if (this.stopping) return;
     const up = !removed && link.up && link.running;
     const was = this.linkUp.get(link.ifname);
     this.linkUp.set(link.ifname, up);
+    if (!this.node) return; // still starting: the state machine is created from linkUp
     if (!removed) {
       const r = this.ensureSockets(link.ifname);
       if (!r.ok) this.log.log('err', r.error);

@@ -1,0 +1,218 @@
+// The supervisor (keepalived's parent process): validates the configuration, forks the VRRP child
+// and (when there are virtual servers) the checker child, respawns them with backoff, relays
+// signals (HUP reload, TERM/INT stop, USR1/USR2), and serves the control socket, forwarding
+// status/promote/demote/clear/reload to the VRRP child.
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/index.js';
+import type { ControlServer, startControlServer as StartControlServer } from '../control/server.js';
+import { RpcFailure } from '../control/server.js';
+import { type DaemonEvent, RPC_ERRORS } from '../control/protocol.js';
+import type { DaemonArgs } from './args.js';
+import { ChildManager, RpcError } from './child-manager.js';
+import type { ChildRole, ChildStart } from './ipc.js';
+import type { Logger } from './log.js';
+import { removePidFile, runningPid, writePidFile } from './pidfile.js';
+
+export interface SupervisorDeps {
+  log: Logger;
+  startControlServer: typeof StartControlServer;
+  /** Forks a child module (default: dist/src/daemon/<role>-child.js next to this file). */
+  forkChild?: (role: ChildRole) => ChildProcess;
+  childModule?: (role: ChildRole) => string;
+  /** Installs a signal handler (tests drive signals by hand). */
+  onSignal?: (sig: NodeJS.Signals, fn: () => void) => void;
+}
+
+const CHILD_GRACE_MS = 8000;
+
+export function childModulePath(role: ChildRole): string {
+  return fileURLToPath(new URL(`./${role}-child.js`, import.meta.url));
+}
+
+function diagLine(d: { file: string; line: number; message: string }): string {
+  return d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`;
+}
+
+type Loaded = { ok: true; hasVirtualServers: boolean } | { ok: false };
+
+export class Supervisor {
+  private vrrp: ChildManager | null = null;
+  private checker: ChildManager | null = null;
+  private control: ControlServer | null = null;
+  private stopping: Promise<void> | null = null;
+  private done!: (code: number) => void;
+  private readonly startedAt = new Date().toISOString();
+  private readonly configId: string;
+  private reloading = false;
+
+  constructor(
+    private readonly args: DaemonArgs,
+    private readonly version: string,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.configId = args.configId ?? hostname();
+  }
+
+  private get log(): Logger {
+    return this.deps.log;
+  }
+
+  /** Reads and checks the configuration, logging its problems keepalived-style. */
+  private load(): Loaded {
+    const r = loadConfig(this.args.configFile, { configId: this.configId });
+    for (const d of r.diagnostics) this.log.log(d.severity === 'error' ? 'err' : 'warning', diagLine(d));
+    if (r.unreadable || r.errors > 0) return { ok: false };
+    return { ok: true, hasVirtualServers: r.model.virtualServers.length > 0 };
+  }
+
+  private startMessage(role: ChildRole): ChildStart {
+    const a = this.args;
+    return {
+      type: 'start', role, configFile: a.configFile, configId: this.configId,
+      log: { console: a.logConsole, detail: a.logDetail, ...(a.logFacility !== undefined ? { facility: a.logFacility } : {}) },
+      stateDir: a.stateDir, daemonPid: process.pid, daemonVersion: this.version, startedAt: this.startedAt,
+    };
+  }
+
+  private manager(role: ChildRole): ChildManager | null {
+    const modPath = (this.deps.childModule ?? childModulePath)(role);
+    if (!this.deps.forkChild && !existsSync(modPath)) {
+      this.log.log('err', `the ${role} child (${modPath}) is not installed; not starting it`);
+      return null;
+    }
+    const forkIt = this.deps.forkChild
+      ? () => this.deps.forkChild!(role)
+      : () => fork(modPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
+    const m = new ChildManager({
+      role,
+      fork: forkIt,
+      startMessage: () => this.startMessage(role),
+      pidFile: role === 'vrrp' ? this.args.vrrpPidFile : this.args.checkersPidFile,
+      log: this.log,
+      onEvent: (e) => this.broadcast(e),
+    });
+    m.start();
+    return m;
+  }
+
+  private broadcast(e: DaemonEvent): void {
+    this.control?.broadcast(e);
+  }
+
+  /** Runs until TERM/INT; resolves with the exit status. */
+  async run(): Promise<number> {
+    const a = this.args;
+    this.log.log('info', `Starting Keepalived v${this.version} (keepalivedctl)`);
+    for (const f of [a.pidFile, a.vrrpPidFile, a.checkersPidFile]) {
+      const pid = runningPid(f);
+      if (pid !== null) {
+        this.log.log('err', `daemon is already running (pid ${pid} in ${f})`);
+        return 1;
+      }
+    }
+    const loaded = this.load();
+    if (!loaded.ok) {
+      this.log.log('err', `Stopping: configuration ${a.configFile} has errors`);
+      return 1;
+    }
+    const w = writePidFile(a.pidFile);
+    if (!w.ok) {
+      this.log.log('err', w.error);
+      return 1;
+    }
+    const exited = new Promise<number>((resolve) => (this.done = resolve));
+    const on = this.deps.onSignal ?? ((sig, fn) => void process.on(sig, fn));
+    on('SIGTERM', () => void this.stop());
+    on('SIGINT', () => void this.stop());
+    on('SIGHUP', () => void this.reload().catch(() => undefined));
+    on('SIGUSR1', () => this.relay('SIGUSR1'));
+    on('SIGUSR2', () => this.relay('SIGUSR2'));
+
+    const c = await this.deps.startControlServer({
+      path: a.socket,
+      handlers: this.handlers(),
+      daemonVersion: this.version,
+      log: (m) => this.log.log('warning', `control: ${m}`),
+    });
+    if (c.ok) this.control = c.server;
+    else this.log.log('err', `control socket unavailable: ${c.error}`);
+
+    if (!a.checkOnly) this.vrrp = this.manager('vrrp');
+    if (!a.vrrpOnly && loaded.hasVirtualServers) this.checker = this.manager('checker');
+    this.log.log('info', 'Startup complete');
+    return exited;
+  }
+
+  private relay(signal: 'SIGUSR1' | 'SIGUSR2'): void {
+    this.vrrp?.send({ type: 'signal', signal });
+    this.checker?.send({ type: 'signal', signal });
+  }
+
+  private vrrpRpc(method: string, params: Record<string, unknown>): Promise<unknown> {
+    if (!this.vrrp) throw new RpcFailure(RPC_ERRORS.busy, 'VRRP is not running in this daemon (-C, or its child is not installed)');
+    return this.vrrp.rpc(method, params).catch((e: unknown) => {
+      if (e instanceof RpcError) throw new RpcFailure(e.rpc.code, e.rpc.message, e.rpc.data);
+      throw e;
+    });
+  }
+
+  private handlers() {
+    const fwd = (method: string) => (params: Record<string, unknown>) => this.vrrpRpc(method, params ?? {});
+    return {
+      status: fwd('status'),
+      promote: fwd('promote'),
+      demote: fwd('demote'),
+      clear: fwd('clear'),
+      reload: (params: Record<string, unknown>) => (params?.dryRun === true ? this.vrrpRpc('reload', { dryRun: true }) : this.reload()),
+    };
+  }
+
+  /** HUP / `reload`: a config with errors keeps the running one; otherwise the children apply it. */
+  async reload(): Promise<unknown> {
+    if (this.reloading) throw new RpcFailure(RPC_ERRORS.busy, 'a reload is already running');
+    this.reloading = true;
+    try {
+      this.log.log('info', 'Reloading');
+      const loaded = this.load();
+      if (!loaded.ok) {
+        this.log.log('err', 'Reload failed: the new configuration has errors; keeping the running one');
+        this.broadcast({ type: 'reload', ok: false, detail: 'configuration has errors' });
+        throw new RpcFailure(RPC_ERRORS.invalidConfig, 'the new configuration has errors; the running one is kept');
+      }
+      if (!this.args.vrrpOnly) {
+        if (loaded.hasVirtualServers && !this.checker) this.checker = this.manager('checker');
+        else if (!loaded.hasVirtualServers && this.checker) {
+          await this.checker.stop(CHILD_GRACE_MS);
+          this.checker = null;
+        } else this.checker?.send({ type: 'reload' });
+      }
+      const result = this.vrrp ? await this.vrrpRpc('reload', {}) : { applied: true, plan: { added: [], removed: [], changed: [], unchanged: [] } };
+      this.broadcast({ type: 'reload', ok: true });
+      return result;
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  /** Graceful stop: children first (bounded, then SIGKILL), then the socket and pid file. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.log.log('info', 'Stopping');
+      await Promise.all([this.vrrp?.stop(CHILD_GRACE_MS), this.checker?.stop(CHILD_GRACE_MS)]);
+      await this.control?.close();
+      removePidFile(this.args.pidFile);
+      this.log.log('info', `Stopped Keepalived v${this.version}`);
+      this.done?.(0);
+    })();
+    return this.stopping;
+  }
+
+  /** For tests and status: the children's managers. */
+  children(): { vrrp: ChildManager | null; checker: ChildManager | null } {
+    return { vrrp: this.vrrp, checker: this.checker };
+  }
+}
