@@ -24,6 +24,8 @@ export interface SupervisorDeps {
   childModule?: (role: ChildRole) => string;
   /** Installs a signal handler (tests drive signals by hand). */
   onSignal?: (sig: NodeJS.Signals, fn: () => void) => void;
+  /** How long a child may take to stop before SIGKILL (default 8 s). */
+  childGraceMs?: number;
 }
 
 const CHILD_GRACE_MS = 8000;
@@ -58,6 +60,10 @@ export class Supervisor {
 
   private get log(): Logger {
     return this.deps.log;
+  }
+
+  private get graceMs(): number {
+    return this.deps.childGraceMs ?? CHILD_GRACE_MS;
   }
 
   /** Reads and checks the configuration, logging its problems keepalived-style. */
@@ -185,7 +191,7 @@ export class Supervisor {
       if (!this.args.vrrpOnly) {
         if (loaded.hasVirtualServers && !this.checker) this.checker = this.manager('checker');
         else if (!loaded.hasVirtualServers && this.checker) {
-          await this.checker.stop(CHILD_GRACE_MS);
+          await this.checker.stop(this.graceMs);
           this.checker = null;
         } else this.checker?.send({ type: 'reload' });
       }
@@ -202,7 +208,7 @@ export class Supervisor {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.log.log('info', 'Stopping');
-      await Promise.all([this.vrrp?.stop(CHILD_GRACE_MS), this.checker?.stop(CHILD_GRACE_MS)]);
+      await Promise.all([this.vrrp?.stop(this.graceMs), this.checker?.stop(this.graceMs)]);
       await this.control?.close();
       removePidFile(this.args.pidFile);
       this.log.log('info', `Stopped Keepalived v${this.version}`);
