@@ -100,7 +100,10 @@ export interface Rtnl {
   addAddress(a: AddressSpec): Promise<NetResult>;
   /** Removing an address that is not there succeeds. */
   deleteAddress(a: AddressSpec): Promise<NetResult>;
-  /** Link and address changes (RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR). */
-  watch(onEvent: (e: LinkEvent | AddressEvent) => void): NetResult<{ close(): void }>;
+  /**
+   * Link and address changes (RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR). `ready`, when
+   * given, resolves once changes are being reported: list links/addresses after it for a consistent start.
+   */
+  watch(onEvent: (e: LinkEvent | AddressEvent) => void): NetResult<{ close(): void; ready?: Promise<void> }>;
   close(): void;
 }
