@@ -281,7 +281,7 @@ export class VrrpRuntime {
         const io = this.ios.get(a.instance);
         if (!io) return;
         const add = a.type === 'add-vips';
-        if (!add) this.log.log('info', `(${a.instance}) removing VIPs.`);
+        this.log.log('info', `(${a.instance}) ${add ? 'setting' : 'removing'} VIPs.`);
         this.queue(() => changeVips(this.deps.rtnl, io.plan, a.addrs, add, this.log));
         return;
       }

@@ -1,0 +1,106 @@
+// The VRRP child process (forked by the supervisor with an IPC channel): runs VrrpService with the
+// real network layer, answers the supervisor's messages, and always leaves cleanly (priority-0
+// adverts, VIPs removed) on shutdown, SIGTERM or when the supervisor goes away.
+import { RPC_ERRORS } from '../control/protocol.js';
+import { realClock } from './clock.js';
+import { type ChildMessage, type ChildStart, isParentMessage, sendIpc } from './ipc.js';
+import { consoleLogger, type Logger, makeLogger } from './log.js';
+import { realNetDeps } from './net-deps.js';
+import { ServiceError, VrrpService } from './vrrp-service.js';
+
+let service: VrrpService | null = null;
+let log: Logger = consoleLogger('Keepalived_vrrp', { detail: false });
+let exiting = false;
+
+const send = (m: ChildMessage) => sendIpc(process, m);
+
+async function exit(code: number): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  // Bounded: whatever happens in stop(), the process ends.
+  setTimeout(() => process.exit(code), 5000).unref();
+  try {
+    await service?.stop();
+  } catch (e) {
+    log.log('err', `shutdown: ${(e as Error).message}`);
+  }
+  log.log('info', 'Stopped');
+  send({ type: 'stopped' });
+  process.exit(code);
+}
+
+async function start(m: ChildStart): Promise<void> {
+  if (service) return;
+  log = makeLogger('Keepalived_vrrp', m.log);
+  const net = realNetDeps(log);
+  if (!net.ok) {
+    send({ type: 'fatal', message: net.error });
+    log.log('err', net.error);
+    return exit(1);
+  }
+  service = new VrrpService(m, { ...net.value, clock: realClock(), log, onEvent: (event) => send({ type: 'event', event }) });
+  const r = await service.run();
+  if (!r.ok) {
+    send({ type: 'fatal', message: r.error });
+    for (const line of r.error.split('\n')) log.log('err', line);
+    return exit(1);
+  }
+  send({ type: 'ready', pid: process.pid });
+}
+
+process.on('message', (m: unknown) => {
+  if (!isParentMessage(m) || exiting) return;
+  switch (m.type) {
+    case 'start':
+      void start(m);
+      return;
+    case 'shutdown':
+      void exit(0);
+      return;
+    case 'reload':
+      if (!service) return;
+      service.reload().then(
+        (r) => send({ type: 'reload-result', ok: true, detail: JSON.stringify(r.plan) }),
+        (e: Error) => {
+          log.log('err', `Reload failed: ${e.message}`);
+          send({ type: 'reload-result', ok: false, detail: e.message });
+        },
+      );
+      return;
+    case 'rpc': {
+      const id = m.id;
+      if (!service) {
+        send({ type: 'rpc-reply', id, ok: false, error: { code: RPC_ERRORS.busy, message: 'the VRRP child is starting' } });
+        return;
+      }
+      service.rpc(m.method, m.params ?? {}).then(
+        (result) => send({ type: 'rpc-reply', id, ok: true, result }),
+        (e: unknown) => {
+          const error = e instanceof ServiceError ? e.rpc : { code: RPC_ERRORS.internalError, message: (e as Error)?.message ?? String(e) };
+          send({ type: 'rpc-reply', id, ok: false, error });
+        },
+      );
+      return;
+    }
+    case 'status':
+      send({ type: 'status-reply', id: m.id, status: service?.status() ?? null });
+      return;
+    case 'signal':
+      // Data/stats dumps (USR1/USR2) come with the next issue; say that it arrived.
+      log.log('info', `Received ${m.signal}; dumps are not implemented yet`);
+      return;
+  }
+});
+
+// The supervisor relays signals; a terminal's Ctrl-C reaches the whole group, so leave INT/HUP to it.
+process.on('SIGINT', () => undefined);
+process.on('SIGHUP', () => undefined);
+process.on('SIGTERM', () => void exit(0));
+process.on('disconnect', () => void exit(0)); // the supervisor died: leave nothing behind
+process.on('uncaughtException', (e) => {
+  log.log('err', `uncaught exception: ${e.stack ?? e.message}`);
+  void exit(1);
+});
+process.on('unhandledRejection', (e) => log.log('err', `unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
+
+send({ type: 'hello', pid: process.pid });
