@@ -2,6 +2,7 @@
 // at most `maxInFlight` checks at once (the rest wait their turn in due order), keepalived's retry
 // rules, and a change callback per checker flip and per real server up/down or weight change.
 // Time, timers and randomness are injected so the spacing logic is tested on a fake clock.
+import { setMaxListeners } from 'node:events';
 import { aggregate, applyResult, initialState, planStarts, TimerHeap, type CheckerState } from './schedule-core.js';
 import type { CheckerEntry, CheckResult, RealServerEntry } from './types.js';
 
@@ -93,8 +94,11 @@ export class CheckScheduler {
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 256);
+    // Every check shares one signal: lift the listener cap so thousands in flight do not warn.
+    setMaxListeners(0, this.abort.signal);
     for (const rs of servers) {
-      const list = rs.checkers.map((entry) => ({ entry, rs, state: initialState(entry.timing) }));
+      // A real server listed twice (keepalived rejects that) keeps all its checkers under one key.
+      const list = [...(this.slots.get(rs.rsKey) ?? []), ...rs.checkers.map((entry) => ({ entry, rs, state: initialState(entry.timing) }))];
       this.slots.set(rs.rsKey, list);
       this.rsState.set(rs.rsKey, { ...aggregate(rs.weight, list.map((s) => s.state)), rs });
     }

@@ -55,6 +55,9 @@ export async function runTcpCheck(spec: TcpSpec, deps: CheckDeps): Promise<Check
   const r = await tcpConnect(spec.target, deps);
   if (!r.ok) return failure(r.detail, started, deps.now);
   r.socket.on('error', () => undefined);
-  r.socket.destroy();
+  // Close with RST (SO_LINGER 0), as HAProxy does for its checks: a FIN close would leave one
+  // TIME_WAIT per check on this host, and thousands of checks a second to few servers exhaust
+  // the ephemeral ports.
+  r.socket.resetAndDestroy();
   return success(`TCP connection to ${hostPort(spec.target.ip, spec.target.port)} succeeded`, started, deps.now);
 }
