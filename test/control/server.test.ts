@@ -266,7 +266,9 @@ describe('control server', () => {
 
   it('a subscriber that never reads while 10,000 events are broadcast is dropped; the daemon stays responsive', async () => {
     const logs: string[] = [];
-    const s = await start({ ping: () => 'pong' }, { log: (m) => logs.push(m) });
+    let i = 0;
+    let droppedAt = -1;
+    const s = await start({ ping: () => 'pong' }, { log: (m) => (logs.push(m), m.includes('not reading') && droppedAt < 0 && (droppedAt = i)) });
     const stuck = createConnection(s.path);
     stuck.on('error', () => {});
     await new Promise((r) => stuck.once('connect', r));
@@ -277,13 +279,12 @@ describe('control server', () => {
     const reader = await subscribeEvents({ socket: s.path }, () => {});
     expect(reader.ok).toBe(true);
     const detail = 'x'.repeat(200);
-    const heap0 = process.memoryUsage().heapUsed;
     const t0 = performance.now();
-    let maxBroadcastMs = 0;
-    for (let i = 0; i < 10_000; i++) {
+    let broadcastMs = 0;
+    for (i = 0; i < 10_000; i++) {
       const b0 = performance.now();
       s.broadcast({ type: 'checker', virtualServer: '192.0.2.10:80', realServer: '198.51.100.1:80', checker: 'HTTP_GET', up: i % 2 === 0, detail });
-      maxBroadcastMs = Math.max(maxBroadcastMs, performance.now() - b0);
+      broadcastMs += performance.now() - b0;
       if (i % 1000 === 0) {
         // Between bursts the daemon still answers promptly.
         const p0 = performance.now();
@@ -292,12 +293,14 @@ describe('control server', () => {
       }
     }
     expect(performance.now() - t0).toBeLessThan(20_000);
-    expect(maxBroadcastMs).toBeLessThan(100);
+    // Never waits for the stuck reader: 10,000 broadcasts cost well under a millisecond each on average.
+    expect(broadcastMs).toBeLessThan(5000);
     expect(logs.some((l) => l.includes('not reading'))).toBe(true);
     // The stuck client is gone, the reading one is still subscribed.
     await expect.poll(() => s.connections()).toBe(1);
-    // Memory stays bounded: 10,000 x ~330 bytes = 3.3 MB were sent, at most ~1 MB of it queued for the stuck one.
-    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(64 * 1024 * 1024);
+    // Bounded: dropped once ~1 MB was queued for it (plus what the kernel buffers), not after all 3.3 MB.
+    expect(droppedAt).toBeGreaterThan(0);
+    expect(droppedAt).toBeLessThan(8000);
     stuck.destroy();
     if (reader.ok) reader.subscription.close();
   });
