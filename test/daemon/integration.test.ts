@@ -198,6 +198,29 @@ describe.runIf(root)('daemon integration in network namespaces (root)', () => {
     expect(addrs(lab.b)).not.toContain('192.0.2.100');
   }, 120_000);
 
+  it('promote / demote --fault / clear over the control socket move the master between daemons, persisted', async () => {
+    lab = makeLab();
+    const A = ours(lab.a, v4conf(150));
+    const B = ours(lab.b, v4conf(100));
+    await until('A master', async () => (await stateOf(A)) === 'MASTER' && (await stateOf(B)) === 'BACKUP');
+    const p = await callDaemon<{ instances: string[] }>('promote', { instance: 'VI_1' }, { socket: B.files.sock });
+    expect(p).toMatchObject({ ok: true, result: { instances: ['VI_1'] } });
+    await until('B master after promote', async () => (await stateOf(B)) === 'MASTER' && (await stateOf(A)) === 'BACKUP');
+    await until('VIP moved to B', () => addrs(lab!.b).includes('192.0.2.100') && !addrs(lab!.a).includes('192.0.2.100'), 5000);
+    expect((await status(B))!.instances[0].override?.kind).toBe('promote');
+    const stateFile = join(B.files.sock, '..', 'state', 'overrides.json');
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).overrides.VI_1.kind).toBe('promote');
+    await callDaemon('clear', { instance: 'VI_1' }, { socket: B.files.sock });
+    await until('A master again after clear', async () => (await stateOf(A)) === 'MASTER' && (await stateOf(B)) === 'BACKUP');
+    await callDaemon('demote', { instance: 'VI_1', fault: true }, { socket: A.files.sock });
+    await until('A in FAULT, B master', async () => (await stateOf(A)) === 'FAULT' && (await stateOf(B)) === 'MASTER');
+    expect(addrs(lab.a)).not.toContain('192.0.2.100');
+    const none = await callDaemon('promote', { instance: 'NOPE' }, { socket: A.files.sock });
+    expect(none).toMatchObject({ ok: false, code: -32002 });
+    expect(await stop(A)).toBe(0);
+    expect(await stop(B)).toBe(0);
+  }, 90_000);
+
   it('VRRPv3 over IPv6: master election and SIGTERM handover with the IPv6 VIP', async () => {
     lab = makeLab();
     const A = ours(lab.a, v6conf(150));
