@@ -6,6 +6,9 @@ const suites: [string, string][] = [
   ['VRRP codec', './vrrp-codec.js'],
   ['VRRP state machine', './vrrp-fsm.js'],
   ['genhash vs keepalived genhash', './genhash.js'],
+  ['health checkers (10,000 TCP_CHECK real servers)', './checkers.js'],
+  ['control socket status round trips', './control.js'],
+  ['rtnetlink VIP add/delete vs ip -batch', './rtnl.js'],
 ];
 
 const only = process.argv.slice(2);
