@@ -89,11 +89,22 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
     return r;
   }
 
-  async function linkIndex(ifname: string): Promise<{ ok: true; value: number } | { ok: false; e: unknown }> {
-    const r = await call(() => sock.getLink({}, { ifname }, { timeout }));
-    if (!r.ok) return r;
-    const idx = r.value[0]?.data.index;
-    return idx === undefined ? { ok: false, e: new Error('Request rejected: ENODEV') } : { ok: true, value: idx };
+  // Concurrent operations on one interface (a VIP set added at once) share one lookup of its ifindex.
+  // Nothing is cached beyond that: an interface can be deleted, renamed or recreated at any time.
+  const lookups = new Map<string, Promise<{ ok: true; value: number } | { ok: false; e: unknown }>>();
+
+  function linkIndex(ifname: string): Promise<{ ok: true; value: number } | { ok: false; e: unknown }> {
+    const pending = lookups.get(ifname);
+    if (pending) return pending;
+    const p = (async (): Promise<{ ok: true; value: number } | { ok: false; e: unknown }> => {
+      const r = await call(() => sock.getLink({}, { ifname }, { timeout }));
+      if (!r.ok) return r;
+      const idx = r.value[0]?.data.index;
+      return idx === undefined ? { ok: false, e: new Error('Request rejected: ENODEV') } : { ok: true, value: idx };
+    })();
+    lookups.set(ifname, p);
+    void p.finally(() => lookups.delete(ifname));
+    return p;
   }
 
   async function dumpLinks(): Promise<NetResult<LinkInfo[]>> {
