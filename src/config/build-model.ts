@@ -77,14 +77,16 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
   const auth = child(n, 'authentication');
   const authType = word(child(auth, 'auth_type'));
   const vips = items(child(n, 'virtual_ipaddress')).map(ipAddress).filter((x): x is M.IpAddress => !!x);
-  const versionNode = child(n, 'version');
-  const version = (num(versionNode) ?? globals?.vrrpVersion ?? 2) === 3 ? 3 : 2;
+  const native = child(n, 'native_ipv6');
+  const family = native ? 6 : vips[0]?.family;
+  // keepalived (vrrp.c): an IPv6 instance without its own `version` is VRRPv3 whatever vrrp_version says.
+  const own = num(child(n, 'version'));
+  const version = (own ?? (family === 6 ? 3 : globals?.vrrpVersion ?? 2)) === 3 ? 3 : 2;
   const notify: M.VrrpInstance['notify'] = {};
   for (const k of ['notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop'] as const) {
     const s = child(n, k);
     if (s) notify[k] = s.args.map((a) => a.text).join(' ');
   }
-  const native = child(n, 'native_ipv6');
   const state = word(child(n, 'state'));
   return {
     ...at(n),
@@ -95,7 +97,7 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
     priority: num(child(n, 'priority')) ?? 100,
     advertInt: num(child(n, 'advert_int')) ?? 1,
     version,
-    family: native ? 6 : vips[0]?.family,
+    family,
     nopreempt: !!child(n, 'nopreempt'),
     preemptDelay: num(child(n, 'preempt_delay')) ?? 0,
     authType: authType === 'PASS' || authType === 'AH' ? authType : undefined,

@@ -78,6 +78,10 @@ export const CODES: Readonly<Record<string, string>> = {
   'value-out-of-range': 'a number outside the accepted range',
   'vip-family-mix': 'VIPs of both families in one instance',
   'vrid-collision': 'two instances with one VRID on one interface and family',
+  'vs-no-forwarding-method': 'a virtual server without lb_kind (keepalived -t reports it and uses NAT)',
+  'vs-no-protocol': 'a virtual server by address without protocol (keepalived -t reports it and uses UDP)',
+  'vs-no-real-servers': 'a virtual server without real servers (keepalived -t reports it and ignores the service)',
+  'vs-no-scheduler': 'a virtual server without lb_algo (keepalived -t reports it and uses wlc)',
 };
 
 export function codeDocs(): Map<string, string> {

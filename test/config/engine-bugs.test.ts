@@ -49,3 +49,43 @@ describe('~LST with several variables (keepalived 2.2.7 man page: ~LST({A, B}, {
     expect(r.diagnostics.map((d) => `${d.code}@${d.line}`).sort()).toEqual(['duplicate-keyword@4', 'value-out-of-range@4']);
   });
 });
+
+describe('checks keepalived -t makes and we miss (keepalived 2.2.7 -t exits 5 on each)', () => {
+  const vs = (body: string) => `virtual_server 192.0.2.1 80 {\n${body}\n  real_server 192.0.2.2 80 {\n  }\n}\n`;
+  const verdict = (text: string, name: string) => {
+    const p = join(root, name);
+    writeFileSync(p, text);
+    return validateFiles([p]);
+  };
+  it('a virtual server without protocol ("no protocol set - defaulting to UDP")', () => {
+    const r = verdict(vs('  lb_algo rr\n  lb_kind NAT'), 'noproto.conf');
+    expect(r.diagnostics.some((d) => d.line === 1 && /protocol/.test(d.message))).toBe(true);
+    expect(r.exitCode).toBe(1);
+  });
+  it('a virtual server without lb_algo ("no scheduler set") or lb_kind ("no forwarding method set")', () => {
+    const a = verdict(vs('  protocol TCP\n  lb_kind NAT'), 'noalgo.conf');
+    expect(a.diagnostics.some((d) => d.line === 1 && /sched|lb_algo/.test(d.message))).toBe(true);
+    expect(a.exitCode).toBe(1);
+    const k = verdict(vs('  protocol TCP\n  lb_algo rr'), 'nokind.conf');
+    expect(k.diagnostics.some((d) => d.line === 1 && /forward|lb_kind/.test(d.message))).toBe(true);
+    expect(k.exitCode).toBe(1);
+  });
+  it('the duplicate check takes a missing protocol as UDP, as keepalived does', () => {
+    const text = vs('  lb_algo rr\n  lb_kind NAT') + vs('  protocol TCP\n  lb_algo rr\n  lb_kind NAT');
+    const r = loadConfigText(text, 'dup.conf');
+    expect(r.diagnostics.some((d) => d.code === 'duplicate-virtual-server')).toBe(false);
+  });
+});
+
+describe('IPv6 instances default to VRRP version 3 (keepalived 2.2.7 vrrp.c: IPv6 and no version -> 3)', () => {
+  const v6 = (body: string) => `vrrp_instance V6 {\n  interface eth0\n  virtual_router_id 9\n${body}\n  virtual_ipaddress {\n    2001:db8::10/64\n  }\n}\n`;
+  it('the model says version 3 and sub-second advert_int is fine', () => {
+    const r = loadConfigText(v6('  advert_int 0.5'), 'v6.conf');
+    expect(r.model.instances[0].version).toBe(3);
+    expect(r.diagnostics.map((d) => d.code)).not.toContain('advert-int-v2');
+  });
+  it('authentication on it is reported as auth-v3 (keepalived: "VRRP version 3 does not support authentication")', () => {
+    const r = loadConfigText(v6('  authentication {\n    auth_type AH\n    auth_pass secret\n  }'), 'v6.conf');
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['auth-v3']);
+  });
+});

@@ -92,6 +92,11 @@ const cases: Case[] = [
   ['value-out-of-range', 'error', VI('  priority §300')],
   ['vip-family-mix', 'warning', 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1/24\n    §2001:db8::1/64\n  }\n}\n'],
   ['vrid-collision', 'error', VI('', 'VI_1', 7) + VI('', 'VI_2', 7).replace('  virtual_router_id', '  §virtual_router_id')],
+  // keepalived -t: "no protocol set - defaulting to UDP", "no scheduler set", "no forwarding method set".
+  ['vs-no-protocol', 'error', '§' + VS('  real_server 192.0.2.2 80 {\n  }').replace('  protocol TCP\n', '')],
+  ['vs-no-real-servers', 'error', '§' + VS('  delay_loop 6')],
+  ['vs-no-scheduler', 'error', '§' + VS('  real_server 192.0.2.2 80 {\n  }').replace('  lb_algo rr\n', '')],
+  ['vs-no-forwarding-method', 'error', '§' + VS('  real_server 192.0.2.2 80 {\n  }').replace('  lb_kind NAT\n', '')],
 ];
 
 function diagsOf(text: string, host?: HostInfo) {
