@@ -80,6 +80,8 @@ Exit status: 0 valid (warnings allowed), 1 problems found (or warnings with --st
     }
     const paint: Paint = { error: chalk.red.bold, warning: chalk.yellow.bold, dim: chalk.dim, bold: chalk.bold };
     for (const d of r.diagnostics) this.log(formatHuman(d, sourceLineOf(d, r.sources), paint));
+    // A file that cannot be read at all: its one line says so; a summary of a check that never ran would mislead.
+    if (r.exitCode === 2) return json;
     const summary = summaryLine(new Set(r.files).size || files.length, r.errors, r.warnings);
     this.log(r.valid ? chalk.green(summary) : chalk.red(summary));
     return json;

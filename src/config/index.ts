@@ -18,7 +18,9 @@ export interface LoadOptions extends PreprocessOptions {
 
 export interface LoadResult {
   model: KeepalivedConfig;
+  /** At most MAX_DIAGNOSTICS, then one too-many-diagnostics entry. */
   diagnostics: Diagnostic[];
+  /** Every error and warning found, also those past the cap (the cap entry itself is not counted). */
   errors: number;
   warnings: number;
   /** The main file could not be read at all (validate exits 2). */
@@ -49,17 +51,29 @@ function finish(lines: Parameters<typeof parse>[0], files: string[], sink: Diagn
   checkLvs(model, sink);
   if (opts.host) checkHost(model, opts.host, sink);
   let diagnostics = sink.sorted();
+  // Counts cover every problem found, also those past the cap.
+  let errors = 0;
+  for (const d of diagnostics) if (d.severity === 'error') errors++;
+  const warnings = diagnostics.length - errors;
   if (diagnostics.length > MAX_DIAGNOSTICS) {
-    const extra = diagnostics.length - MAX_DIAGNOSTICS;
+    const hidden = diagnostics.slice(MAX_DIAGNOSTICS);
     diagnostics = diagnostics.slice(0, MAX_DIAGNOSTICS);
     const last = diagnostics[diagnostics.length - 1];
-    diagnostics.push({ ...last, severity: 'error', code: 'too-many-diagnostics', message: `${extra} more problems not shown` });
+    // A fresh entry at the last shown place: an error only when an error is among the hidden ones.
+    diagnostics.push({
+      severity: hidden.some((d) => d.severity === 'error') ? 'error' : 'warning',
+      code: 'too-many-diagnostics',
+      file: last.file,
+      line: last.line,
+      column: last.column,
+      message: `${hidden.length} more problems not shown (${errors} errors, ${warnings} warnings in all)`,
+    });
   }
   return {
     model,
     diagnostics,
-    errors: diagnostics.filter((d) => d.severity === 'error').length,
-    warnings: diagnostics.filter((d) => d.severity === 'warning').length,
+    errors,
+    warnings,
     unreadable,
   };
 }

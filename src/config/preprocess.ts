@@ -79,6 +79,8 @@ class Preprocessor {
   private readonly stack: string[] = []; // identities of files being read, for cycle detection
   private pendingDef: Definition | undefined;
   private generated = 0;
+  /** ~SEQ/~LST repetitions, counted too: nested sequences of an empty line emit nothing but still cost. */
+  private expansions = 0;
   private limitReported = false;
   private frame: Frame = { file: '', dir: '', line: 0 };
 
@@ -162,7 +164,7 @@ class Preprocessor {
   }
 
   private overLimit(): boolean {
-    if (this.generated <= LIMITS.generatedLines) return false;
+    if (this.generated <= LIMITS.generatedLines && this.expansions <= LIMITS.generatedLines) return false;
     if (!this.limitReported) {
       this.limitReported = true;
       this.sink.error('config-too-large', this.pos(), `configuration expands to more than ${LIMITS.generatedLines} lines; stopped reading`);
@@ -315,6 +317,7 @@ class Preprocessor {
     }
     const { vars, sets } = parsed;
     for (const set of sets) {
+      this.expansions++;
       if (this.overLimit()) return;
       vars.forEach((name, i) => this.defs.set(name, { lines: [set[i]], multiline: false }));
       this.logicalLine(template, depth + 1);

@@ -68,13 +68,17 @@ export function validateFiles(files: string[], opts: ValidateOptions = {}): Vali
     }
   }
   const diagnostics = results.flatMap((x) => x.r.diagnostics);
-  if (results.length > 1) {
+  let errors = results.reduce((n, x) => n + x.r.errors, 0);
+  let warnings = results.reduce((n, x) => n + x.r.warnings, 0);
+  // A cluster is the files that could be read: one readable file next to a missing one is no cluster.
+  const readable = results.filter((x) => !x.r.unreadable);
+  if (readable.length > 1) {
     const sink = new DiagnosticSink();
-    checkCluster(results.filter((x) => !x.r.unreadable).map((x) => ({ file: x.file, model: x.r.model })), sink);
+    checkCluster(readable.map((x) => ({ file: x.file, model: x.r.model })), sink);
     diagnostics.push(...sink.sorted());
+    errors += sink.errors;
+    warnings += sink.warnings;
   }
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
   const unreadable = results.some((x) => x.r.unreadable);
   const failed = errors > 0 || (opts.strict === true && warnings > 0);
   return {
@@ -88,7 +92,24 @@ export function validateFiles(files: string[], opts: ValidateOptions = {}): Vali
   };
 }
 
-/** The source line a diagnostic points at, read lazily and cached. */
+/** Start offset of every line of a text, computed once per text. */
+interface LineIndex {
+  text: string;
+  starts: Uint32Array;
+}
+
+const lineIndexes = new WeakMap<Map<string, string>, Map<string, LineIndex>>();
+
+function indexLines(text: string): LineIndex {
+  let count = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count++;
+  const starts = new Uint32Array(count);
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts[n++] = i + 1;
+  return { text, starts };
+}
+
+/** The source line a diagnostic points at; files are read lazily, and each file's lines indexed once. */
 export function sourceLineOf(d: Diagnostic, sources: Map<string, string>): string | undefined {
   let text = sources.get(d.file);
   if (text === undefined) {
@@ -100,11 +121,12 @@ export function sourceLineOf(d: Diagnostic, sources: Map<string, string>): strin
     sources.set(d.file, text);
   }
   if (d.line < 1) return undefined;
-  let start = 0;
-  for (let i = 1; i < d.line; i++) {
-    start = text.indexOf('\n', start) + 1;
-    if (start === 0) return undefined;
-  }
-  const end = text.indexOf('\n', start);
-  return text.slice(start, end < 0 ? undefined : end).replace(/\r$/, '');
+  let perFile = lineIndexes.get(sources);
+  if (!perFile) lineIndexes.set(sources, (perFile = new Map()));
+  let idx = perFile.get(d.file);
+  if (!idx || idx.text !== text) perFile.set(d.file, (idx = indexLines(text)));
+  if (d.line > idx.starts.length) return undefined;
+  const start = idx.starts[d.line - 1];
+  const end = d.line < idx.starts.length ? idx.starts[d.line] - 1 : text.length;
+  return text.slice(start, end).replace(/\r$/, '');
 }

@@ -24,6 +24,60 @@ describe('engine bugs', () => {
     expect(id).toMatch(/^r\d+$/);
     expect(Number(id.slice(1))).toBeLessThanOrEqual(32767);
   });
+  it('a cluster with one unreadable node does not report the readable one as a single node', () => {
+    writeFileSync(join(root, 'lb1.conf'), 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 5\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n');
+    const r = validateFiles([join(root, 'lb1.conf'), join(root, 'missing.conf')]);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['file-unreadable']);
+  });
+});
+
+describe('validate command bugs', () => {
+  it('a missing file prints exactly one line (no summary line after it)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const repoRoot = join(import.meta.dirname, '..', '..');
+    const missing = join(root, 'does-not-exist.conf');
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'keepalivedctl'), 'validate', missing], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(1);
+  });
+});
+
+describe('diagnostic cap bugs', () => {
+  const VI = (body: string) => `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 5\n${body}\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n`;
+  it('a config with only warnings stays valid (exit 0) when there are more than MAX_DIAGNOSTICS of them', () => {
+    const text = VI(Array.from({ length: 1100 }, () => '  priority 100').join('\n'));
+    const p = join(root, 'warnings.conf');
+    writeFileSync(p, text);
+    const r = validateFiles([p]);
+    expect(r.diagnostics.filter((d) => d.code !== 'too-many-diagnostics').every((d) => d.severity === 'warning')).toBe(true);
+    expect(r.exitCode).toBe(0);
+  });
+  it('the too-many-diagnostics entry carries no suggestion or related of the last shown diagnostic', () => {
+    const r = loadConfigText(VI(Array.from({ length: 1100 }, () => '  priorty 100').join('\n')), 'c.conf');
+    const last = r.diagnostics[r.diagnostics.length - 1];
+    expect(last.code).toBe('too-many-diagnostics');
+    expect(last.suggestion).toBeUndefined();
+    expect(last.related).toBeUndefined();
+  });
+  it('errors and warnings count every problem, also those past the cap', () => {
+    const r = loadConfigText(VI(Array.from({ length: 1100 }, () => '  priorty 100').join('\n')), 'c.conf');
+    expect(r.errors).toBeGreaterThanOrEqual(1100);
+  });
+});
+
+describe('human output performance', () => {
+  it('sourceLineOf finds 1,000 lines near the end of a 600,000-line file in well under a second', async () => {
+    const { sourceLineOf } = await import('../../src/config/validate.js');
+    const text = Array.from({ length: 600_000 }, (_, i) => `line ${i}`).join('\n');
+    const sources = new Map([['big.conf', text]]);
+    const t0 = Date.now();
+    for (let i = 0; i < 1000; i++) {
+      const line = 599_000 + i;
+      expect(sourceLineOf({ file: 'big.conf', line, column: 1, severity: 'error', code: 'x', message: 'm' }, sources)).toBe(`line ${line - 1}`);
+    }
+    expect(Date.now() - t0).toBeLessThan(1000);
+  }, 120_000);
 });
 
 describe('preprocessor bugs', () => {

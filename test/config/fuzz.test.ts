@@ -44,8 +44,17 @@ function contractBroken(r: LoadResult): string | undefined {
     if (typeof d.message !== 'string' || d.message.length === 0) return 'empty message';
     if (d.severity === 'error') errors++;
   }
-  if (errors !== r.errors) return `errors=${r.errors} but ${errors} error diagnostics`;
-  if (r.errors + r.warnings !== r.diagnostics.length) return 'errors + warnings != diagnostics';
+  const capped = r.diagnostics.at(-1)?.code === 'too-many-diagnostics';
+  if (!capped) {
+    if (errors !== r.errors) return `errors=${r.errors} but ${errors} error diagnostics`;
+    if (r.errors + r.warnings !== r.diagnostics.length) return 'errors + warnings != diagnostics';
+  } else {
+    // Counts cover the problems past the cap too; the cap entry is no problem of its own.
+    if (r.diagnostics.length !== MAX_DIAGNOSTICS + 1) return `capped at ${r.diagnostics.length - 1}, not ${MAX_DIAGNOSTICS}`;
+    if (r.errors + r.warnings <= MAX_DIAGNOSTICS) return 'capped but errors + warnings are not above the cap';
+    const shownErrors = errors - (r.diagnostics.at(-1)!.severity === 'error' ? 1 : 0);
+    if (r.errors < shownErrors) return `errors=${r.errors} but ${shownErrors} error diagnostics shown`;
+  }
   return undefined;
 }
 
