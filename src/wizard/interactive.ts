@@ -39,13 +39,16 @@ function vipProblem(t: LoadedTemplate, p: ParamSpec, text: string, answers: Answ
 }
 
 async function askInterface(p: ParamSpec, env: WizardEnv, dflt: string | undefined, check: (s: string) => true | string): Promise<string | undefined> {
-  const choices: { value: string; name: string }[] = env.hostIfs.map((i) => ({
+  const choices: { value: string; name: string; short?: string }[] = env.hostIfs.map((i) => ({
     value: i.name,
     name: `${i.name}  ${i.addrs.map((a) => `${a.addr}/${a.prefix}`).join(' ') || '(no address)'}`,
+    short: i.name,
   }));
   if (!p.required) choices.push({ value: NONE, name: '(none)' });
   choices.push({ value: OTHER, name: 'another interface (type its name)' });
-  const picked = await select({ message: hint(p), choices, default: dflt ?? (p.required ? undefined : NONE) });
+  // The cursor starts on the first interface with a global address: the likely home of a VIP.
+  const likely = env.hostIfs.find((i) => i.addrs.some((a) => !a.addr.toLowerCase().startsWith('fe80')))?.name;
+  const picked = await select({ message: hint(p), choices, default: dflt ?? (p.required ? likely : NONE) });
   if (picked === NONE) return undefined;
   if (picked !== OTHER) return picked;
   return input({ message: 'Interface name', required: true, validate: check });

@@ -1,6 +1,6 @@
 // Shared by the wizard's CLI tests: build dist when it is missing or older than the sources (test
 // files run in parallel must not rewrite dist/ under each other), and run the built CLI.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -17,12 +17,30 @@ function newest(dir: string, ext: RegExp): number {
   return n;
 }
 
-export function buildIfStale(): void {
+/** Builds dist when stale; asynchronous, so a long tsc on a loaded machine does not stall the test worker. */
+export async function buildIfStale(): Promise<void> {
   const built = join(repoRoot, 'dist', 'commands', 'init.js');
   const sources = Math.max(newest(join(repoRoot, 'src'), /\.ts$/), newest(join(repoRoot, 'commands'), /\.ts$/));
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
-  if (tsc.status !== 0) console.warn(`tsc -p . reported problems:\n${tsc.stdout}${tsc.stderr}`);
+  // Emits dist even when someone else's in-progress file has a type error; the runs show whether init works.
+  const r = await run('npx', ['tsc', '-p', '.'], 180_000);
+  if (r.code !== 0) console.warn(`tsc -p . reported problems:\n${r.stdout}${r.stderr}`);
+}
+
+function run(cmd: string, args: string[], timeoutMs: number, cwd = repoRoot, env = process.env): Promise<CliRun> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
 }
 
 export interface CliRun {
@@ -38,19 +56,7 @@ export interface CliRun {
 export function init(args: string[], cwd = repoRoot): Promise<CliRun> {
   const env = { ...process.env };
   delete env.FORCE_COLOR;
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [cliPath, 'init', ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+  return run(process.execPath, [cliPath, 'init', ...args], 60_000, cwd, env);
 }
 
 /** Flags for an answer set: arrays become repeated flags. */
