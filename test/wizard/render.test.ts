@@ -8,7 +8,8 @@ import { validateFiles } from '../../src/config/validate.js';
 import { renderNodes, resolveAnswers } from '../../src/wizard/answers.js';
 import { checkItem, defaultFor, freeVrid, makeRandomPassword, splitHostPort, type WizardEnv } from '../../src/wizard/params.js';
 import { render } from '../../src/wizard/render.js';
-import { listTemplates, loadTemplate, type LoadedTemplate } from '../../src/wizard/template.js';
+import { questionFlags } from '../../src/wizard/flags.js';
+import { checkTemplate, listTemplates, loadTemplate, type LoadedTemplate } from '../../src/wizard/template.js';
 import { checkVipOnHost } from '../../src/wizard/vipcheck.js';
 import { cases } from './cases.js';
 
@@ -42,6 +43,37 @@ describe('render', () => {
     expect(render('a\n{{/each}}\n', {}, 't')).toEqual({ ok: false, error: 't:2: {{/each}} does not close an open section' });
     expect(render('{{#if a}}\n\n{{missing}}\n{{/if}}', { a: 1 }, 't')).toEqual({ ok: false, error: 't:3: {{missing}} has no printable value' });
     expect(render('{{}}', {}, 't').ok).toBe(false);
+  });
+});
+
+describe('templates', () => {
+  it('every template loads, and every question feeds a keyword of the table', () => {
+    for (const { name } of listTemplates()) expect(loadTemplate(name).ok, name).toBe(true);
+  });
+  it('a template with a keyword the table lacks, a choice the keyword refuses or a missing file is reported', () => {
+    const spec = {
+      name: 'bad',
+      description: '',
+      nodes: [{ name: 'n1', file: 'n1.conf', source: 'gone.tmpl' }],
+      params: [
+        { name: 'a', question: 'A', type: 'int' as const, feeds: 'vrrp_instance priorty' },
+        { name: 'b', question: 'B', type: 'enum' as const, feeds: 'virtual_server lvs_sched', choices: ['fastest'] },
+        { name: 'c', question: 'C', type: 'word' as const, feeds: 'root vrrp_instance', when: 'later' },
+      ],
+    };
+    expect(checkTemplate(spec, {})).toEqual([
+      "template bad: question a feeds 'vrrp_instance priorty', which is not in the keyword table",
+      'template bad: question b offers fastest, which virtual_server lvs_sched does not accept',
+      'template bad: question c depends on later, which is not asked before it',
+      'template bad: node n1 has no file gone.tmpl',
+    ]);
+  });
+  it('one flag per distinct question, lists repeatable', () => {
+    const flags = questionFlags();
+    const names = new Set(listTemplates().flatMap(({ name }) => tpl(name).params.map((p) => p.name.replaceAll('_', '-'))));
+    expect(new Set(flags.map((f) => f.flag))).toEqual(names);
+    expect(flags.find((f) => f.flag === 'real-server')?.multiple).toBe(true);
+    expect(flags.find((f) => f.flag === 'vip')?.multiple).toBe(false);
   });
 });
 
