@@ -11,7 +11,8 @@ import { isRoot } from '../helpers/netns.js';
 import { encode, type EncodeSpec } from '../../src/vrrp/packet.js';
 import { validate, type InstanceConfig } from '../../src/vrrp/validate.js';
 import { parseIpv6 } from '../../src/vrrp/codec-addr.js';
-import { ensureBuilt, makePair, runFixture, startFixture, type Line, type Pair } from './fixtures/pair.js';
+import { facilityCode, levelCode } from '../../src/net/syslog.js';
+import { ensureBuilt, FIXTURES, makePair, runFixture, startFixture, type Line, type Pair } from './fixtures/pair.js';
 
 const KEEPALIVED = '/usr/sbin/keepalived';
 const root = isRoot();
@@ -225,6 +226,51 @@ describe.runIf(root && haveKeepalived)('keepalived 2.2.7 as the sender', () => {
   }
 });
 
-it.runIf(!root)('needs root for the wire tests (CI runs as root)', () => {
-  expect(spawnSync('id', ['-u'], { encoding: 'utf8' }).stdout.trim()).not.toBe('0');
+// ---- syslog(3) through the addon ----
+
+describe('syslog facility and level names', () => {
+  it('maps names as syslog.h and keepalived -S N to LOG_LOCALN; bad values are errors', () => {
+    expect([facilityCode(undefined), facilityCode('daemon'), facilityCode('LOG_LOCAL3'), facilityCode(0), facilityCode(7)]).toEqual([24, 24, 152, 128, 184]);
+    expect(facilityCode(8)).toBe('facility 8 is not 0-7 (LOG_LOCAL0-7)');
+    expect(facilityCode('nope')).toBe('unknown syslog facility "nope"');
+    expect([levelCode('err'), levelCode('warn'), levelCode('debug'), levelCode(2), levelCode(9), levelCode('x' as 'info')]).toEqual([3, 4, 7, 2, 6, 6]);
+  });
+});
+
+/** Runs the syslog fixture in a private mount namespace whose /dev/log is our own datagram socket (python3 listens). */
+async function syslogCapture(arg: Line): Promise<{ received: string[]; out: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kanet-'));
+  const sock = join(dir, 'log.sock');
+  const listen = 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\ns.settimeout(5)\n' +
+    'for i in range(3): print(s.recv(4096).decode(), flush=True)\n';
+  const py = spawn('python3', ['-c', listen, sock], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    let got = '';
+    py.stdout!.on('data', (d: Buffer) => (got += d.toString()));
+    const closed = new Promise<void>((res) => py.once('close', () => res()));
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    // A tmpfs on /dev inside the private mount namespace: the host's /dev is untouched.
+    const script = 'mount -t tmpfs kanet /dev && ln -s "$1" /dev/log && exec "$2" "$3" "$4"';
+    const fixture = join(FIXTURES, 'syslog.mjs');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', sock, process.execPath, fixture, JSON.stringify(arg)], { encoding: 'utf8', timeout: 20_000 });
+    await Promise.race([closed, new Promise((res) => setTimeout(res, 8000))]);
+    return { received: got.split('\n').filter(Boolean), out: `${r.stdout}${r.stderr}` };
+  } finally {
+    py.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.runIf(root)('syslog through the addon', () => {
+  it('reaches /dev/log with ident, pid, facility and level as syslog(3) formats them', async () => {
+    const { received, out } = await syslogCapture({ ident: 'katest', facility: 'local3' });
+    const pid = (JSON.parse(out.trim().split('\n').pop()!) as { pid: number; backend: string }).pid;
+    expect(out).toContain('"backend":"syslog"');
+    // local3 = 19: <19*8+4> warning, <19*8+6> info, <19*8+7> debug.
+    expect(received.map((l) => l.replace(/^<(\d+)>\w{3} [ \d]\d \d\d:\d\d:\d\d /, '<$1>'))).toEqual([
+      `<156>katest[${pid}]: advert from 192.0.2.1 dropped`,
+      `<158>katest[${pid}]: (VI_1) Entering MASTER STATE`,
+      `<159>katest[${pid}]: debug line`,
+    ]);
+  });
 });
