@@ -5,6 +5,7 @@
 import { child, type ConfNode } from '../config/ast.js';
 import type { IpAddress, KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { boolValue, parseDecimal, parseIntStrict } from '../config/values.js';
+import type { ReloadResult } from '../control/protocol.js';
 import type { AddressSpec, Family } from '../net/types.js';
 import type { InstanceConfig, SyncGroupConfig } from '../vrrp/fsm.js';
 import type { TrackSpec } from '../vrrp/tracking.js';
@@ -231,4 +232,28 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
 /** The state machine's config once the primary address is known. */
 export function fsmConfig(plan: InstancePlan, primaryAddr: string): InstanceConfig {
   return { ...plan.fsm, primaryAddr };
+}
+
+/** What a reload would change, by instance name (an instance is "changed" when any setting differs). */
+export function planDiff(oldPlan: VrrpPlan, newPlan: VrrpPlan): ReloadResult['plan'] {
+  const key = (p: InstancePlan) => JSON.stringify(p);
+  const before = new Map(oldPlan.instances.map((p) => [p.name, key(p)]));
+  const after = new Map(newPlan.instances.map((p) => [p.name, key(p)]));
+  const out: ReloadResult['plan'] = { added: [], removed: [], changed: [], unchanged: [] };
+  for (const [n, k] of after) {
+    if (!before.has(n)) out.added.push(n);
+    else if (before.get(n) !== k) out.changed.push(n);
+    else out.unchanged.push(n);
+  }
+  for (const n of before.keys()) if (!after.has(n)) out.removed.push(n);
+  if (JSON.stringify(oldPlan.syncGroups) !== JSON.stringify(newPlan.syncGroups)) {
+    // A sync group change moves its members together: treat them as changed.
+    for (const g of newPlan.syncGroups) for (const m of g.members) {
+      if (out.unchanged.includes(m)) {
+        out.unchanged.splice(out.unchanged.indexOf(m), 1);
+        out.changed.push(m);
+      }
+    }
+  }
+  return out;
 }

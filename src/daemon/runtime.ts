@@ -1,16 +1,16 @@
 // The VRRP runtime: drives the pure node state machine (src/vrrp/fsm) with real (or fake) I/O.
 // Packets in -> decode + validate -> stepNode; actions out -> sockets, rtnetlink, announcer,
 // timers, logs and control-socket events. All I/O is injected (RuntimeDeps) so tests run it on fakes.
-import type { DaemonEvent, InstanceStatus, Override, OverrideResult, StatusResult, Transition, VrrpStateName } from '../control/protocol.js';
+import type { DaemonEvent, InstanceStatus, OverrideResult, StatusResult, Transition, VrrpStateName } from '../control/protocol.js';
 import type { AddressInfo, Announcer, LinkInfo, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
 import { Counters } from '../vrrp/counters.js';
 import { createNode, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, type InstancePlan, type VrrpPlan } from './instance-config.js';
 import type { Logger } from './log.js';
-import {
-  applyOverride, dropExpired, effectOf, emptyStore, makeOverride, nextExpiryMs, retainInstances, type OverrideKind, type OverrideStore,
-} from './overrides.js';
+import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, type OverrideStore } from './overrides.js';
+import { armExpiry, setOverride } from './runtime-overrides.js';
+import { reloadRuntime } from './runtime-reload.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, socketKey, vridOf } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 
@@ -47,28 +47,29 @@ export class VrrpRuntime {
   /** Drops that belong to no instance (unknown VRID, unreadable), per socket. */
   readonly socketDrops = new Map<string, Counters>();
   store: OverrideStore;
-  private readonly sockets = new Map<string, VrrpSocket>();
-  private readonly timers = new Map<string, TimerHandle>();
+  // Internal, shared with runtime-overrides.ts and runtime-reload.ts.
+  readonly sockets = new Map<string, VrrpSocket>();
+  readonly timers = new Map<string, TimerHandle>();
   private readonly garpTimers = new Set<TimerHandle>();
-  private expiryTimer: TimerHandle | null = null;
+  expiryTimer: TimerHandle | null = null;
   private watcher: { close(): void } | null = null;
   private ioQueue: Promise<void> = Promise.resolve();
   private lastPrio0 = new Map<string, string>();
-  private stopping = false;
+  stopping = false;
 
   constructor(
-    readonly plan: VrrpPlan,
-    private readonly deps: RuntimeDeps,
+    public plan: VrrpPlan,
+    readonly deps: RuntimeDeps,
     overrides: OverrideStore = emptyStore(),
   ) {
     this.store = overrides;
   }
 
-  private get log(): Logger {
+  get log(): Logger {
     return this.deps.log;
   }
 
-  private emit(e: DaemonEvent): void {
+  emit(e: DaemonEvent): void {
     try {
       this.deps.onEvent?.(e);
     } catch {
@@ -77,7 +78,7 @@ export class VrrpRuntime {
   }
 
   /** Serialises network I/O so its order follows the actions' order. */
-  private queue(fn: () => Promise<void>): void {
+  queue(fn: () => Promise<void>): void {
     this.ioQueue = this.ioQueue.then(fn).catch((e: unknown) => this.log.log('err', `I/O failed: ${(e as Error)?.message ?? String(e)}`));
   }
 
@@ -137,7 +138,7 @@ export class VrrpRuntime {
       if (!r.ok) return r;
     }
     this.dispatch({ type: 'start' }, 'start-up');
-    this.armExpiry();
+    armExpiry(this);
     return { ok: true };
   }
 
@@ -153,7 +154,7 @@ export class VrrpRuntime {
     }
   }
 
-  private primaryAddr(p: InstancePlan, present: AddressInfo[]): string {
+  primaryAddr(p: InstancePlan, present: AddressInfo[]): string {
     if (p.srcAddr) return p.srcAddr;
     const vips = new Set(p.vips.map((v) => v.addr));
     const mine = present.filter((a) => a.ifname === p.ifname && a.family === p.family && !vips.has(a.addr));
@@ -164,7 +165,7 @@ export class VrrpRuntime {
   }
 
   /** Opens the VRRP socket(s) an interface needs, if it exists and they are not open yet. */
-  private ensureSockets(ifname: string): StartResult {
+  ensureSockets(ifname: string): StartResult {
     for (const family of [4, 6] as const) {
       const key = socketKey(ifname, family);
       if (this.sockets.has(key)) continue;
@@ -258,7 +259,7 @@ export class VrrpRuntime {
     for (const a of r.actions) this.perform(a, ev, reason);
   }
 
-  private perform(a: FsmAction, ev: FsmEvent, reason: string): void {
+  perform(a: FsmAction, ev: FsmEvent, reason: string): void {
     const { clock } = this.deps;
     switch (a.type) {
       case 'send-advert': {
@@ -365,51 +366,12 @@ export class VrrpRuntime {
 
   /** promote / demote / demote --fault / clear (kind null) on the instance's whole sync group. */
   setOverride(instance: string, kind: OverrideKind | null, forMs?: number): OverrideOutcome {
-    if (!this.node) return { ok: false, error: 'not running' };
-    if (!this.ios.has(instance)) return { ok: false, error: `no vrrp_instance named ${instance}` };
-    const group = this.node.groups.find((g) => g.members.includes(instance));
-    const members = group ? group.members : [instance];
-    const next: Override | null = kind ? makeOverride(kind, this.deps.clock.wallMs(), forMs) : null;
-    const r = applyOverride(this.store, members, next);
-    this.store = r.store;
-    const why = kind ? `operator ${kind}${forMs !== undefined ? ` for ${Math.round(forMs / 1000)} s` : ''}` : 'operator clear';
-    for (const m of members) this.applyEffect(m, why);
-    this.persist();
-    this.armExpiry();
-    return { ok: true, result: r.result };
+    return setOverride(this, instance, kind, forMs);
   }
 
-  private applyEffect(name: string, why: string): void {
-    const o = this.store.overrides[name] ?? null;
-    const eff = effectOf(o);
-    this.dispatch({ type: 'override', instance: name, priority: eff.priority }, why);
-    const fault = OPERATOR_FAULT_PREFIX + name;
-    const inst = this.node?.instances.find((i) => i.cfg.name === name);
-    if (inst && inst.trackStatus[fault] !== !eff.fault) this.dispatch({ type: 'track', track: fault, status: !eff.fault }, why);
-    this.emit({ type: 'override', instance: name, override: o });
-    this.log.log('info', `(${name}) ${o ? `operator override ${o.kind}${o.expiresAt ? ` until ${o.expiresAt}` : ''}` : 'operator override cleared'}`);
-  }
-
-  private persist(): void {
-    const err = this.deps.persistOverrides?.(this.store) ?? null;
-    if (err) this.log.log('err', err);
-  }
-
-  private armExpiry(): void {
-    this.expiryTimer?.cancel();
-    this.expiryTimer = null;
-    const next = nextExpiryMs(this.store);
-    if (next === null || this.stopping) return;
-    const { clock } = this.deps;
-    const inUs = Math.max(0, (next - clock.wallMs()) * 1000);
-    this.expiryTimer = clock.at(clock.nowUs() + inUs, () => {
-      this.expiryTimer = null;
-      const r = dropExpired(this.store, clock.wallMs());
-      this.store = r.store;
-      for (const n of r.expired) this.applyEffect(n, 'operator override expired');
-      if (r.expired.length > 0) this.persist();
-      this.armExpiry();
-    });
+  /** Applies a new plan in place: unchanged instances keep their state, timers and VIPs. */
+  reload(plan: VrrpPlan): Promise<StartResult> {
+    return reloadRuntime(this, plan);
   }
 
   status(info: RuntimeInfo): StatusResult {

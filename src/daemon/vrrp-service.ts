@@ -4,7 +4,9 @@ import { RPC_ERRORS, type DaemonEvent, type ReloadResult, type StatusResult } fr
 import { loadConfig } from '../config/index.js';
 import type { Announcer, OpenVrrpSocket, Rtnl } from '../net/types.js';
 import type { Clock } from './clock.js';
-import { buildVrrpPlan, type InstancePlan, type VrrpPlan } from './instance-config.js';
+import { buildVrrpPlan, planDiff, type VrrpPlan } from './instance-config.js';
+
+export { planDiff };
 import type { ChildRpcError, ChildStart } from './ipc.js';
 import type { Logger } from './log.js';
 import { loadOverrides, overridesPath, saveOverrides, type OverrideKind } from './overrides.js';
@@ -37,30 +39,6 @@ export function loadPlan(file: string, configId: string): { plan: VrrpPlan; erro
   const r = loadConfig(file, { configId });
   const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d) => (d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`));
   return { plan: buildVrrpPlan(r.model), errors };
-}
-
-/** What a reload would change, by instance name (an instance is "changed" when any setting differs). */
-export function planDiff(oldPlan: VrrpPlan, newPlan: VrrpPlan): ReloadResult['plan'] {
-  const key = (p: InstancePlan) => JSON.stringify(p);
-  const before = new Map(oldPlan.instances.map((p) => [p.name, key(p)]));
-  const after = new Map(newPlan.instances.map((p) => [p.name, key(p)]));
-  const out: ReloadResult['plan'] = { added: [], removed: [], changed: [], unchanged: [] };
-  for (const [n, k] of after) {
-    if (!before.has(n)) out.added.push(n);
-    else if (before.get(n) !== k) out.changed.push(n);
-    else out.unchanged.push(n);
-  }
-  for (const n of before.keys()) if (!after.has(n)) out.removed.push(n);
-  if (JSON.stringify(oldPlan.syncGroups) !== JSON.stringify(newPlan.syncGroups)) {
-    // A sync group change moves its members together: treat them as changed.
-    for (const g of newPlan.syncGroups) for (const m of g.members) {
-      if (out.unchanged.includes(m)) {
-        out.unchanged.splice(out.unchanged.indexOf(m), 1);
-        out.changed.push(m);
-      }
-    }
-  }
-  return out;
 }
 
 function invalid(message: string): ServiceError {
@@ -119,7 +97,7 @@ export class VrrpService {
     return { daemonPid: s.daemonPid, daemonVersion: s.daemonVersion, configFile: s.configFile, configId: s.configId, startedAt: s.startedAt };
   }
 
-  /** Applies a new configuration: unchanged -> nothing; otherwise a clean restart of the runtime. */
+  /** Applies a new configuration in place: unchanged instances keep running untouched. */
   async reload(dryRun = false): Promise<ReloadResult> {
     if (this.busy) throw new ServiceError({ code: RPC_ERRORS.busy, message: 'a reload is already running' });
     const { plan, errors } = this.load();
@@ -129,12 +107,10 @@ export class VrrpService {
     if (dryRun || !needed) return { applied: !dryRun && !needed ? true : false, plan: diff };
     this.busy = true;
     try {
-      this.deps.log.log('info', `Reloading: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed`);
-      await this.runtime?.stop();
-      this.plan = plan;
-      this.runtime = this.newRuntime(plan);
-      const r = await this.runtime.start();
+      for (const i of plan.issues) this.deps.log.log('warning', `(${i.where}) ${i.message}`);
+      const r = this.runtime ? await this.runtime.reload(plan) : { ok: false as const, error: 'the VRRP runtime is not running' };
       if (!r.ok) throw new ServiceError({ code: RPC_ERRORS.internalError, message: `reload failed: ${r.error}` });
+      this.plan = plan;
       return { applied: true, plan: diff };
     } finally {
       this.busy = false;

@@ -239,6 +239,53 @@ describe('VRRP runtime on fakes', () => {
   });
 });
 
+describe('reload in place', () => {
+  const two = (p2: number, third = '') => `${conf(150)}
+vrrp_instance VI_2 {
+  interface veth0
+  virtual_router_id 52
+  priority ${p2}
+  virtual_ipaddress {
+    198.51.100.2/24
+  }
+}
+${third}`;
+  const vi3 = 'vrrp_instance VI_3 {\n interface veth0\n virtual_router_id 53\n priority 100\n virtual_ipaddress {\n 203.0.113.3/24\n }\n}\n';
+
+  it('keeps unchanged instances running untouched, restarts changed ones, starts added ones, stops removed ones', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const a = host(lan, clock, 'a', two(120), '192.0.2.1');
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect([stateOf(a, 'VI_1'), stateOf(a, 'VI_2')]).toEqual(['MASTER', 'MASTER']);
+    const t1 = a.rt.statusOf('VI_1')!.lastTransition;
+    const sentBefore = lan.sent.length;
+    a.rtnl.calls = [];
+    const next = buildVrrpPlan(loadConfigText(two(130, vi3), 'a.conf').model);
+    expect(await a.rt.reload(next)).toEqual({ ok: true });
+    await settle(a)();
+    // VI_1: same state, same transition, VIP never removed, no goodbye advert.
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(a.rt.statusOf('VI_1')!.lastTransition).toEqual(t1);
+    expect(a.rtnl.calls.filter((c) => c.includes('192.0.2.100'))).toEqual([]);
+    const goodbyes = lan.sent.slice(sentBefore).filter((x) => x.bytes[22] === 0).map((x) => x.bytes[21]);
+    expect(goodbyes).toEqual([52]); // only VI_2 (changed) said goodbye
+    expect(a.rtnl.calls).toContain('del 198.51.100.2/24 veth0');
+    expect(a.rt.statusOf('VI_2')!.priority.configured).toBe(130);
+    expect([stateOf(a, 'VI_2'), stateOf(a, 'VI_3')]).toEqual(['BACKUP', 'BACKUP']);
+    await clock.advance(5 * S, settle(a));
+    expect([stateOf(a, 'VI_1'), stateOf(a, 'VI_2'), stateOf(a, 'VI_3')]).toEqual(['MASTER', 'MASTER', 'MASTER']);
+    // Removing VI_3 again stops it and releases its VIP.
+    expect(await a.rt.reload(buildVrrpPlan(loadConfigText(two(130), 'a.conf').model))).toEqual({ ok: true });
+    await settle(a)();
+    expect(a.rt.statusOf('VI_3')).toBeUndefined();
+    expect(a.rtnl.has('veth0', '203.0.113.3')).toBe(false);
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    await a.rt.stop();
+  });
+});
+
 describe('operator overrides in the runtime', () => {
   const group = (p1: number, p2: number) => `
 vrrp_sync_group G1 {

@@ -70,7 +70,7 @@ describe('VRRP service RPCs', () => {
     await svc.stop();
   });
 
-  it('reload: dry run gives the plan, an invalid config is refused with its diagnostics, a change restarts', async () => {
+  it('reload: dry run gives the plan, an invalid config is refused with its diagnostics, a change is applied in place', async () => {
     const text = { t: inst('VI_1', 51) + inst('VI_2', 52) };
     const { svc } = service(text);
     await svc.run();
@@ -79,7 +79,7 @@ describe('VRRP service RPCs', () => {
     expect(await svc.rpc('reload', { dryRun: true })).toEqual({ applied: false, plan: { added: ['VI_3'], removed: ['VI_2'], changed: ['VI_1'], unchanged: [] } });
     const before = svc.runtime;
     expect(await svc.reload()).toMatchObject({ applied: true });
-    expect(svc.runtime).not.toBe(before);
+    expect(svc.runtime).toBe(before); // applied in place
     expect(svc.runtime!.status({ daemonPid: 1, daemonVersion: '', configFile: '', configId: '', startedAt: '' }).instances.map((i) => i.name)).toEqual(['VI_1', 'VI_3']);
     text.t = inst('VI_1', 300);
     const e = await rpcError(svc.reload());
