@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The IPVS VM test (npm run test:vm): boots Debian's 6.1 kernel (ip_vs as modules) in qemu under TCG,
+# runs dist/src/ipvs/apply-cli.js against the real IPVS table, and checks the results here.
+# The VM has no network card; the host root is shared read-only, the job folder writable.
+# Exit 0 all checks passed, 1 a check failed (with the VM's console and job log), 2 cannot run.
+set -uo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$repo"
+say() { echo "test:vm: $*"; }
+
+if [ "$(id -u)" != 0 ]; then say "needs root (installs packages, builds an initramfs)"; exit 2; fi
+missing=()
+for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio ipvsadm:ipvsadm; do
+  command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
+done
+[ -x /bin/busybox ] || missing+=(busybox-static)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { say "apt-get install failed"; exit 2; }
+fi
+# dist is shared: build only when our sources are newer than what is there.
+if [ ! -f dist/src/ipvs/apply-cli.js ] || [ -n "$(find src/ipvs src/config -name '*.ts' -newer dist/src/ipvs/apply-cli.js | head -n1)" ]; then
+  npx tsc -p tsconfig.json >/dev/null || true
+fi
+[ -f dist/src/ipvs/apply-cli.js ] || { say "dist/src/ipvs/apply-cli.js missing after the build"; exit 2; }
+img="$(bash scripts/vm/build-initramfs.sh)" || { say "building the initramfs failed"; exit 2; }
+
+# Not under /tmp: the VM mounts a fresh tmpfs there, after the job folder.
+job="$repo/.tmp/vm/run-$$"
+rm -rf "$job"
+mkdir -p "$job"
+printf '#!/bin/sh\nexec /bin/sh %s/test/vm/ipvs/job.sh %s %s\n' "$repo" "$job" "$repo" > "$job/job.sh"
+start=$(date +%s)
+timeout 300 qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot -nic none \
+  -kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "console=ttyS0 panic=-1 quiet kbjob=$job" \
+  -virtfs local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap \
+  -virtfs "local,path=$job,mount_tag=job,security_model=none" > "$job/console.log" 2>&1
+qrc=$?
+say "VM ran $(( $(date +%s) - start )) s (qemu exit $qrc)"
+
+fail=0
+check() { # name, expected file, actual file: compared line by line with blanks collapsed
+  local exp="$1" act="$2" name="$3"
+  if [ ! -f "$act" ]; then say "FAIL $name: no output"; fail=1; return; fi
+  if diff -u <(sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//' "$exp") \
+             <(grep -v '^IP Virtual Server version' "$act" | sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//') > "$job/diff.txt"; then
+    say "ok   $name"
+  else
+    say "FAIL $name"; cat "$job/diff.txt"; fail=1
+  fi
+}
+out="$job/out"
+if [ ! -f "$out/finished" ]; then
+  say "FAIL the job did not finish"; fail=1
+else
+  for r in run1 run2 run3 run4 run5; do
+    check "test/vm/expected/$r.table" "$out/$r.table" "$r: ipvsadm -Ln"
+    check "test/vm/expected/$r.summary" <(tail -n1 "$out/$r.plan") "$r: operations and netlink messages"
+    if [ "$(cat "$out/$r.rc")" != 0 ]; then say "FAIL $r: apply-cli exited $(cat "$out/$r.rc")"; cat "$out/$r.err"; fail=1; fi
+  done
+  check test/vm/expected/run1.stats "$out/run1.stats" "run1: ipvsadm -Ln --stats"
+  if node test/vm/ipvs/check-probe.mjs "$out/probe.json" "$out/timeouts.txt"; then say "ok   client commands (info, timeouts, sync daemon, zero, flush, errors)"
+  else fail=1; cat "$out/probe.err" 2>/dev/null; fi
+fi
+if [ $fail != 0 ]; then
+  say "---- VM console ----"; tail -n 60 "$job/console.log"
+  say "---- job log ----"; cat "$job/job.log" 2>/dev/null
+  for r in run1 run2 run3 run4 run5; do say "---- $r plan ----"; cat "$out/$r.plan" "$out/$r.err" 2>/dev/null; done
+  say "FAILED (outputs kept in $job)"
+  exit 1
+fi
+rm -rf "$job"
+say "all checks passed"
