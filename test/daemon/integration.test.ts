@@ -66,7 +66,7 @@ let seq = 0;
 interface Daemon {
   proc: ChildProcess;
   out: () => string;
-  files: { pid: string; vrrpPid: string; sock: string };
+  files: { pid: string; vrrpPid: string; sock: string; conf: string };
   exited: Promise<number | null>;
 }
 
@@ -84,7 +84,7 @@ function ours(ns: string, conf: string): Daemon {
   const d = join(tmp, `d${seq++}`);
   execFileSync('mkdir', ['-p', d]);
   writeFileSync(join(d, 'k.conf'), conf);
-  const files = { pid: join(d, 'k.pid'), vrrpPid: join(d, 'v.pid'), sock: join(d, 'k.sock') };
+  const files = { pid: join(d, 'k.pid'), vrrpPid: join(d, 'v.pid'), sock: join(d, 'k.sock'), conf: join(d, 'k.conf') };
   const r = run(ns, [process.execPath, BIN, '-n', '-l', '-D', '-f', join(d, 'k.conf'), '-p', files.pid, '-r', files.vrrpPid, '-c', join(d, 'c.pid'), '--socket', files.sock, '--state-dir', join(d, 'state')]);
   return { ...r, files };
 }
@@ -168,7 +168,7 @@ describe.runIf(root)('daemon integration in network namespaces (root)', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('VRRPv2 PASS: one master holding the VIP, VRRP child kill -9 -> the peer takes over, SIGTERM -> handover, nothing left', async () => {
+  it('VRRPv2 PASS: one master holding the VIP, VRRP child kill -9 -> the peer takes over, HUP reload in place, SIGTERM -> handover, nothing left', async () => {
     lab = makeLab();
     const A = ours(lab.a, v4conf(150));
     const B = ours(lab.b, v4conf(100));
@@ -187,6 +187,20 @@ describe.runIf(root)('daemon integration in network namespaces (root)', () => {
     expect(Number(readFileSync(A.files.vrrpPid, 'utf8'))).not.toBe(childPid);
     await until('VIP on A only again', () => addrs(lab!.a).includes('192.0.2.100') && !addrs(lab!.b).includes('192.0.2.100'), 5000);
     expect(A.out()).toMatch(/VRRP child process\(\d+\) died: exited with signal SIGKILL/);
+
+    // HUP with one more instance: VI_1 keeps running untouched (no failover), VI_2 starts.
+    const before = (await status(A))!.instances[0].lastTransition;
+    writeFileSync(A.files.conf, v4conf(150) + v4conf(150).replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace('192.0.2.100', '192.0.2.102'));
+    A.proc.kill('SIGHUP');
+    await until('VI_2 running after HUP', async () => (await stateOf(A, 'VI_2')) === 'MASTER');
+    expect((await status(A))!.instances[0]).toMatchObject({ name: 'VI_1', state: 'MASTER', lastTransition: before });
+    expect(addrs(lab.b)).not.toContain('192.0.2.100');
+    expect(A.out()).toMatch(/Reload done: 1 added, 0 removed, 0 changed, 1 unchanged/);
+    // A broken configuration is refused and the running one kept.
+    writeFileSync(A.files.conf, v4conf(150).replace('priority 150', 'priority 900'));
+    A.proc.kill('SIGHUP');
+    await until('reload refused', () => A.out().includes('Reload failed'), 10_000);
+    expect(await stateOf(A, 'VI_2')).toBe('MASTER');
 
     expect(await stop(A)).toBe(0);
     expect(addrs(lab.a)).not.toContain('192.0.2.100');
