@@ -235,7 +235,7 @@ describe.runIf(root)('daemon integration in network namespaces (root)', () => {
     expect(await stop(B)).toBe(0);
   }, 90_000);
 
-  it('VRRPv3 over IPv6: master election and SIGTERM handover with the IPv6 VIP', async () => {
+  it('VRRPv3 over IPv6: master election, carrier loss -> FAULT and back, SIGTERM handover with the IPv6 VIP', async () => {
     lab = makeLab();
     const A = ours(lab.a, v6conf(150));
     const B = ours(lab.b, v6conf(100));
@@ -244,6 +244,14 @@ describe.runIf(root)('daemon integration in network namespaces (root)', () => {
     const st = (await status(B))!.instances[0];
     expect(st).toMatchObject({ version: 3, family: 6 });
     expect(st.masterAddr).toMatch(/^fe80::/);
+    // Carrier loss on A's interface (its leg in the bridge namespace goes down): FAULT, VIP released.
+    ip('-n', lab.br, 'link', 'set', 'la', 'down');
+    await until('A in FAULT', async () => (await stateOf(A, 'VI_6')) === 'FAULT', 10_000);
+    expect(addrs(lab.a)).not.toContain('2001:db8::100');
+    expect((await status(A))!.instances[0].lastTransition?.reason).toBe('interface veth0 down');
+    await until('B master meanwhile', async () => (await stateOf(B, 'VI_6')) === 'MASTER', 10_000);
+    ip('-n', lab.br, 'link', 'set', 'la', 'up');
+    await until('A master again', async () => (await stateOf(A, 'VI_6')) === 'MASTER' && (await stateOf(B, 'VI_6')) === 'BACKUP');
     expect(await stop(A)).toBe(0);
     await until('B master', () => addrs(lab!.b).includes('2001:db8::100'), 10_000);
     expect(addrs(lab.a)).not.toContain('2001:db8::100');
