@@ -1,7 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { callDaemon } from '../src/control/client.js';
-import { daemonFlags, failureLine, secondsFlag } from '../src/control/cli.js';
+import { daemonFlags, failureDetail, failureLine, reportFailure, secondsFlag } from '../src/control/cli.js';
 import type { StatusResult, VrrpStateName } from '../src/control/protocol.js';
 import { type Paint, renderStatus } from '../src/control/render.js';
 
@@ -37,18 +37,12 @@ reason and age. A table on a terminal, plain aligned columns in a pipe, the daem
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Status);
     const timeout = secondsFlag('timeout', flags.timeout);
-    if (!timeout.ok) {
-      this.logToStderr(`keepalivedctl status: ${timeout.error}`);
-      this.exit(2);
-    }
+    if (!timeout.ok) return reportFailure(this, `keepalivedctl status: ${timeout.error}`, 2, { kind: 'usage' });
     const tty = Boolean(process.stdout.isTTY);
     const params = args.instance ? { instance: args.instance } : {};
     if (flags.watch) return this.watch(args.instance, flags.socket, timeout.value, tty);
     const r = await callDaemon<StatusResult>('status', params, { socket: flags.socket, timeoutMs: timeout.value });
-    if (!r.ok) {
-      this.logToStderr(failureLine('status', r));
-      this.exit(1);
-    }
+    if (!r.ok) return reportFailure(this, failureLine('status', r), 1, failureDetail(r));
     if (this.jsonEnabled()) return r.result;
     process.stdout.write(renderStatus(r.result, { tty, now: new Date(), paint }));
     return r.result;
@@ -73,8 +67,8 @@ reason and age. A table on a terminal, plain aligned columns in a pipe, the daem
     });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (r.error) this.logToStderr(r.error);
-    process.exitCode = r.exit;
+    if (r.error) reportFailure(this, r.error, r.exit);
+    else process.exitCode = r.exit;
     return undefined;
   }
 }

@@ -44,6 +44,11 @@ export function failureLine(command: string, f: CallFailure): string {
   return `keepalivedctl ${command}: ${f.message}`;
 }
 
+/** The machine-readable part of a failure, for --json. */
+export function failureDetail(f: CallFailure): Record<string, unknown> {
+  return { kind: f.kind, ...(f.code !== undefined ? { code: f.code } : {}), ...(f.data !== undefined ? { data: f.data } : {}) };
+}
+
 export interface OverrideRequest {
   action: Action;
   instance: string;
@@ -112,21 +117,34 @@ export async function overrideCommand(
   action: Action,
   instance: string,
   flags: { socket?: string; timeout: string; wait: string; for?: string },
-): Promise<{ exit: number; stdout: string[]; stderr: string[]; json?: unknown }> {
+): Promise<{ exit: number; stdout: string[]; error?: string; detail?: Record<string, unknown>; json?: unknown }> {
   const timeout = secondsFlag('timeout', flags.timeout);
   const wait = secondsFlag('wait', flags.wait, true);
   const forMs = forFlagMs(flags.for);
-  for (const c of [timeout, wait, forMs]) if (!c.ok) return { exit: 2, stdout: [], stderr: [`keepalivedctl ${command}: ${c.error}`] };
-  if (!timeout.ok || !wait.ok || !forMs.ok) return { exit: 2, stdout: [], stderr: [] };
+  for (const c of [timeout, wait, forMs]) if (!c.ok) return { exit: 2, stdout: [], error: `keepalivedctl ${command}: ${c.error}`, detail: { kind: 'usage' } };
+  if (!timeout.ok || !wait.ok || !forMs.ok) return { exit: 2, stdout: [] };
   const r = await runOverride({ action, instance, forMs: forMs.value, waitMs: wait.value, socket: flags.socket, timeoutMs: timeout.value }, realClock);
-  if (!r.ok) return { exit: 1, stdout: [], stderr: [failureLine(command, r)] };
+  if (!r.ok) return { exit: 1, stdout: [], error: failureLine(command, r), detail: failureDetail(r) };
   const shown = renderChange(r.report, new Date());
-  return { exit: shown.ok ? 0 : 1, stdout: shown.lines, stderr: [], json: r.report };
+  return { exit: shown.ok ? 0 : 1, stdout: shown.lines, json: r.report };
+}
+
+/**
+ * A failure: its one line on stderr (oclif's logToStderr is silent under --json, this is not), and
+ * under --json also `{"error": {...}}` on stdout for scripts.
+ */
+export function reportFailure(cmd: Command, line: string, exit: number, detail: Record<string, unknown> = {}): void {
+  process.stderr.write(line + '\n');
+  if (cmd.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { message: line, ...detail } }, null, 2) + '\n');
+  process.exitCode = exit;
 }
 
 /** Prints an override command's outcome (text, or the report with --json) and sets the exit status. */
 export function finish(cmd: Command, r: Awaited<ReturnType<typeof overrideCommand>>): unknown {
-  for (const l of r.stderr) cmd.logToStderr(l);
+  if (r.error) {
+    reportFailure(cmd, r.error, r.exit, r.detail);
+    return undefined;
+  }
   process.exitCode = r.exit;
   if (cmd.jsonEnabled()) return r.json;
   for (const l of r.stdout) cmd.log(l);

@@ -1,7 +1,7 @@
 // The daemon side of the control socket: newline-delimited JSON-RPC 2.0 on a Unix stream socket.
 // The daemon supplies the handlers; this module owns framing, validation, errors, the `version` and
 // `events` built-ins, and the bounds that keep a slow or hostile client from hurting the daemon.
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LineSplitter } from './framing.js';
@@ -20,8 +20,10 @@ export interface ControlServer {
 
 export interface ControlServerOptions {
   path: string;
-  /** Socket file mode; default 0o600. */
+  /** Socket file mode; default 0o600 (0o660 with `gid`, to let a group use keepalivedctl). */
   mode?: number;
+  /** Group owning the socket file (numeric gid). */
+  gid?: number;
   handlers: ControlHandlers;
   log?: (msg: string) => void;
   daemonVersion: string;
@@ -88,11 +90,13 @@ export async function startControlServer(
   }
   let ino: number;
   try {
+    if (opts.gid !== undefined) chownSync(path, -1, opts.gid);
     chmodSync(path, mode);
     ino = lstatSync(path).ino;
   } catch (e) {
     server.close();
-    return { ok: false, error: `cannot set mode ${mode.toString(8)} on ${path}: ${errText(e)}` };
+    const what = opts.gid !== undefined ? `group ${opts.gid} and mode ${mode.toString(8)}` : `mode ${mode.toString(8)}`;
+    return { ok: false, error: `cannot set ${what} on ${path}: ${errText(e)}` };
   }
   server.on('error', (e) => log(`control socket ${path}: ${errText(e)}`));
 
@@ -110,7 +114,9 @@ export async function startControlServer(
 
   const writeBounded = (c: Conn, line: string): void => {
     if (c.closed) return;
-    if (c.socket.writableLength + Buffer.byteLength(line) > MAX_PENDING_WRITE_BYTES) {
+    // Judge by what is already queued: one large answer (status of thousands of instances) is fine,
+    // a client that lets output pile up is not.
+    if (c.socket.writableLength > MAX_PENDING_WRITE_BYTES) {
       log(`control connection ${c.id}: client is not reading (over ${MAX_PENDING_WRITE_BYTES} bytes pending), dropped`);
       drop(c);
       return;

@@ -1,6 +1,6 @@
 // keepalivedctl status/promote/demote/clear as real processes (`node bin/keepalivedctl ...`) against a
 // fake daemon: the real control server with canned instances whose states move on promote/demote/clear.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,13 +24,18 @@ function newestTs(d: string): number {
   return newest;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // Build only when dist is missing or older than the sources (parallel test files share dist/).
   const built = join(repoRoot, 'dist', 'commands', 'status.js');
   const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestTs(join(repoRoot, 'src')), newestTs(join(repoRoot, 'commands')));
   if (!stale) return;
-  const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
-  if (tsc.status !== 0) console.warn(`tsc -p . reported problems:\n${tsc.stdout}${tsc.stderr}`);
+  // Async: a blocked worker misses vitest's own RPC deadlines on a loaded machine.
+  const tsc = await new Promise<{ code: number | null; out: string }>((res) =>
+    execFile('npx', ['tsc', '-p', '.'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 }, (err, stdout, stderr) =>
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    ),
+  );
+  if (tsc.code !== 0) console.warn(`tsc -p . reported problems:\n${tsc.out}`);
 }, 200_000);
 
 const daemons: FakeDaemon[] = [];
@@ -140,6 +145,30 @@ describe('keepalivedctl status', () => {
     }
   });
 
+  it('--watch shows a daemon going away and picks up the new one on the same socket', async () => {
+    const d = await fake();
+    const child = spawn(process.execPath, [bin, 'status', '--watch', '--socket', d.path], { cwd: repoRoot });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (out += b));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      await expect.poll(() => out.includes('VI_WEB'), { timeout: 20_000, interval: 50 }).toBe(true);
+      await d.close();
+      await expect.poll(() => out.includes(`keepalived is not running (no control socket at ${d.path})`), { timeout: 10_000, interval: 50 }).toBe(true);
+      const mark = out.length;
+      const again = await startFakeDaemon({ path: d.path, instances: 7 });
+      daemons.push(again);
+      await expect.poll(() => out.slice(mark).includes('VI_7'), { timeout: 10_000, interval: 50 }).toBe(true);
+      // A pipe gets the not-running line once, not every 2 s.
+      expect(out.split('keepalived is not running').length - 1).toBe(1);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('--watch also redraws every 2 s without events', async () => {
     const d = await fake();
     const child = spawn(process.execPath, [bin, 'status', '--watch', '--json', '--socket', d.path], { cwd: repoRoot });
@@ -241,6 +270,20 @@ describe('failures', () => {
       expect(r.stderr.trim(), args.join(' ')).toBe(`keepalived is not running (no control socket at ${path})`);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('--json failures: the line on stderr, {"error": {...}} on stdout', async () => {
+    const path = join(dir, 'nobody-json.sock');
+    const [st, pr] = await Promise.all([cli(['status', '--json', '--socket', path]), cli(['promote', 'VI_1', '--json', '--socket', path])]);
+    for (const r of [st, pr]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`keepalived is not running (no control socket at ${path})`);
+      expect(JSON.parse(r.stdout)).toEqual({ error: { message: `keepalived is not running (no control socket at ${path})`, kind: 'not-running' } });
+    }
+    const d = await fake();
+    const unknown = await cli(['clear', 'VI_NOPE', '--json', '--socket', d.path]);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout)).toEqual({ error: { message: "keepalivedctl clear: no vrrp_instance 'VI_NOPE'", kind: 'rpc', code: -32002, data: { instance: 'VI_NOPE' } } });
   });
 
   it('bad flags: one line naming the flag, exit 2; a missing INSTANCE is a usage error', async () => {
