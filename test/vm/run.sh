@@ -56,7 +56,8 @@ if [ ! -f "$out/finished" ]; then
 else
   for r in run1 run2 run3 run4 run5; do
     check "test/vm/expected/$r.table" "$out/$r.table" "$r: ipvsadm -Ln"
-    check "test/vm/expected/$r.summary" <(tail -n1 "$out/$r.plan") "$r: operations and netlink messages"
+    [ -f "$out/$r.plan" ] && tail -n1 "$out/$r.plan" > "$out/$r.summary"
+    check "test/vm/expected/$r.summary" "$out/$r.summary" "$r: operations and netlink messages"
     if [ "$(cat "$out/$r.rc")" != 0 ]; then say "FAIL $r: apply-cli exited $(cat "$out/$r.rc")"; cat "$out/$r.err"; fail=1; fi
   done
   check test/vm/expected/run1.stats "$out/run1.stats" "run1: ipvsadm -Ln --stats"
