@@ -1,18 +1,21 @@
 import { Args, Command, Flags } from '@oclif/core';
-import chalk from 'chalk';
 import { callDaemon } from '../src/control/client.js';
 import { daemonFlags, failureDetail, failureLine, reportFailure, secondsFlag } from '../src/control/cli.js';
 import type { StatusResult, VrrpStateName } from '../src/control/protocol.js';
-import { type Paint, renderStatus } from '../src/control/render.js';
+import { NO_PAINT, type Paint, renderStatus } from '../src/control/render.js';
 
-const STATE_COLOUR: Record<VrrpStateName, (t: string) => string> = {
-  MASTER: chalk.green.bold,
-  BACKUP: chalk.cyan,
-  FAULT: chalk.red.bold,
-  INIT: chalk.yellow,
-  STOP: chalk.dim,
-};
-const paint: Paint = { state: (s, t) => (STATE_COLOUR[s] ?? ((x: string) => x))(t), head: chalk.bold, dim: chalk.dim, warn: chalk.yellow };
+/** Colours for a terminal; chalk is loaded only then (it is not free, and a pipe never needs it). */
+async function terminalPaint(): Promise<Paint> {
+  const { default: chalk } = await import('chalk');
+  const colour: Record<VrrpStateName, (t: string) => string> = {
+    MASTER: chalk.green.bold,
+    BACKUP: chalk.cyan,
+    FAULT: chalk.red.bold,
+    INIT: chalk.yellow,
+    STOP: chalk.dim,
+  };
+  return { state: (s, t) => (colour[s] ?? ((x: string) => x))(t), head: chalk.bold, dim: chalk.dim, warn: chalk.yellow };
+}
 
 export default class Status extends Command {
   static override description = `Show the VRRP instances of the running daemon.
@@ -39,8 +42,9 @@ reason and age. A table on a terminal, plain aligned columns in a pipe, the daem
     const timeout = secondsFlag('timeout', flags.timeout);
     if (!timeout.ok) return reportFailure(this, `keepalivedctl status: ${timeout.error}`, 2, { kind: 'usage' });
     const tty = Boolean(process.stdout.isTTY);
+    const paint = tty ? await terminalPaint() : NO_PAINT;
     const params = args.instance ? { instance: args.instance } : {};
-    if (flags.watch) return this.watch(args.instance, flags.socket, timeout.value, tty);
+    if (flags.watch) return this.watch(args.instance, flags.socket, timeout.value, tty, paint);
     const r = await callDaemon<StatusResult>('status', params, { socket: flags.socket, timeoutMs: timeout.value });
     if (!r.ok) return reportFailure(this, failureLine('status', r), 1, failureDetail(r));
     if (this.jsonEnabled()) return r.result;
@@ -48,7 +52,7 @@ reason and age. A table on a terminal, plain aligned columns in a pipe, the daem
     return r.result;
   }
 
-  private async watch(instance: string | undefined, socket: string | undefined, timeoutMs: number, tty: boolean): Promise<undefined> {
+  private async watch(instance: string | undefined, socket: string | undefined, timeoutMs: number, tty: boolean, paint: Paint): Promise<undefined> {
     const { watchStatus } = await import('../src/control/watch.js');
     const json = this.jsonEnabled();
     const abort = new AbortController();

@@ -1,6 +1,7 @@
 // `keepalivedctl status` as text: a boxed table on a terminal, plain aligned columns otherwise.
 // Pure: the clock and the colours are passed in, so the output is testable byte for byte.
-import Table from 'cli-table3';
+import type TableType from 'cli-table3';
+import { createRequire } from 'node:module';
 import { formatDuration } from './duration.js';
 import type { InstanceStatus, Override, StatusResult, TrackState, Transition, VrrpStateName } from './protocol.js';
 
@@ -20,6 +21,10 @@ export interface RenderOptions {
   now: Date;
   paint?: Paint;
 }
+
+// Loaded on first use: only a terminal gets a table, and every keepalivedctl start pays for imports.
+const requireCjs = createRequire(import.meta.url);
+let TableClass: typeof TableType | undefined;
 
 const HEAD = ['INSTANCE', 'STATE', 'VRID', 'INTERFACE', 'PRIORITY', 'MASTER', 'VIPS', 'TRACKS', 'LAST TRANSITION'];
 
@@ -44,7 +49,8 @@ export function renderStatus(s: StatusResult, o: RenderOptions): string {
     i.lastTransition ? transitionText(i.lastTransition, o.now) : '-',
   ]);
   if (o.tty) {
-    const table = new Table({ head: HEAD.map((h) => paint.head(h)), style: { head: [], border: [] } });
+    TableClass ??= requireCjs('cli-table3') as typeof TableType;
+    const table = new TableClass({ head: HEAD.map((h) => paint.head(h)), style: { head: [], border: [] } });
     table.push(...rows);
     out.push(table.toString());
   } else out.push(...aligned([HEAD, ...rows]));
