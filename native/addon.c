@@ -1,4 +1,4 @@
-/* Module set-up, result objects, argument checks and socket handles shared by ip6.c and packet.c. */
+/* Module set-up, result objects, argument checks and socket handles shared by ip6.c, packet.c and rtnl.c. */
 #include "addon.h"
 
 #include <errno.h>
@@ -197,6 +197,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ip6LinkLocal", NULL, kn_ip6_link_local, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetOpen", NULL, kn_packet_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetSend", NULL, kn_packet_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rtnlOpen", NULL, kn_rtnl_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifIndex", NULL, kn_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, kn_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"syslog", NULL, kn_syslog, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,5 +1,6 @@
 /* keepalived_net: the few socket calls Node cannot make (IPv6 raw socket with recvmsg/sendmsg
- * ancillary data, AF_PACKET frames, syslog(3)). Every call returns a result object; nothing
+ * ancillary data, AF_PACKET frames, an rtnetlink notification socket that survives overflows,
+ * syslog(3)). Every call returns a result object; nothing
  * throws into JS for bad input. */
 #ifndef KEEPALIVED_NET_ADDON_H
 #define KEEPALIVED_NET_ADDON_H
@@ -10,7 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum kn_kind { KN_IP6 = 1, KN_PACKET = 2 };
+enum kn_kind { KN_IP6 = 1, KN_PACKET = 2, KN_RTNL = 3 };
 
 /* One socket owned by a JS handle (an external). Freed by the handle's finalizer; the fd is
  * closed by close() or, at the latest, by that finalizer. */
@@ -20,8 +21,8 @@ typedef struct kn_sock {
   int ifindex;
   char ifname[IF_NAMESIZE];
   napi_env env;
-  uv_poll_t *poll;          /* IPv6 receive readiness; NULL when not receiving */
-  napi_ref cb;              /* IPv6 receive callback (err, packet) */
+  uv_poll_t *poll;          /* receive readiness (IPv6, rtnetlink); NULL when not receiving */
+  napi_ref cb;              /* receive callback */
   napi_async_context actx;
   unsigned char *rxbuf;
 } kn_sock;
@@ -51,6 +52,7 @@ napi_value kn_ip6_link_local(napi_env env, napi_callback_info info);
 napi_value kn_packet_open(napi_env env, napi_callback_info info);
 napi_value kn_packet_send(napi_env env, napi_callback_info info);
 napi_value kn_close(napi_env env, napi_callback_info info);
+napi_value kn_rtnl_open(napi_env env, napi_callback_info info);
 napi_value kn_syslog(napi_env env, napi_callback_info info);
 
 #endif

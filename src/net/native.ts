@@ -1,6 +1,7 @@
 // Typed loader of the project's native addon (native/*.c, built by node-gyp from binding.gyp
 // into build/Release/keepalived_net.node during `npm ci`). It does the socket calls Node cannot:
-// IPv6 raw sockets with ancillary data, AF_PACKET frames and syslog(3).
+// IPv6 raw sockets with ancillary data, AF_PACKET frames, an rtnetlink notification socket that
+// reports overflows instead of dying of them, and syslog(3).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -35,6 +36,18 @@ export interface NativeAddon {
   ip6LinkLocal(ifname: string): NativeResult<{ addr: string }>;
   packetOpen(ifname: string): NativeResult<{ handle: NativeHandle; ifindex: number }>;
   packetSend(h: NativeHandle, frame: Uint8Array): NativeResult;
+  /**
+   * A NETLINK_ROUTE socket joined to `groups` (RTNLGRP_* numbers) with SO_RCVBUF `recvBuffer` (FORCE
+   * when permitted; 0 keeps the default), read on the event loop. Each callback carries the datagrams
+   * read in one go, unparsed and in kernel order; `overflow` true means notifications were lost after
+   * them (ENOBUFS or a truncated datagram); `err` a receive failure (the socket is then useless).
+   * `recvBuffer` in the result is what the kernel granted (it doubles the request).
+   */
+  rtnlOpen(
+    groups: number[],
+    recvBuffer: number,
+    cb: (err: string | null, datagrams: Buffer[], overflow: boolean) => void,
+  ): NativeResult<{ handle: NativeHandle; recvBuffer: number }>;
   /** if_nametoindex in this process's network namespace. */
   ifIndex(ifname: string): NativeResult<{ ifindex: number }>;
   close(h: NativeHandle): NativeResult;

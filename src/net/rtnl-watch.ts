@@ -1,37 +1,66 @@
 // The rtnetlink watch: RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR, delivered in kernel
-// order as LinkEvent/AddressEvent. The subscribed socket lives in a child process (rtnl-watch-child.ts:
-// the `netlink` package aborts its process on a socket error such as a notification overflow). The watch
-// keeps the state it has told its subscriber, so that when notifications are lost (the child died of an
-// overflow, or anything else) it starts a new child, dumps links and addresses again and delivers the
-// difference instead of silently losing its place.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { rt } from 'netlink';
+// order as LinkEvent/AddressEvent. The subscribed socket is our native addon's (native/rtnl.c), in this
+// process: unlike the `netlink` package's, it survives a notification overflow (ENOBUFS) and reports it.
+// The watch keeps the state it has told its subscriber, so that when notifications are lost (an overflow,
+// a truncated datagram, a socket failure) it dumps links and addresses again and delivers the difference
+// instead of silently losing its place.
+import { parseMessages, rt } from 'netlink';
 import type { AddressEvent, AddressInfo, LinkEvent, LinkInfo, NetResult } from './types.js';
 import { addressInfo, addressKey, linkInfo } from './rtnl-codec.js';
+import { loadNative } from './native.js';
 
 type WatchEvent = LinkEvent | AddressEvent;
 
-// Message types of the notifications we subscribe to (linux/rtnetlink.h).
+// Message types of the notifications we read (linux/rtnetlink.h).
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
 const RTM_NEWADDR = 20;
 const RTM_DELADDR = 21;
 
+/** rtnetlink multicast groups (enum rtnetlink_groups). The route groups are for route tracking. */
+export const RTNLGRP = { LINK: 1, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11 } as const;
+const WATCH_GROUPS = [RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR];
+
 export interface WatchHandle {
   close(): void;
-  /** Resolves once changes are being reported (the child has subscribed and the first dump is in). */
+  /** Resolves once changes are being reported: at once, the socket is subscribed when watch() returns. */
   ready: Promise<void>;
 }
 
+/** A subscribed notification socket: the native one, or a test's. */
+export interface NotifySocket {
+  close(): void;
+}
+
+/** err: the socket failed (it is then closed and reopened); overflow: notifications were lost after `datagrams`. */
+export type NotifyCallback = (err: string | null, datagrams: Uint8Array[], overflow: boolean) => void;
+
 export interface WatchDeps {
-  /** SO_RCVBUF to ask for (the kernel caps it at net.core.rmem_max). */
+  /** SO_RCVBUF to ask for (forced past net.core.rmem_max when the process may). */
   recvBuffer: number;
   dumpLinks(): Promise<NetResult<LinkInfo[]>>;
   dumpAddresses(names: Map<number, string>): Promise<NetResult<AddressInfo[]>>;
-  /** Notifications were lost (the watcher process died, usually of a kernel buffer overflow). */
+  /** Notifications were lost (usually a kernel buffer overflow); a resync follows. */
   onOverflow?: () => void;
   onClose(): void;
+  /** Opens the subscribed socket; default: the native addon's rtnetlink socket. */
+  openSocket?: (groups: number[], recvBuffer: number, cb: NotifyCallback) => NetResult<NotifySocket>;
+}
+
+/** The addon's rtnetlink notification socket. */
+export function openNativeSocket(groups: number[], recvBuffer: number, cb: NotifyCallback): NetResult<NotifySocket> {
+  const n = loadNative();
+  if (!n.ok) return { ok: false, error: `watch: ${n.error}` };
+  let r;
+  try {
+    r = n.addon.rtnlOpen(groups, recvBuffer, cb);
+  } catch (e) {
+    // An addon built from older sources lacks rtnlOpen.
+    return { ok: false, error: `watch: native addon: ${e instanceof Error ? e.message : String(e)} (run \`npm rebuild\`)` };
+  }
+  if (!r.ok) return { ok: false, error: r.error };
+  const handle = r.handle;
+  return { ok: true, value: { close: () => void n.addon.close(handle) } };
 }
 
 /** What the subscriber has been told (or, during a resync, what the kernel has). */
@@ -63,27 +92,36 @@ export function diffViews(told: View, truth: View): WatchEvent[] {
   return out;
 }
 
-const CHILD = fileURLToPath(new URL('./rtnl-watch-child.js', import.meta.url));
-/** Restarts of the watcher process allowed per minute before it waits a minute between tries. */
-const MAX_RESTARTS_PER_MIN = 10;
+/** One raw notification: its message type and payload (after the netlink header). */
+type Raw = [number, Buffer];
+
+/** Splits a datagram into its messages; null when it is malformed (then it counts as lost). */
+export function splitDatagram(d: Uint8Array): Raw[] | null {
+  try {
+    const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    return parseMessages(buf).map((m): Raw => [m.type, m.data]);
+  } catch {
+    return null;
+  }
+}
+
+/** Reopens of a failed socket allowed per minute before it waits a minute between tries. */
+const MAX_REOPENS_PER_MIN = 10;
 
 export function openWatch(onEvent: (e: WatchEvent) => void, deps: WatchDeps): NetResult<WatchHandle> {
+  const openSocket = deps.openSocket ?? openNativeSocket;
   let closed = false;
-  let child: ChildProcess | null = null;
-  let restarts: number[] = [];
-  let restartTimer: NodeJS.Timeout | null = null;
+  let sock: NotifySocket | null = null;
+  let reopens: number[] = [];
+  let reopenTimer: NodeJS.Timeout | null = null;
   const names = new Map<number, string>();
   const told: View = { links: new Map(), addrs: new Map() };
   // Until the first dump has given us interface names, raw messages wait here (IPv6 ones carry no name).
-  let pendingRaw: [number, Uint8Array][] | null = [];
+  let pendingRaw: Raw[] | null = [];
   let firstSyncDone = false;
   // During a resync: the events delivered since it started, replayed onto the fresh dump.
   let resyncLog: WatchEvent[] | null = null;
   let resyncAgain = false;
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
 
   const deliver = (e: WatchEvent): void => {
     if (closed) return;
@@ -97,9 +135,8 @@ export function openWatch(onEvent: (e: WatchEvent) => void, deps: WatchDeps): Ne
     }
   };
 
-  const convert = (type: number, bytes: Uint8Array): WatchEvent | null => {
+  const convert = ([type, data]: Raw): WatchEvent | null => {
     try {
-      const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (type === RTM_NEWLINK || type === RTM_DELLINK) {
         const l = linkInfo(rt.parseLinkMessage(data));
         if (!l) return null;
@@ -113,21 +150,52 @@ export function openWatch(onEvent: (e: WatchEvent) => void, deps: WatchDeps): Ne
     } catch {
       // a message this version of the parser cannot read: skip it
     }
+    // other types (routes, when subscribed, NLMSG_NOOP...) are not the watch's business
     return null;
   };
 
-  const onMessages = (msgs: [number, Uint8Array][]): void => {
-    for (const [type, data] of msgs) {
-      if (closed) return;
-      if (pendingRaw) {
-        pendingRaw.push([type, data]);
+  const lost = (): void => {
+    try {
+      deps.onOverflow?.();
+    } catch {
+      // a logging hook's failure is not the watch's
+    }
+    void resync();
+  };
+
+  const onDatagrams: NotifyCallback = (err, datagrams, overflow) => {
+    if (closed) return;
+    let malformed = false;
+    for (const d of datagrams) {
+      const msgs = splitDatagram(d);
+      if (!msgs) {
+        malformed = true;
         continue;
       }
-      const e = convert(type, data);
-      if (!e) continue;
-      // RTM_NEWLINK also comes for changes the contract does not carry (stats, qdisc...): no news, no event.
-      if (e.type === 'link' && !e.removed && same(told.links.get(e.link.ifindex), e.link)) continue;
-      deliver(e);
+      for (const m of msgs) {
+        if (closed) return;
+        if (pendingRaw) {
+          pendingRaw.push(m);
+          continue;
+        }
+        const e = convert(m);
+        if (!e) continue;
+        // RTM_NEWLINK also comes for changes the contract does not carry (stats, qdisc...): no news, no event.
+        if (e.type === 'link' && !e.removed && same(told.links.get(e.link.ifindex), e.link)) continue;
+        deliver(e);
+      }
+    }
+    if (err !== null) {
+      // The socket cannot be trusted any more: a fresh one, then a resync.
+      closeSocket();
+      try {
+        deps.onOverflow?.();
+      } catch {
+        // as above
+      }
+      scheduleReopen();
+    } else if (overflow || malformed) {
+      lost();
     }
   };
 
@@ -150,15 +218,14 @@ export function openWatch(onEvent: (e: WatchEvent) => void, deps: WatchDeps): Ne
       for (const l of snap.links.values()) apply(told, { type: 'link', link: l, removed: false });
       for (const a of snap.addrs.values()) apply(told, { type: 'address', address: a, removed: false });
     }
-    // Everything that arrived since the child subscribed, in order.
+    // Everything that arrived since the socket subscribed, in order.
     const raw = pendingRaw ?? [];
     pendingRaw = null;
     firstSyncDone = true;
-    for (const [type, data] of raw) {
-      const e = convert(type, data);
+    for (const m of raw) {
+      const e = convert(m);
       if (e) deliver(e);
     }
-    markReady();
     if (resyncAgain) {
       resyncAgain = false;
       void resync();
@@ -188,76 +255,56 @@ export function openWatch(onEvent: (e: WatchEvent) => void, deps: WatchDeps): Ne
     }
   };
 
-  const start = (): NetResult => {
-    let c: ChildProcess;
+  const closeSocket = (): void => {
+    const s = sock;
+    sock = null;
     try {
-      c = fork(CHILD, [], {
-        serialization: 'advanced',
-        execArgv: [],
-        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-        env: { ...process.env, KEEPALIVED_RTNL_RCVBUF: String(deps.recvBuffer) },
-      });
-    } catch (e) {
-      return { ok: false, error: `watch: cannot start the watcher process: ${e instanceof Error ? e.message : String(e)}` };
+      s?.close();
+    } catch {
+      // already closed
     }
-    child = c;
-    c.on('message', (m: { t: string; msgs?: [number, Uint8Array][] }) => {
-      if (closed || child !== c) return;
-      if (m.t === 'm' && m.msgs) onMessages(m.msgs);
-      else if (m.t === 'ready') {
-        if (!firstSyncDone && pendingRaw) void firstSync();
-        else void resync();
-      }
+  };
+
+  const open = (): NetResult => {
+    // A socket closed after a failure may still hold a callback in flight: only the current one counts.
+    let mine: NotifySocket | null = null;
+    const r = openSocket(WATCH_GROUPS, deps.recvBuffer, (err, datagrams, overflow) => {
+      if (mine !== null && mine === sock) onDatagrams(err, datagrams, overflow);
     });
-    c.on('error', () => undefined);
-    c.on('exit', () => {
-      if (closed || child !== c) return;
-      child = null;
-      try {
-        deps.onOverflow?.();
-      } catch {
-        // a logging hook's failure is not the watch's
-      }
-      scheduleRestart();
-    });
+    if (!r.ok) return r;
+    mine = r.value;
+    sock = mine;
     return { ok: true, value: undefined };
   };
 
-  const scheduleRestart = (): void => {
+  const scheduleReopen = (): void => {
     const now = Date.now();
-    restarts = restarts.filter((t) => now - t < 60_000);
-    restarts.push(now);
-    // Immediately at first (the usual cause is one overflow); a child that keeps dying is retried slowly.
-    const delay = restarts.length > MAX_RESTARTS_PER_MIN ? 60_000 : restarts.length > 1 ? 200 : 0;
-    restartTimer = setTimeout(() => {
-      restartTimer = null;
-      if (!closed && !start().ok) scheduleRestart();
+    reopens = reopens.filter((t) => now - t < 60_000);
+    reopens.push(now);
+    // Immediately at first; a socket that keeps failing is retried slowly.
+    const delay = reopens.length > MAX_REOPENS_PER_MIN ? 60_000 : reopens.length > 1 ? 200 : 0;
+    reopenTimer = setTimeout(() => {
+      reopenTimer = null;
+      if (closed) return;
+      if (open().ok) void resync();
+      else scheduleReopen();
     }, delay);
   };
 
-  const started = start();
-  if (!started.ok) return started;
+  const opened = open();
+  if (!opened.ok) return opened;
+  void firstSync();
 
   return {
     ok: true,
     value: {
-      ready,
+      ready: Promise.resolve(),
       close() {
         if (closed) return;
         closed = true;
         pendingRaw = null;
-        if (restartTimer) clearTimeout(restartTimer);
-        const c = child;
-        child = null;
-        if (c) {
-          try {
-            c.disconnect();
-          } catch {
-            // already gone
-          }
-          if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-        }
-        markReady();
+        if (reopenTimer) clearTimeout(reopenTimer);
+        closeSocket();
         deps.onClose();
       },
     },

@@ -23,7 +23,7 @@ const REQUEST_RCVBUF = 1 << 20;
 export interface RtnlOptions {
   /** Milliseconds to wait for the kernel's answer to one request (default 5000). */
   timeoutMs?: number;
-  /** SO_RCVBUF asked for a watch socket (default 8 MiB; the kernel caps it at net.core.rmem_max). */
+  /** SO_RCVBUF asked for a watch socket (default 8 MiB; forced past net.core.rmem_max with CAP_NET_ADMIN). */
   watchRecvBuffer?: number;
   /**
    * Called when a watch's socket overflowed (the kernel dropped notifications, ENOBUFS); the watch

@@ -2,7 +2,7 @@
 // namespace made for the test, checked against iproute2's own view (`ip -j`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,7 +122,7 @@ function newestMtime(dir: string): number {
 }
 
 function ensureBuilt(): void {
-  const built = join(repo, 'dist/src/net/rtnl-watch-child.js');
+  const built = join(repo, 'dist/src/net/rtnl-watch.js');
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(repo, 'src/net'))) return;
   // Emits dist even when someone else's file has a type error; the tests below show whether ours works.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
@@ -389,14 +389,15 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
     expect(await w.quit()).toBe(0);
   });
 
-  it('watch: after a kernel overflow it resyncs and its view matches ip again', async () => {
-    // A tiny socket buffer and a stopped watcher process: the kernel must drop notifications.
+  it('watch: after a kernel overflow it resyncs and its view matches ip again, all in one process', async () => {
+    // A tiny socket buffer and a stopped watching process: the kernel must drop notifications.
     const w = startWatch(4096);
     await w.waitFor((l) => l.ready === true, 0, 60_000);
-    const ps = spawnSync('ps', ['--ppid', String(w.c.pid), '-o', 'pid=', '-o', 'args='], { encoding: 'utf8' }).stdout;
-    const watcher = ps.split('\n').find((l) => l.includes('rtnl-watch-child.js'));
-    expect(watcher, ps).toBeDefined();
-    const pid = Number(watcher!.trim().split(/\s+/)[0]);
+    // The watch runs in the fixture's own process (ip netns exec execs node): no helper process.
+    const pid = w.c.pid!;
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('node');
+    const kids = spawnSync('ps', ['--ppid', String(pid), '-o', 'pid=,args='], { encoding: 'utf8' }).stdout.trim();
+    expect(kids).toBe('');
     const f = join(tmp, 'overflow.batch');
     writeFileSync(f, Array.from({ length: 1000 }, (_, i) => `addr add 2001:db8:2::${(i + 1).toString(16)}/128 dev veth0 nodad\n`).join(''));
     process.kill(pid, 'SIGSTOP');
@@ -408,6 +409,11 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
     await w.waitFor((l) => l.overflow === true, 0, 30_000);
     const view = await w.matchesIp();
     expect(view.filter((v) => v.includes('2001:db8:2::')).length).toBe(1000);
+    // Still watching after the resync.
+    const at = w.lines.length;
+    ip('-n', ns, 'addr', 'del', '2001:db8:2::1/128', 'dev', 'veth0');
+    await w.waitFor(addrEv('2001:db8:2::1', true), at);
+    await w.matchesIp();
     expect(await w.quit()).toBe(0);
   });
 });
