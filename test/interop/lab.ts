@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { callDaemon } from '../../src/control/client.js';
 import type { InstanceStatus, StatusResult } from '../../src/control/protocol.js';
-import { type Daemon, ROOT } from '../helpers/cluster.js';
+import { type Daemon, type Frame, ROOT } from '../helpers/cluster.js';
 
 export type Variant = 'v2-pass' | 'v3-ipv4' | 'v3-ipv6' | 'unicast';
 
@@ -102,4 +102,23 @@ export async function cli(ns: string, args: string[], timeoutMs = 30_000): Promi
       },
     );
   });
+}
+
+/**
+ * The longest stretch during which both nodes were advertising as master: node X counts as master
+ * at t when it sent a non-zero-priority advert in (t - 1.5 intervals, t]. Sampled at every advert.
+ */
+export function longestDualMaster(frames: Frame[], nodeOf: (f: Frame) => number, intervalS: number): number {
+  const adverts = frames.filter((f) => f.kind === 'vrrp' && (f.prio ?? 0) > 0 && nodeOf(f) >= 0).sort((a, b) => a.t - b.t);
+  const last = [-Infinity, -Infinity];
+  let start: number | null = null;
+  let longest = 0;
+  for (const f of adverts) {
+    last[nodeOf(f)] = f.t;
+    const both = last.every((t) => f.t - t < 1.5 * intervalS);
+    if (both && start === null) start = Math.min(last[0]!, last[1]!);
+    if (!both && start !== null) start = null;
+    if (start !== null) longest = Math.max(longest, f.t - start);
+  }
+  return longest;
 }
