@@ -121,12 +121,15 @@ export async function startFakeDaemon(o: FakeDaemonOptions): Promise<FakeDaemon>
     later(() => members.forEach((m) => move(m, reason)));
     return res;
   };
-  const override = (kind: Override['kind'], priority: number, p: Record<string, unknown>) => () => ({
-    kind,
-    priority,
-    setAt: now().toISOString(),
-    ...(typeof p.forMs === 'number' ? { expiresAt: new Date(now().getTime() + p.forMs).toISOString() } : {}),
-  });
+  const override = (kind: Override['kind'], priority: number, p: Record<string, unknown>) => () => {
+    const at = now(); // one reading: expiresAt - setAt is exactly forMs
+    return {
+      kind,
+      priority,
+      setAt: at.toISOString(),
+      ...(typeof p.forMs === 'number' ? { expiresAt: new Date(at.getTime() + p.forMs).toISOString() } : {}),
+    };
+  };
 
   const status = (p: Record<string, unknown>): StatusResult => {
     const shown = p.instance === undefined ? list : [instanceParam(p)];
