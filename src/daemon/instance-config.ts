@@ -165,6 +165,8 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, issues: PlanIssu
     vrid: vi.vrid,
     version,
     family,
+    interface: ifname,
+    unicastPeers: unicastPeers.map((u) => u.addr),
     priority: child(n, 'priority') ? vi.priority : undefined,
     advertIntUs,
     state: vi.state,

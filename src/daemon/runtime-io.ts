@@ -1,7 +1,9 @@
 // The VRRP runtime's I/O helpers: encoding and sending adverts, receiving and validating packets,
 // VIP add/remove and GARP/NA bursts. Everything goes through the injected network layer.
 import type { Announcer, Family, NetResult, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
-import type { Counters } from '../vrrp/counters.js';
+import type { Counters, DropReason } from '../vrrp/counters.js';
+import { formatAddr, isMulticast } from '../vrrp/codec-addr.js';
+import type { RxMeta } from '../vrrp/fsm.js';
 import { encode, readIpv4Packet, readIpv6Payload, VRRP_MCAST4, VRRP_MCAST6 } from '../vrrp/packet.js';
 import type { Advert } from '../vrrp/types.js';
 import { validate, type ValidateResult } from '../vrrp/validate.js';
@@ -49,10 +51,15 @@ export async function sendAdvert(io: InstanceIo, sock: VrrpSocket | undefined, a
   return sent;
 }
 
-/** The VRID of a received packet, or null when it is too short to carry one. */
-export function vridOf(pkt: VrrpPacketIn): number | null {
+/** What routing needs of a received packet (socket interface, VRID, source, multicast), or why it
+ * carries no readable VRID. */
+export function rxMetaOf(pkt: VrrpPacketIn): { ok: true; meta: RxMeta } | { ok: false; reason: DropReason; detail: string } {
   const r = pkt.family === 4 ? readIpv4Packet(pkt.buf) : readIpv6Payload(pkt.buf, pkt.ipv6 ?? { src: '', dst: '' });
-  return r.ok ? r.raw.vrid : null;
+  if (!r.ok) return r;
+  const meta: RxMeta = { ifname: pkt.ifname, family: pkt.family, vrid: r.raw.vrid };
+  if (r.raw.src.length === (pkt.family === 4 ? 4 : 16)) meta.srcAddr = formatAddr(pkt.family, r.raw.src);
+  if (r.raw.dst.length === (pkt.family === 4 ? 4 : 16)) meta.multicast = isMulticast(pkt.family, r.raw.dst);
+  return { ok: true, meta };
 }
 
 /** validate() for one instance with its receive context; counts the outcome. */

@@ -4,14 +4,14 @@
 import type { DaemonEvent, InstanceStatus, OverrideResult, StatusResult, Transition, VrrpStateName } from '../control/protocol.js';
 import type { AddressInfo, Announcer, LinkInfo, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
 import { Counters } from '../vrrp/counters.js';
-import { createNode, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
+import { createNode, routeAdvert, routeEntry, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, type InstancePlan, type VrrpPlan } from './instance-config.js';
 import type { Logger } from './log.js';
 import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, type OverrideStore } from './overrides.js';
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { reloadRuntime } from './runtime-reload.js';
-import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, socketKey, vridOf } from './runtime-io.js';
+import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 
 export interface RuntimeDeps {
@@ -213,20 +213,18 @@ export class VrrpRuntime {
 
   onPacket(pkt: VrrpPacketIn): void {
     if (this.stopping || !this.node) return;
-    const key = socketKey(pkt.ifname, pkt.family);
-    const vrid = vridOf(pkt);
-    const inst = this.node.instances.find((i) => {
-      const io = this.ios.get(i.cfg.name);
-      return io && io.plan.ifname === pkt.ifname && io.plan.family === pkt.family && i.cfg.vrid === vrid;
-    });
-    if (!inst) {
+    const rx = rxMetaOf(pkt);
+    const route = rx.ok ? routeAdvert(this.node.instances.map((i) => routeEntry(i.cfg)), rx.meta) : null;
+    if (!rx.ok || !route?.ok) {
+      const key = socketKey(pkt.ifname, pkt.family);
       let c = this.socketDrops.get(key);
       if (!c) this.socketDrops.set(key, (c = new Counters()));
-      c.drop(vrid === null ? 'truncated' : 'vrid_unknown');
-      if (this.log.detail) this.log.log('debug', `${pkt.ifname}: dropped packet for ${vrid === null ? 'no readable VRID' : `unknown VRID ${vrid}`}`);
+      c.drop(rx.ok ? 'vrid_unknown' : rx.reason);
+      if (this.log.detail) this.log.log('debug', `${pkt.ifname}: dropped packet: ${rx.ok ? (route as { detail: string }).detail : rx.detail}`);
       return;
     }
-    const name = inst.cfg.name;
+    const name = route.name;
+    const inst = this.node.instances.find((i) => i.cfg.name === name) as NodeState['instances'][number];
     const io = this.ios.get(name) as InstanceIo;
     const r = checkPacket(io, pkt, inst.state, inst.masterAddr, this.ownAddrs());
     if (!r.ok) {
@@ -248,7 +246,7 @@ export class VrrpRuntime {
         reason = `equal priority advert from higher address ${a.srcAddr}`;
       }
     }
-    this.dispatch({ type: 'advert', advert: a }, reason);
+    this.dispatch({ type: 'advert', advert: a, instance: name }, reason);
   }
 
   /** One state machine step and its actions. `reason` explains transitions it causes. */

@@ -45,6 +45,14 @@ export function resolveInstanceConfig(c: InstanceConfig): ResolveResult {
     const b = addrBytes(v);
     if (!b) err(`virtual_ipaddress[${i}]`, `not an IP address: ${String(v)}`);
   });
+  if (c.interface !== undefined && (typeof c.interface !== 'string' || c.interface === '')) {
+    err('interface', `must be a non-empty interface name, got ${String(c.interface)}`);
+  }
+  const unicastPeers = Array.isArray(c.unicastPeers) ? c.unicastPeers : [];
+  if (c.unicastPeers !== undefined && !Array.isArray(c.unicastPeers)) err('unicast_peer', 'must be a list of addresses');
+  unicastPeers.forEach((v, i) => {
+    if (!addrBytes(v)) err(`unicast_peer[${i}]`, `not an IP address: ${String(v)}`);
+  });
   if (vips.length === 0 && version === 3) err('virtual_ipaddress', 'VRRPv3 needs at least one virtual address');
 
   const state = c.state ?? undefined;
@@ -142,7 +150,8 @@ export function resolveInstanceConfig(c: InstanceConfig): ResolveResult {
     ok: true,
     issues,
     config: {
-      name, vrid: c.vrid, version, family: family as 4 | 6, priority, advertIntUs, state: initial, nopreempt,
+      name, vrid: c.vrid, version, family: family as 4 | 6, ...(c.interface !== undefined ? { interface: c.interface } : {}),
+      unicastPeers: [...unicastPeers], priority, advertIntUs, state: initial, nopreempt,
       preemptDelayUs, primaryAddr: c.primaryAddr, primaryAddrBytes, vips: [...vips], garpMasterDelayUs,
       garpMasterRepeat, garpMasterRefreshUs, garpMasterRefreshRepeat, downTimerAdverts,
       lowerPrioNoAdvert: !!c.lowerPrioNoAdvert, higherPrioSendAdvert: !!c.higherPrioSendAdvert,

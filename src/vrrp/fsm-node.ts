@@ -1,7 +1,7 @@
 // A node: every VRRP instance of one keepalived process plus its sync groups, stepped as one pure
-// function (node, event, now) -> { node, actions }. Adverts are routed to the instance with the
-// advert's VRID and family; timers and overrides name their instance; tracks reach every instance
-// tracking the object.
+// function (node, event, now) -> { node, actions }. Adverts are routed by interface, family and VRID
+// (fsm-route.ts); timers and overrides name their instance; tracks reach every instance tracking the
+// object.
 
 import { type Draft } from './fsm-core.js';
 import { addrBytes } from './fsm-addr.js';
@@ -12,6 +12,7 @@ import {
 import type {
   ConfigIssue, FsmAction, FsmEvent, InstanceConfig, InstanceState, SyncGroupConfig, SyncGroupState,
 } from './fsm-types.js';
+import { routeAdvert, vridConflict, type RouteEntry } from './fsm-route.js';
 import { initialGroupState, syncHooks } from './sync-group.js';
 import { evaluateTracks } from './tracking.js';
 import type { Advert } from './types.js';
@@ -41,7 +42,7 @@ export function createNode(cfg: NodeConfig): CreateNodeResult {
   }
   const instances: InstanceState[] = [];
   const names = new Set<string>();
-  const vrids = new Map<string, string>();
+  const routes: RouteEntry[] = [];
   for (const ic of cfg.instances) {
     const r = resolveInstanceConfig(ic);
     issues.push(...r.issues);
@@ -51,14 +52,14 @@ export function createNode(cfg: NodeConfig): CreateNodeResult {
       issues.push({ severity: 'error', where: `${c.name}`, message: 'duplicate vrrp_instance name' });
       continue;
     }
-    const key = `${c.family}/${c.vrid}`;
-    const clash = vrids.get(key);
-    if (clash !== undefined) {
-      issues.push({ severity: 'error', where: `${c.name}.virtual_router_id`, message: `VRID ${c.vrid} (IPv${c.family}) is already used by ${clash}` });
+    const entry = routeEntry(c);
+    const clash = routes.map((o) => vridConflict(entry, o)).find((m) => m !== null);
+    if (clash) {
+      issues.push({ severity: 'error', where: `${c.name}.virtual_router_id`, message: clash });
       continue;
     }
     names.add(c.name);
-    vrids.set(key, c.name);
+    routes.push(entry);
     instances.push(initialInstanceState(c, { ...(ic.initialTrackStatus ?? {}) }));
   }
   const groups: SyncGroupState[] = [];
@@ -83,6 +84,13 @@ export function createNode(cfg: NodeConfig): CreateNodeResult {
   }
   if (issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   return { ok: true, node: { instances, groups }, issues };
+}
+
+/** The routing view of an instance (interface, family, VRID, unicast peers). */
+export function routeEntry(c: InstanceState['cfg']): RouteEntry {
+  const e: RouteEntry = { name: c.name, family: c.family, vrid: c.vrid, unicastPeers: c.unicastPeers, primaryAddr: c.primaryAddr };
+  if (c.interface !== undefined) e.interface = c.interface;
+  return e;
 }
 
 function draftOf(node: NodeState, now: number): Draft {
@@ -158,12 +166,26 @@ export function stepNode(node: NodeState, event: FsmEvent, now: number): StepRes
       const bad = advertProblem(event.advert);
       if (bad) return fail(bad.where, bad.message);
       const a = event.advert;
-      const target = node.instances.find((i) => i.cfg.vrid === a.vrid && i.cfg.family === a.family);
-      if (!target) {
-        d.actions.push({ type: 'discard', reason: `no instance for VRID ${a.vrid} (IPv${a.family})` });
-        break;
+      let name: string;
+      if (event.instance !== undefined) {
+        const i = d.insts.get(event.instance);
+        if (!i) return fail('event.instance', `no instance named ${String(event.instance)}`);
+        if (i.cfg.vrid !== a.vrid || i.cfg.family !== a.family) {
+          return fail('event.instance', `${i.cfg.name} is VRID ${i.cfg.vrid} (IPv${i.cfg.family}), the advert VRID ${a.vrid} (IPv${a.family})`);
+        }
+        name = i.cfg.name;
+      } else {
+        const rx: Parameters<typeof routeAdvert>[1] = { family: a.family, vrid: a.vrid, srcAddr: a.srcAddr };
+        if (event.ifname !== undefined) rx.ifname = event.ifname;
+        if (event.multicast !== undefined) rx.multicast = event.multicast;
+        const r = routeAdvert(node.instances.map((i) => routeEntry(i.cfg)), rx);
+        if (!r.ok) {
+          d.actions.push({ type: 'discard', reason: r.detail });
+          break;
+        }
+        name = r.name;
       }
-      advertReceived(d, d.insts.get(target.cfg.name) as InstanceState, a);
+      advertReceived(d, d.insts.get(name) as InstanceState, a);
       break;
     }
     case 'timer': {

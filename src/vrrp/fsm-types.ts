@@ -19,6 +19,11 @@ export interface InstanceConfig {
   version?: VrrpVersion;
   /** Derived from primaryAddr when absent. */
   family?: Family;
+  /** The interface the instance runs on: VRIDs are per interface (absent: one segment for all). */
+  interface?: string;
+  /** unicast_peer addresses (empty or absent: multicast); adverts for a VRID shared by several
+   * unicast instances on one interface go to the one with the sender as peer. */
+  unicastPeers?: string[];
   /** priority 1-255; default 100, or 255 when state MASTER is given without a priority. */
   priority?: number;
   /** advert_int in microseconds; default 1 s. v2 rounds to whole seconds, v3 to centiseconds. */
@@ -58,6 +63,8 @@ export interface ResolvedInstanceConfig {
   vrid: number;
   version: VrrpVersion;
   family: Family;
+  interface?: string;
+  unicastPeers: string[];
   priority: number;
   advertIntUs: number;
   state: 'MASTER' | 'BACKUP';
@@ -122,7 +129,8 @@ export interface SyncGroupState {
 
 export type FsmEvent =
   | { type: 'start' }
-  | { type: 'advert'; advert: Advert }
+  /** instance: the receiver already knows it (routed by interface + VRID); else ifname/multicast help route. */
+  | { type: 'advert'; advert: Advert; instance?: string; ifname?: string; multicast?: boolean }
   | { type: 'timer'; instance?: string; timer: TimerId }
   | { type: 'track'; track: string; status: TrackStatus }
   | { type: 'shutdown' }

@@ -27,7 +27,8 @@ import type { ConfigIssue, FsmAction, FsmEvent, InstanceConfig, InstanceState } 
 import { createNode, stepNode, type StepResult } from './fsm-node.js';
 
 export type * from './fsm-types.js';
-export { createNode, stepNode, advertProblem } from './fsm-node.js';
+export { createNode, stepNode, advertProblem, routeEntry } from './fsm-node.js';
+export { routeAdvert, vridConflict, type RouteEntry, type RxMeta, type RouteResult } from './fsm-route.js';
 export type { NodeConfig, NodeState, StepResult, CreateNodeResult } from './fsm-node.js';
 export { evaluateTracks, effectivePriority, type TrackSpec, type TrackStatus, type TrackKind } from './tracking.js';
 export { skewTime, masterDownInterval, TIMER_HZ, TIMER_CENTI_HZ } from './timers.js';

@@ -57,6 +57,12 @@ export class FakeLan {
   private sockets: { host: string; opts: VrrpSocketOptions; onPacket: (p: VrrpPacketIn) => void; closed: boolean }[] = [];
   /** Hosts whose frames are dropped (a pulled cable). */
   cut = new Set<string>();
+  /** `host/ifname` -> segment; interfaces not listed are all on one segment. */
+  segments = new Map<string, string>();
+
+  private segmentOf(host: string, ifname: string): string {
+    return this.segments.get(`${host}/${ifname}`) ?? '';
+  }
 
   opener(host: string): OpenVrrpSocket & { opened: VrrpSocketOptions[] } {
     const opened: VrrpSocketOptions[] = [];
@@ -73,6 +79,7 @@ export class FakeLan {
             if (this.cut.has(host)) return { ok: true };
             for (const o of this.sockets) {
               if (o === s || o.closed || o.opts.family !== opts.family || this.cut.has(o.host)) continue;
+              if (this.segmentOf(o.host, o.opts.ifname) !== this.segmentOf(host, opts.ifname)) continue;
               const pkt: VrrpPacketIn = { family: opts.family, ifname: o.opts.ifname, buf: bytes };
               if (opts.family === 6) pkt.ipv6 = { src: src ?? '::', dst, hopLimit: 255 };
               o.onPacket(pkt);
