@@ -1,9 +1,9 @@
 import { Args, Command, Flags } from '@oclif/core';
-import chalk from 'chalk';
 import { readFileSync } from 'node:fs';
-import { formatHuman, type Paint, summaryLine, toSarif } from '../src/config/report.js';
-import { clusterFiles, sourceLineOf, validateFiles } from '../src/config/validate.js';
-import { codeDocs } from '../src/config/codes.js';
+import type { Paint } from '../src/config/report.js';
+
+// The engine, chalk and the renderers are imported in run(): oclif loads every command module to
+// list them, and start-up time is most of a small file's validate.
 
 export default class Validate extends Command {
   static override description = `Check keepalived.conf files the way keepalived -t does, and more.
@@ -38,6 +38,7 @@ Exit status: 0 valid (warnings allowed), 1 problems found (or warnings with --st
 
   async run(): Promise<unknown> {
     const { argv, flags } = await this.parse(Validate);
+    const { clusterFiles, sourceLineOf, validateFiles } = await import('../src/config/validate.js');
     let files = (argv as string[]).length ? (argv as string[]) : [];
     if (flags.cluster) {
       try {
@@ -74,10 +75,13 @@ Exit status: 0 valid (warnings allowed), 1 problems found (or warnings with --st
       this.log(JSON.stringify(json, null, 2));
       return json;
     }
+    const { formatHuman, summaryLine, toSarif } = await import('../src/config/report.js');
     if (flags.format === 'sarif') {
+      const { codeDocs } = await import('../src/config/codes.js');
       this.log(JSON.stringify(toSarif(r.diagnostics, this.config.version, codeDocs()), null, 2));
       return json;
     }
+    const { default: chalk } = await import('chalk');
     const paint: Paint = { error: chalk.red.bold, warning: chalk.yellow.bold, dim: chalk.dim, bold: chalk.bold };
     for (const d of r.diagnostics) this.log(formatHuman(d, sourceLineOf(d, r.sources), paint));
     // A file that cannot be read at all: its one line says so; a summary of a check that never ran would mislead.

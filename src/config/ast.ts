@@ -21,6 +21,41 @@ export interface ConfNode {
   text: Located;
 }
 
+/**
+ * A line's text kept as offsets into its file's text until someone asks for it (few do): a config of a
+ * million lines then holds no copy of each line.
+ */
+export class LineText {
+  constructor(
+    readonly src: string,
+    readonly start: number,
+    readonly end: number,
+    readonly base: number,
+  ) {}
+  located(): Located {
+    return { text: this.src.slice(this.start, this.end), base: this.base };
+  }
+}
+
+/** The parser's ConfNode: every field set from the start (one object shape), `text` made on demand. */
+export class SyntaxNode implements ConfNode {
+  blockId: string | undefined = undefined;
+  children: ConfNode[] | undefined = undefined;
+  endLine: number | undefined = undefined;
+  constructor(
+    public keyword: string,
+    public args: Word[],
+    public file: string,
+    public line: number,
+    public column: number,
+    public spec: KeywordSpec | undefined,
+    private readonly source: LineText | Located,
+  ) {}
+  get text(): Located {
+    return this.source instanceof LineText ? this.source.located() : this.source;
+  }
+}
+
 export const posOf = (n: { file: string; line: number; column: number }) => ({
   file: n.file,
   line: n.line,
@@ -30,13 +65,19 @@ export const posOf = (n: { file: string; line: number; column: number }) => ({
 export const argPos = (n: ConfNode, i: number) =>
   n.args[i] ? { file: n.file, line: n.line, column: n.args[i].column } : posOf(n);
 
+const named = (c: ConfNode, keyword: string): boolean => c.keyword === keyword || c.spec?.name === keyword;
+
 /** Children with this keyword. */
 export function childrenNamed(n: ConfNode | undefined, keyword: string): ConfNode[] {
-  return n?.children?.filter((c) => c.keyword === keyword || c.spec?.name === keyword) ?? [];
+  const out: ConfNode[] = [];
+  const children = n?.children;
+  if (children) for (let i = 0; i < children.length; i++) if (named(children[i], keyword)) out.push(children[i]);
+  return out;
 }
 
-/** The last child with this keyword (keepalived: a repeated keyword's last value wins). */
+/** The last child with this keyword (keepalived: a repeated keyword's last value wins). Allocates nothing. */
 export function child(n: ConfNode | undefined, keyword: string): ConfNode | undefined {
-  const all = childrenNamed(n, keyword);
-  return all[all.length - 1];
+  const children = n?.children;
+  if (children) for (let i = children.length - 1; i >= 0; i--) if (named(children[i], keyword)) return children[i];
+  return undefined;
 }

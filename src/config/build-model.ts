@@ -14,7 +14,6 @@ const flag = (parent: ConfNode, kw: string): boolean => {
   const n = child(parent, kw);
   return n ? boolValue(word(n)) !== false : false;
 };
-const at = (n: ConfNode) => ({ pos: posOf(n), node: n });
 
 /** Value of `name VALUE` in an item's trailing words (`dev eth0`). */
 function option(words: string[], name: string): string | undefined {
@@ -28,7 +27,8 @@ export function ipAddress(item: ConfNode): M.IpAddress | undefined {
   const family = isIP(addr);
   if (!family) return undefined;
   return {
-    ...at(item),
+    pos: posOf(item),
+    node: item,
     addr,
     prefix: prefix === undefined ? undefined : Number(prefix),
     family: family as 4 | 6,
@@ -47,7 +47,8 @@ function route(item: ConfNode): M.Route {
   if (dest === 'default') dest = '0.0.0.0/0';
   const fam = isIP(dest.split('/')[0]);
   return {
-    ...at(item),
+    pos: posOf(item),
+    node: item,
     dest,
     family: fam ? (fam as 4 | 6) : undefined,
     via: option(words, 'via') ?? option(words, 'gw') ?? option(words, 'or'),
@@ -60,14 +61,16 @@ function route(item: ConfNode): M.Route {
 function rule(item: ConfNode): M.Rule {
   const words = [item.keyword, ...item.args.map((w) => w.text)];
   const pref = option(words, 'preference') ?? option(words, 'prio') ?? option(words, 'priority');
-  return { ...at(item), words, preference: pref === undefined ? undefined : parseIntStrict(pref) };
+  return { pos: posOf(item),
+    node: item, words, preference: pref === undefined ? undefined : parseIntStrict(pref) };
 }
 
 function tracks(block: ConfNode | undefined): M.Track[] {
   return (block?.children ?? []).map((item) => {
     const words = item.args.map((w) => w.text);
     const w = option(words, 'weight');
-    return { ...at(item), name: item.keyword, weight: w === undefined ? undefined : parseIntStrict(w), reverse: words.includes('reverse') };
+    return { pos: posOf(item),
+    node: item, name: item.keyword, weight: w === undefined ? undefined : parseIntStrict(w), reverse: words.includes('reverse') };
   });
 }
 
@@ -89,7 +92,7 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
   }
   const state = word(child(n, 'state'));
   return {
-    ...at(n),
+    pos: posOf(n), node: n,
     name: word(n) ?? '',
     state: state === 'MASTER' || state === 'BACKUP' ? state : undefined,
     interface: word(child(n, 'interface')),
@@ -113,7 +116,7 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
     unicastSrcIp: word(child(n, 'unicast_src_ip')),
     unicastPeers: items(child(n, 'unicast_peer')).flatMap((p) => {
       const fam = isIP(p.keyword);
-      return fam ? [{ ...at(p), addr: p.keyword, family: fam as 4 | 6 }] : [];
+      return fam ? [{ pos: posOf(p), node: p, addr: p.keyword, family: fam as 4 | 6 }] : [];
     }),
     mcastSrcIp: word(child(n, 'mcast_src_ip')),
     useVmac: !!child(n, 'use_vmac'),
@@ -123,7 +126,7 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
 
 function checker(n: ConfNode): M.Checker {
   return {
-    ...at(n),
+    pos: posOf(n), node: n,
     type: n.keyword,
     connectIp: word(child(n, 'connect_ip')),
     connectPort: num(child(n, 'connect_port')),
@@ -146,7 +149,7 @@ function virtualServer(n: ConfNode): M.VirtualServer {
   const fam = kind === 'ip' && a0 ? isIP(a0) : 0;
   const sorry = child(n, 'sorry_server');
   return {
-    ...at(n),
+    pos: posOf(n), node: n,
     kind,
     addr: kind === 'ip' ? a0 : undefined,
     port: kind === 'ip' ? num(n, 1) : undefined,
@@ -161,7 +164,7 @@ function virtualServer(n: ConfNode): M.VirtualServer {
     quorum: num(child(n, 'quorum')),
     sorryServer: sorry && word(sorry) ? { addr: word(sorry)!, port: num(sorry, 1) } : undefined,
     realServers: childrenNamed(n, 'real_server').map((r) => ({
-      ...at(r),
+      pos: posOf(r), node: r,
       addr: word(r) ?? '',
       port: num(r, 1),
       weight: num(child(r, 'weight')) ?? 1,
@@ -174,7 +177,7 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
   const top = (kw: string) => nodes.filter((n) => n.keyword === kw || n.spec?.name === kw);
   const g = top('global_defs').at(-1);
   const globals: M.GlobalDefs | undefined = g && {
-    ...at(g),
+    pos: posOf(g), node: g,
     routerId: word(child(g, 'router_id')),
     scriptUser: child(g, 'script_user')?.args.map((a) => a.text).join(' '),
     enableScriptSecurity: flag(g, 'enable_script_security'),
@@ -184,7 +187,7 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
   };
   const instances = top('vrrp_instance').map((n) => instance(n, globals));
   const syncGroups = top('vrrp_sync_group').map((n) => ({
-    ...at(n),
+    pos: posOf(n), node: n,
     name: word(n) ?? '',
     members: items(child(n, 'group')).map((m) => ({ name: m.keyword, pos: posOf(m) })),
   }));
@@ -197,7 +200,7 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
     nodes,
     globals,
     vrrpScripts: top('vrrp_script').map((n) => ({
-      ...at(n),
+      pos: posOf(n), node: n,
       name: word(n) ?? '',
       script: child(n, 'script')?.args.map((a) => a.text).join(' '),
       interval: num(child(n, 'interval')) ?? 1,
@@ -208,8 +211,8 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
       user: child(n, 'user')?.args.map((a) => a.text).join(' '),
     })),
     trackers: [
-      ...top('vrrp_track_file').map((n) => ({ ...at(n), name: word(n) ?? '', kind: 'vrrp_track_file' as const })),
-      ...top('vrrp_track_process').map((n) => ({ ...at(n), name: word(n) ?? '', kind: 'vrrp_track_process' as const })),
+      ...top('vrrp_track_file').map((n) => ({ pos: posOf(n), node: n, name: word(n) ?? '', kind: 'vrrp_track_file' as const })),
+      ...top('vrrp_track_process').map((n) => ({ pos: posOf(n), node: n, name: word(n) ?? '', kind: 'vrrp_track_process' as const })),
     ],
     syncGroups,
     instances,
@@ -217,7 +220,7 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
     staticRoutes: top('static_routes').flatMap((b) => items(b).map(route)),
     staticRules: top('static_rules').flatMap((b) => items(b).map(rule)),
     virtualServerGroups: top('virtual_server_group').map((n) => ({
-      ...at(n),
+      pos: posOf(n), node: n,
       name: word(n) ?? '',
       entries: items(n).map((e) => ({
         text: [e.keyword, ...e.args.map((a) => a.text)].join(' '),

@@ -67,6 +67,11 @@ export function decomment(src: Located): Decommented {
     while (end > first && isBlank(text[end - 1])) end--;
     return { ...slice(src, first, end), cont: false, unterminatedQuote: false };
   }
+  if (!src.cols) {
+    // Quotes or escapes, but no `\#`/`\!` that would shift characters: still one slice of the line.
+    const plain = decommentUnshifted(src, first);
+    if (plain) return plain;
+  }
   let out = '';
   const cols: number[] = [];
   let quote = false;
@@ -103,6 +108,35 @@ export function decomment(src: Located): Decommented {
   cols.length = end;
   cols.push(end > 0 ? cols[end - 1] + 1 : colAt(src, i));
   return { text: out, base: cols[0], cols, cont, unterminatedQuote: quote };
+}
+
+/** decomment() for text without a position map, when no escaped comment character shifts the rest. */
+function decommentUnshifted(src: Located, first: number): Decommented | undefined {
+  const { text } = src;
+  const len = text.length;
+  let quote = false;
+  let cont = false;
+  let stop = len;
+  for (let i = first; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) quote = !quote;
+    else if (c === 92 /* \ */) {
+      if (i + 1 >= len) {
+        cont = true;
+        stop = i;
+        break;
+      }
+      const n = text.charCodeAt(i + 1);
+      if (!quote && (n === 35 || n === 33)) return undefined;
+      i++;
+    } else if (!quote && (c === 35 /* # */ || c === 33 /* ! */)) {
+      stop = i;
+      break;
+    }
+  }
+  let end = stop;
+  while (end > first && isBlank(text[end - 1])) end--;
+  return { text: text.slice(first, end), base: src.base + first, cont, unterminatedQuote: quote };
 }
 
 const WHITE = ' \t\f\n\r\v';

@@ -1,6 +1,8 @@
 // Builds the syntax tree from preprocessed lines, driven by the keyword table, as keepalived reads blocks.
 import { checkArgs } from './args.js';
-import type { ConfNode } from './ast.js';
+import { type ConfNode, LineText, SyntaxNode } from './ast.js';
+import { PlainLine } from './fastline.js';
+import type { Located } from './lexer.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { findKeyword, keywordTable } from './keywords/index.js';
 import type { ConfigLine } from './preprocess.js';
@@ -84,15 +86,7 @@ class Parser {
   }
 
   private keyword(spec: KeywordSpec, l: ConfigLine): ConfNode {
-    const node: ConfNode = {
-      keyword: spec.name,
-      args: l.words.slice(1),
-      file: l.file,
-      line: l.line,
-      column: l.words[0].column,
-      spec,
-      text: l.text,
-    };
+    const node = new SyntaxNode(spec.name, l.words.slice(1), l.file, l.line, l.words[0].column, spec, textOf(l));
     if (spec.deprecated) {
       this.sink.warn('deprecated-keyword', at(l, 0), `'${l.words[0].text}' is deprecated: ${spec.deprecated}`, {
         suggestion: spec.replacement,
@@ -130,14 +124,7 @@ class Parser {
   }
 
   private listItem(block: BlockSpec, l: ConfigLine): ConfNode {
-    const node: ConfNode = {
-      keyword: l.words[0].text,
-      args: l.words.slice(1),
-      file: l.file,
-      line: l.line,
-      column: l.words[0].column,
-      text: l.text,
-    };
+    const node = new SyntaxNode(l.words[0].text, l.words.slice(1), l.file, l.line, l.words[0].column, undefined, textOf(l));
     if (block.item) {
       for (const p of checkArgs(blockName(block.id), block.item, l.words)) {
         this.sink.add(p.severity, p.code, at(l, Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
@@ -181,6 +168,9 @@ class Parser {
     }
   }
 }
+
+/** The line's text, still as offsets when the fast path read it. */
+const textOf = (l: ConfigLine): LineText | Located => (l instanceof PlainLine ? l.lineText : l.text);
 
 function at(l: ConfigLine, word: number): { file: string; line: number; column: number } {
   const w = l.words[Math.min(word, l.words.length - 1)];

@@ -3,6 +3,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { DiagnosticSink } from './diagnostics.js';
 import { colAt, decomment, findBrace, type Located, located, slice, tokenize, type Word } from './lexer.js';
+import { plainLine } from './fastline.js';
 import { parseLst, parseSeq } from './seq.js';
 import { type ConfigSource, describeFsError } from './source.js';
 
@@ -149,9 +150,11 @@ class Preprocessor {
       let end = text.indexOf('\n', start);
       if (end < 0) end = n;
       frame.line++;
-      let lineText = text.slice(start, end);
-      if (lineText.endsWith('\r')) lineText = lineText.replace(/\r+$/, '');
-      this.physicalLine(lineText);
+      let le = end;
+      while (le > start && text.charCodeAt(le - 1) === 13 /* \r */) le--;
+      const plain = this.pendingDef || le - start > LIMITS.lineLength ? -1 : plainLine(text, start, le, frame.file, frame.line, this.out);
+      if (plain >= 0) this.generated += plain;
+      else this.physicalLine(text.slice(start, le));
       this.frame = frame;
       if (end >= n) break;
       start = end + 1;

@@ -1,5 +1,6 @@
 // How the config engine reaches files: injected, so the engine itself stays pure and testable.
 import { closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 
 export interface ConfigSource {
@@ -78,6 +79,8 @@ function entryExists(path: string): boolean {
 }
 
 export function decode(buf: Buffer): string {
+  // isUtf8 first: decoding invalid UTF-8 only to throw the result away is slow on large garbage.
+  if (!isUtf8(buf)) return buf.toString('latin1');
   const text = buf.toString('utf8');
   return text.includes('\uFFFD') ? buf.toString('latin1') : text;
 }

@@ -31,13 +31,14 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
     for (const n of list) {
       if (n.spec) {
         const form = pickForm(n);
-        form.forEach((a, i) => {
+        for (let i = 0; i < form.length && i < n.args.length; i++) {
+          const a = form[i];
+          if (!a.defines && !a.ref) continue; // most arguments name nothing: no position object for them
           const w = n.args[i];
-          if (!w) return;
-          const pos = { ...posOf(n), column: w.column };
+          const pos = { file: n.file, line: n.line, column: w.column };
           if (a.defines) define(defs, a.defines, w.text, pos, sink);
           if (a.ref) uses.push({ kind: a.ref, name: w.text, pos });
-        });
+        }
       } else if (block?.item) {
         const a = block.item.args[0];
         if (a?.ref) uses.push({ kind: a.ref, name: n.keyword, pos: posOf(n) });

@@ -1,0 +1,87 @@
+// The preprocessor's fast path: most lines of a real config are plain (no quotes, escapes, `$`, `@`,
+// `~SEQ` or include). Those are split into words straight from the file's text by offsets, with no
+// intermediate strings or position maps; the result is exactly what the general path produces.
+import { LineText } from './ast.js';
+import type { Located, Word } from './lexer.js';
+import type { ConfigLine } from './preprocess.js';
+
+/** A line of the fast path: its text stays offsets into the file's text. */
+export class PlainLine implements ConfigLine {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly words: Word[],
+    readonly lineText: LineText,
+  ) {}
+  get text(): Located {
+    return this.lineText.located();
+  }
+}
+
+const SPACE = 32;
+const TAB = 9;
+const isBlank = (c: number): boolean => c === SPACE || c === TAB;
+/** tokenize()'s white space: ' \t\f\n\r\v'. */
+const isWhite = (c: number): boolean => c === SPACE || (c >= 9 && c <= 13);
+
+/**
+ * Emits the logical lines of the physical line text[ls, le) into `out` when it is plain, and returns
+ * how many it emitted; returns -1 (emitting nothing) when the line needs the general path.
+ */
+export function plainLine(text: string, ls: number, le: number, file: string, line: number, out: ConfigLine[]): number {
+  let i = ls;
+  while (i < le && isBlank(text.charCodeAt(i))) i++;
+  if (i === le) return 0;
+  const c0 = text.charCodeAt(i);
+  if (c0 === 64 /* @ */ || c0 === 126 /* ~ */ || c0 === 36 /* $ */) return -1;
+  if (c0 === 105 /* i */ && text.startsWith('include', i)) return -1;
+  let stop = le;
+  for (let j = i; j < le; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 34 /* " */ || c === 92 /* \ */ || c === 36 /* $ */) return -1;
+    if (c === 35 /* # */ || c === 33 /* ! */) {
+      stop = j;
+      break;
+    }
+  }
+  let b = stop;
+  while (b > i && isBlank(text.charCodeAt(b - 1))) b--;
+  // Every `{` and `}` on a line of its own, as keepalived reads them (emitSplit in the general path).
+  let emitted = 0;
+  let p = i;
+  while (p < b) {
+    let q = p;
+    while (q < b) {
+      const c = text.charCodeAt(q);
+      if (c === 123 /* { */ || c === 125 /* } */) break;
+      q++;
+    }
+    if (q === b) return emitted + emit(text, p, b, ls, file, line, out);
+    if (q > p) {
+      let t = q;
+      while (t > p && isBlank(text.charCodeAt(t - 1))) t--;
+      emitted += emit(text, p, t, ls, file, line, out);
+    }
+    emitted += emit(text, q, q + 1, ls, file, line, out);
+    p = q + 1;
+    while (p < b && isBlank(text.charCodeAt(p))) p++;
+  }
+  return emitted;
+}
+
+/** One logical line text[s, e) (no quotes in it); columns are 1-based from the line start `ls`. */
+function emit(text: string, s: number, e: number, ls: number, file: string, line: number, out: ConfigLine[]): number {
+  if (s >= e) return 0;
+  const words: Word[] = [];
+  let i = s;
+  while (i < e) {
+    while (i < e && isWhite(text.charCodeAt(i))) i++;
+    if (i >= e) break;
+    const start = i;
+    while (i < e && !isWhite(text.charCodeAt(i))) i++;
+    words.push({ text: text.slice(start, i), column: start - ls + 1, quoted: false });
+  }
+  if (words.length === 0) return 0;
+  out.push(new PlainLine(file, line, words, new LineText(text, s, e, s - ls + 1)));
+  return 1;
+}
