@@ -9,6 +9,7 @@ const suites: [string, string][] = [
   ['health checkers (10,000 TCP_CHECK real servers)', './checkers.js'],
   ['control socket status round trips', './control.js'],
   ['rtnetlink VIP add/delete vs ip -batch', './rtnl.js'],
+  ['IPVS reconciler', './ipvs.js'],
 ];
 
 const only = process.argv.slice(2);

@@ -3,7 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
-npx tsc -p tsconfig.json || { echo "Tests: 0 passed, 1 failed (build)"; exit 1; }
+npm run build --silent || { echo "Tests: 0 passed, 1 failed (build)"; exit 1; }
 mkdir -p .tmp
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@"
 rc=$?
