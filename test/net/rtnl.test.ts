@@ -9,12 +9,16 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { addVethPairs, createNetns, deleteNetns, ip, isRoot } from '../helpers/netns.js';
 import { addressInfo, addressRequest, errnoCode, failureText, parseScope, scopeName } from '../../src/net/rtnl-codec.js';
-import { diffViews } from '../../src/net/rtnl-watch.js';
-import type { AddressInfo, AddressSpec, LinkInfo } from '../../src/net/types.js';
+import { diffViews, openWatch, RTNLGRP } from '../../src/net/rtnl-watch.js';
+import { addressKey } from '../../src/net/rtnl-codec.js';
+import { loadNative } from '../../src/net/native.js';
+import type { AddressEvent, AddressInfo, AddressSpec, LinkEvent, LinkInfo } from '../../src/net/types.js';
+import { addrMsg, linkMsg, routeMsg, RTM } from './fixtures/rtnl-msgs.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const OPS = join(repo, 'test/net/fixtures/rtnl-ops.mjs');
 const WATCH = join(repo, 'test/net/fixtures/rtnl-watch.mjs');
+const NATIVE = join(repo, 'test/net/fixtures/rtnl-native.mjs');
 
 describe('rtnl helpers', () => {
   it('reads scopes as ip does and prints them back', () => {
@@ -108,6 +112,161 @@ describe('rtnl helpers', () => {
       { type: 'address', address: addr('192.0.2.3'), removed: false },
     ]);
     expect(diffViews(truth, truth)).toEqual([]);
+  });
+});
+
+// ---- the watch's logic on an injected socket (no root): hand-built notifications, overflows, failures ----
+
+type Cb = (err: string | null, datagrams: Uint8Array[], overflow: boolean) => void;
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/** A watch over a fake kernel: `links`/`addrs` are what a dump returns; `sockets` what the watch opened. */
+function fakeWatch(opts: { gate?: Promise<void> } = {}) {
+  const lo: LinkInfo = { ifindex: 1, ifname: 'lo', mac: '00:00:00:00:00:00', up: true, running: true, mtu: 65536 };
+  const eth0: LinkInfo = { ifindex: 2, ifname: 'eth0', mac: '02:00:00:00:00:02', up: true, running: true, mtu: 1500 };
+  const k = {
+    links: [lo, eth0],
+    addrs: [{ ifindex: 2, ifname: 'eth0', family: 4, addr: '192.0.2.1', prefix: 24, scope: 'global', flags: ['permanent'] }] as AddressInfo[],
+  };
+  const sockets: { cb: Cb; groups: number[]; closed: boolean }[] = [];
+  const events: (LinkEvent | AddressEvent)[] = [];
+  const counts = { overflow: 0, close: 0 };
+  const w = openWatch((e) => events.push(e), {
+    recvBuffer: 1 << 20,
+    dumpLinks: async () => {
+      await opts.gate;
+      return { ok: true, value: k.links.map((l) => ({ ...l })) };
+    },
+    dumpAddresses: async () => ({ ok: true, value: k.addrs.map((a) => ({ ...a })) }),
+    onOverflow: () => counts.overflow++,
+    onClose: () => counts.close++,
+    openSocket: (groups, _rcvbuf, cb) => {
+      const s = { cb, groups, closed: false };
+      sockets.push(s);
+      return { ok: true, value: { close: () => void (s.closed = true) } };
+    },
+  });
+  if (!w.ok) throw new Error(w.error);
+  /** What a subscriber that started from a dump and applied every event would now believe. */
+  const mirror = (start: { links: LinkInfo[]; addrs: AddressInfo[] }) => {
+    const ls = new Map(start.links.map((l) => [l.ifindex, l]));
+    const as = new Map(start.addrs.map((a) => [addressKey(a), a]));
+    for (const e of events) {
+      if (e.type === 'link') e.removed ? ls.delete(e.link.ifindex) : ls.set(e.link.ifindex, e.link);
+      else e.removed ? as.delete(addressKey(e.address)) : as.set(addressKey(e.address), e.address);
+    }
+    return { links: [...ls.values()].sort((a, b) => a.ifindex - b.ifindex), addrs: [...as.values()].map(norm).sort() };
+  };
+  const truth = () => ({ links: [...k.links].sort((a, b) => a.ifindex - b.ifindex), addrs: k.addrs.map(norm).sort() });
+  return { k, sockets, events, counts, watch: w.value, mirror, truth, eth0 };
+}
+
+describe('rtnl watch logic (injected socket)', () => {
+  it('subscribes to link and address groups, is ready at once, holds early notifications until the first dump names them', async () => {
+    let open: () => void = () => undefined;
+    const f = fakeWatch({ gate: new Promise<void>((r) => (open = r)) });
+    expect(f.sockets.map((s) => s.groups)).toEqual([[RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR]]);
+    let ready = false;
+    void f.watch.ready.then(() => (ready = true));
+    await tick();
+    expect(ready).toBe(true);
+    // An IPv6 address carries no interface name: it must wait for the dump to know ifindex 2 is eth0.
+    f.sockets[0]!.cb(null, [addrMsg(RTM.NEWADDR, { ifindex: 2, family: 6, addr: '2001:db8::5', prefix: 64, scope: 0, nodad: true })], false);
+    await tick();
+    expect(f.events).toEqual([]);
+    open();
+    await tick();
+    expect(f.events).toEqual([
+      { type: 'address', removed: false, address: { ifindex: 2, ifname: 'eth0', family: 6, addr: '2001:db8::5', prefix: 64, scope: 'global', flags: ['nodad', 'permanent'], nodad: true } },
+    ]);
+    // Several messages in one datagram, and several datagrams in one callback: kernel order kept;
+    // an unchanged link (stats) and a route message give no event.
+    const down = { ...f.eth0, up: false, running: false };
+    f.sockets[0]!.cb(
+      null,
+      [
+        Buffer.concat([linkMsg(RTM.NEWLINK, f.eth0), routeMsg(), linkMsg(RTM.NEWLINK, down)]),
+        addrMsg(RTM.DELADDR, { ifindex: 2, family: 4, addr: '192.0.2.1', prefix: 24, scope: 0, label: 'eth0' }),
+      ],
+      false,
+    );
+    expect(f.events.slice(1).map((e) => (e.type === 'link' ? `link ${e.link.ifname} up=${e.link.up}` : `${e.removed ? '-' : '+'}${e.address.addr} ${e.address.label}`))).toEqual([
+      'link eth0 up=false',
+      '-192.0.2.1 eth0',
+    ]);
+    expect(f.counts.overflow).toBe(0);
+    f.watch.close();
+  });
+
+  it('on overflow (and on a malformed datagram) resyncs: the subscriber ends up with the kernel view', async () => {
+    const f = fakeWatch();
+    const start = f.truth();
+    const startView = { links: [...f.k.links], addrs: [...f.k.addrs] };
+    await tick();
+    const extra: AddressInfo = { ifindex: 2, ifname: 'eth0', family: 4, addr: '198.51.100.1', prefix: 32, scope: 'global', flags: ['permanent'] };
+    // The kernel changes a lot; only the first notification made it before the overflow.
+    f.k.addrs = [extra, { ...extra, addr: '203.0.113.9', prefix: 24 }];
+    f.k.links = [...f.k.links, { ifindex: 3, ifname: 'eth1', mac: '02:00:00:00:00:03', up: false, running: false, mtu: 9000 }];
+    f.sockets[0]!.cb(null, [addrMsg(RTM.NEWADDR, { ...extra, scope: 0 })], true);
+    expect(f.counts.overflow).toBe(1);
+    expect(f.events.map((e) => e.type === 'address' && e.address.addr)).toEqual(['198.51.100.1']);
+    await tick();
+    expect(f.mirror(startView)).toEqual(f.truth());
+    expect(f.mirror(startView)).not.toEqual(start);
+    // A datagram too short for a netlink header counts as lost notifications too.
+    f.k.links = f.k.links.filter((l) => l.ifindex !== 3);
+    f.sockets[0]!.cb(null, [Uint8Array.of(1, 2, 3)], false);
+    expect(f.counts.overflow).toBe(2);
+    await tick();
+    expect(f.mirror(startView)).toEqual(f.truth());
+    expect(f.sockets.length).toBe(1);
+    f.watch.close();
+  });
+
+  it('a failed socket is replaced and the watch resyncs; the old socket is ignored; close is final and idempotent', async () => {
+    const f = fakeWatch();
+    const startView = { links: [...f.k.links], addrs: [...f.k.addrs] };
+    await tick();
+    f.k.addrs = [];
+    f.sockets[0]!.cb('rtnetlink watch: recvmsg: Bad file descriptor', [], false);
+    expect(f.sockets[0]!.closed).toBe(true);
+    expect(f.counts.overflow).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(f.sockets.length).toBe(2);
+    expect(f.mirror(startView)).toEqual(f.truth());
+    const n = f.events.length;
+    f.sockets[0]!.cb(null, [linkMsg(RTM.DELLINK, f.eth0)], false);
+    expect(f.events.length).toBe(n);
+    f.sockets[1]!.cb(null, [linkMsg(RTM.DELLINK, f.eth0)], false);
+    expect(f.events.slice(n)).toEqual([{ type: 'link', link: f.eth0, removed: true }]);
+    f.watch.close();
+    f.watch.close();
+    expect([f.sockets[1]!.closed, f.counts.close]).toEqual([true, 1]);
+    f.sockets[1]!.cb(null, [linkMsg(RTM.NEWLINK, f.eth0)], true);
+    expect([f.events.length, f.counts.overflow]).toEqual([n + 1, 1]);
+    const failed = openWatch(() => undefined, {
+      recvBuffer: 0, dumpLinks: async () => ({ ok: true, value: [] }), dumpAddresses: async () => ({ ok: true, value: [] }), onClose: () => undefined,
+      openSocket: () => ({ ok: false, error: 'rtnetlink watch: socket: Address family not supported by protocol' }),
+    });
+    expect(failed).toEqual({ ok: false, error: 'rtnetlink watch: socket: Address family not supported by protocol' });
+  });
+
+  it('the addon refuses bad arguments with a message, never a throw', () => {
+    const n = loadNative();
+    expect(n.ok, n.ok ? '' : n.error).toBe(true);
+    if (!n.ok) return;
+    const cb = () => undefined;
+    const bad: [unknown[], string][] = [
+      [[], 'rtnlOpen: expects (groups, recvBuffer, callback)'],
+      [['1', 0, cb], 'rtnlOpen: groups must be an array of RTNLGRP_* numbers'],
+      [[[], 0, cb], 'rtnlOpen: 1-32 groups, not 0'],
+      [[[1, 64], 0, cb], 'rtnlOpen: group 1 is not an RTNLGRP_* number (1-63)'],
+      [[[1.5], 0, cb], 'rtnlOpen: group 0 is not an RTNLGRP_* number (1-63)'],
+      [[[1], -1, cb], 'rtnlOpen: recvBuffer must be a byte count >= 0'],
+      [[[1], 0, 'cb'], 'rtnlOpen: callback must be a function'],
+    ];
+    const open = n.addon.rtnlOpen as unknown as (...a: unknown[]) => unknown;
+    for (const [args, error] of bad) expect(open(...args)).toEqual({ ok: false, error });
   });
 });
 
@@ -387,6 +546,44 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
     expect(seen).toEqual([...addrs.map((a) => `+${a}`), ...addrs.map((a) => `-${a}`)]);
     expect(w.lines.some((l) => l.overflow)).toBe(false);
     expect(await w.quit()).toBe(0);
+  });
+
+  it('native socket: forced receive buffer, only the groups joined (routes for the next issue), closes cleanly', async () => {
+    const c = spawn('ip', ['netns', 'exec', ns, 'node', NATIVE, `${RTNLGRP.LINK},${RTNLGRP.IPV4_ROUTE},${RTNLGRP.IPV6_ROUTE}`, String(8 << 20)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(c);
+    const lines: Record<string, unknown>[] = [];
+    let buf = '';
+    c.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) lines.push(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
+    });
+    const waitFor = async (pred: (l: Record<string, unknown>) => boolean, ms = 15_000) => {
+      for (const end = Date.now() + ms; Date.now() < end && c.exitCode === null; await new Promise((r) => setTimeout(r, 25))) {
+        if (lines.some(pred)) return;
+      }
+      throw new Error(`native: no matching line in ${JSON.stringify(lines)}`);
+    };
+    await waitFor((l) => 'opened' in l || 'error' in l, 60_000);
+    // SO_RCVBUFFORCE as root: the kernel grants twice the request whatever net.core.rmem_max says.
+    expect(lines[0]).toEqual({ opened: true, recvBuffer: 16 << 20 });
+    ip('-n', ns, 'route', 'add', '203.0.113.128/25', 'dev', 'veth0');
+    await waitFor((l) => l.type === 24 && l.family === 2);
+    ip('-n', ns, '-6', 'route', 'add', '2001:db8:9::/64', 'dev', 'veth0');
+    await waitFor((l) => l.type === 24 && l.family === 10);
+    ip('-n', ns, 'addr', 'add', '192.0.2.99/32', 'dev', 'veth0');
+    ip('-n', ns, 'route', 'del', '203.0.113.128/25', 'dev', 'veth0');
+    ip('-n', ns, '-6', 'route', 'del', '2001:db8:9::/64', 'dev', 'veth0');
+    ip('-n', ns, 'addr', 'del', '192.0.2.99/32', 'dev', 'veth0');
+    await waitFor((l) => l.type === 25 && l.family === 10);
+    ip('-n', ns, 'link', 'set', 'kap0', 'down');
+    ip('-n', ns, 'link', 'set', 'kap0', 'up');
+    await waitFor((l) => l.type === 16);
+    // Not subscribed to the address groups: the address came only as its local route.
+    expect(lines.filter((l) => l.type === 20 || l.type === 21 || l.overflow || l.error)).toEqual([]);
+    c.stdin!.write('quit\n');
+    for (const end = Date.now() + 15_000; c.exitCode === null && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
+    expect(c.exitCode).toBe(0);
+    expect(lines.at(-1)).toEqual({ close: [{ ok: true }, { ok: true }] });
   });
 
   it('watch: after a kernel overflow it resyncs and its view matches ip again, all in one process', async () => {
