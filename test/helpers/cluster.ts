@@ -173,18 +173,19 @@ export class Cluster {
 
   /**
    * Starts a daemon on node i. `stateDir` (ours) may be reused to test persisted overrides; pid
-   * files are fresh per start (keepalived refuses to start over a stale one).
+   * files are fresh per start (keepalived refuses to start over a stale one). `detail: false` drops -D
+   * (per-packet debug logging) for load tests.
    */
-  start(impl: Impl, i: number, conf: string, opts: { stateDir?: string } = {}): Daemon {
+  start(impl: Impl, i: number, conf: string, opts: { stateDir?: string; detail?: boolean } = {}): Daemon {
     const ns = this.nodes[i]!.ns;
     const f = this.files(impl === 'ours' ? 'o' : 'k', conf);
     const sock = join(f.d, 'k.sock');
     const stateDir = opts.stateDir ?? join(f.d, 'state');
     const argv =
       impl === 'ours'
-        ? [process.execPath, join(ROOT, 'bin', 'keepalived'), '-n', '-l', '-D', '-f', f.conf, '-p', f.pidFile, '-r', f.vrrpPidFile,
+        ? [process.execPath, join(ROOT, 'bin', 'keepalived'), '-n', '-l', ...(opts.detail === false ? [] : ['-D']), '-f', f.conf, '-p', f.pidFile, '-r', f.vrrpPidFile,
            '-c', join(f.d, 'c.pid'), '--socket', sock, '--state-dir', stateDir]
-        : [KEEPALIVED_BIN, '-n', '-l', '-D', '-P', '-f', f.conf, '-p', f.pidFile, '-r', f.vrrpPidFile];
+        : [KEEPALIVED_BIN, '-n', '-l', ...(opts.detail === false ? [] : ['-D']), '-P', '-f', f.conf, '-p', f.pidFile, '-r', f.vrrpPidFile];
     const p = this.run(ns, argv);
     return { ...p, impl, node: i, ns, conf: f.conf, pidFile: f.pidFile, vrrpPidFile: f.vrrpPidFile, sock, stateDir };
   }
