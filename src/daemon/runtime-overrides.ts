@@ -27,7 +27,11 @@ export function applyEffect(rt: VrrpRuntime, name: string, why: string, announce
   const eff = effectOf(o);
   const inst = rt.node?.instances.find((i) => i.cfg.name === name);
   if (!inst) return;
-  if (inst.overridePriority !== eff.priority) rt.dispatch({ type: 'override', instance: name, priority: eff.priority }, why);
+  // promote takes over now, whatever nopreempt / preempt_delay say: the operator's decision wins.
+  const takeover = o?.kind === 'promote';
+  if (inst.overridePriority !== eff.priority || !!inst.overrideTakeover !== takeover) {
+    rt.dispatch({ type: 'override', instance: name, priority: eff.priority, takeover }, why);
+  }
   const fault = OPERATOR_FAULT_PREFIX + name;
   const now = rt.node?.instances.find((i) => i.cfg.name === name);
   if (now && now.trackStatus[fault] !== !eff.fault) rt.dispatch({ type: 'track', track: fault, status: !eff.fault }, why);

@@ -130,7 +130,8 @@ export class VrrpRuntime {
     for (const p of this.plan.instances) {
       this.lastState.set(p.name, 'INIT');
       const prio = effectOf(this.store.overrides[p.name]).priority;
-      if (prio !== null) this.dispatch({ type: 'override', instance: p.name, priority: prio }, 'operator override (restored)');
+      const o = this.store.overrides[p.name];
+      if (prio !== null) this.dispatch({ type: 'override', instance: p.name, priority: prio, takeover: o?.kind === 'promote' }, 'operator override (restored)');
     }
 
     for (const l of links.value) {

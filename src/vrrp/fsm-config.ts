@@ -175,6 +175,7 @@ export function initialInstanceState(cfg: ResolvedInstanceConfig, trackStatus: R
     basePriority: cfg.priority,
     effectivePriority: eff,
     overridePriority: null,
+    overrideTakeover: false,
     trackStatus: { ...trackStatus },
     masterAdverIntUs: cfg.advertIntUs,
     msDownTimerUs: masterDownInterval(cfg.version, cfg.downTimerAdverts, cfg.advertIntUs, eff),

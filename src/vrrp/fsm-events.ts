@@ -152,8 +152,12 @@ export function trackChanged(d: Draft, i: InstanceState, track: string, status: 
   }
 }
 
-export function overridePriority(d: Draft, i: InstanceState, priority: number | null): void {
+/** An operator override. With takeover (promote) a BACKUP becomes MASTER at once, nopreempt and
+ * preempt_delay notwithstanding; clearing changes the priority only, so an instance that may stay
+ * as it is under its configuration (a nopreempt master) makes no transition. */
+export function overridePriority(d: Draft, i: InstanceState, priority: number | null, takeover = false): void {
   i.overridePriority = priority;
+  i.overrideTakeover = priority !== null && takeover;
   const computed = effectivePriority(i.basePriority, outcome(i).delta);
   if (i.state === 'INIT' || i.state === 'STOP') {
     i.effectivePriority = priority ?? computed;
@@ -161,6 +165,11 @@ export function overridePriority(d: Draft, i: InstanceState, priority: number | 
     return;
   }
   setEffectivePriority(d, i, computed);
+  if (!i.overrideTakeover || i.state !== 'BACKUP') return;
+  // Sync group: wanting MASTER lets the last member promoted take the whole group over.
+  i.wantstate = 'MASTER';
+  i.preemptTime = null;
+  if (gotoMaster(d, i)) tsmHandle(d, 'BACKUP', i);
 }
 
 /** Daemon stop: a master says goodbye with priority 0 so a backup takes over after Skew_Time. */

@@ -214,7 +214,8 @@ export function stepNode(node: NodeState, event: FsmEvent, now: number): StepRes
       const errs: FsmAction[] = [];
       const i = pickInstance(d, node, event.instance, 'event.instance', errs);
       if (!i) return { state: node, actions: errs };
-      overridePriority(d, i, p);
+      if (event.takeover !== undefined && typeof event.takeover !== 'boolean') return fail('event.takeover', 'must be a boolean');
+      overridePriority(d, i, p, event.takeover === true);
       break;
     }
     case 'shutdown':

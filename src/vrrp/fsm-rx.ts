@@ -31,19 +31,22 @@ function learnAdverInt(i: InstanceState, a: Advert): void {
  * The caller re-arms the down timer from msDownTimerUs afterwards (an ignored advert keeps its deadline). */
 export function backupRx(d: Draft, i: InstanceState, a: Advert): void {
   const c = i.cfg;
+  // An operator's promote wins over the configured preemption rules.
+  const nopreempt = c.nopreempt && !i.overrideTakeover;
+  const preemptDelayUs = i.overrideTakeover ? 0 : c.preemptDelayUs;
   if (a.priority === 0) {
     // The master is leaving: take over after Skew_Time, not a whole Master_Down_Interval.
     i.msDownTimerUs = skew(i);
   } else if (
-    c.nopreempt ||
+    nopreempt ||
     a.priority >= i.effectivePriority ||
-    (c.preemptDelayUs > 0 && (i.preemptTime === null || i.preemptTime > d.now))
+    (preemptDelayUs > 0 && (i.preemptTime === null || i.preemptTime > d.now))
   ) {
     learnAdverInt(i, a);
     i.msDownTimerUs = msDown(i);
     i.masterAddr = a.srcAddr;
     i.masterPriority = a.priority;
-    if (c.preemptDelayUs > 0) {
+    if (preemptDelayUs > 0) {
       if (a.priority >= i.effectivePriority) i.preemptTime = null;
       else if (i.preemptTime === null) i.preemptTime = d.now + c.preemptDelayUs;
     }

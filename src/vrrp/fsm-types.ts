@@ -97,6 +97,8 @@ export interface InstanceState {
   effectivePriority: number;
   /** Operator promote/demote: replaces the computed priority until cleared. */
   overridePriority: number | null;
+  /** Operator promote: take over now, whatever nopreempt / preempt_delay say (absent = false). */
+  overrideTakeover?: boolean;
   trackStatus: Record<string, TrackStatus>;
   /** Master_Adver_Interval: our advert_int, or (v3) the one learned from the master. */
   masterAdverIntUs: number;
@@ -134,7 +136,8 @@ export type FsmEvent =
   | { type: 'timer'; instance?: string; timer: TimerId }
   | { type: 'track'; track: string; status: TrackStatus }
   | { type: 'shutdown' }
-  | { type: 'override'; instance?: string; priority: number | null };
+  /** takeover (promote): become MASTER now, overriding nopreempt and preempt_delay while in force. */
+  | { type: 'override'; instance?: string; priority: number | null; takeover?: boolean };
 
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
