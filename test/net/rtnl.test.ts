@@ -1,7 +1,7 @@
 // rtnetlink (src/net/rtnl*.ts): the pure helpers here, then (as root) the real thing in a network
 // namespace made for the test, checked against iproute2's own view (`ip -j`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,20 @@ import fc from 'fast-check';
 import { addVethPairs, createNetns, deleteNetns, ip, isRoot } from '../helpers/netns.js';
 import { addressInfo, addressRequest, errnoCode, failureText, parseScope, scopeName } from '../../src/net/rtnl-codec.js';
 import { diffViews, openWatch, RTNLGRP } from '../../src/net/rtnl-watch.js';
-import { addressKey } from '../../src/net/rtnl-codec.js';
 import { loadNative } from '../../src/net/native.js';
-import type { AddressEvent, AddressInfo, AddressSpec, LinkEvent, LinkInfo } from '../../src/net/types.js';
+import type { AddressInfo, AddressSpec, LinkInfo } from '../../src/net/types.js';
 import { addrMsg, linkMsg, routeMsg, RTM } from './fixtures/rtnl-msgs.mjs';
+import { fakeWatch } from './fixtures/rtnl-fake.mjs';
+import { spawnJsonLines } from './fixtures/rtnl-lines.mjs';
+
+type Line = Record<string, unknown>;
+type JsonLines = {
+  c: ChildProcess;
+  lines: Line[];
+  waitFor(pred: (l: Line) => boolean, from?: number, ms?: number): Promise<number>;
+  send(line: string): void;
+  quit(): Promise<number | null>;
+};
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const OPS = join(repo, 'test/net/fixtures/rtnl-ops.mjs');
@@ -117,54 +127,12 @@ describe('rtnl helpers', () => {
 
 // ---- the watch's logic on an injected socket (no root): hand-built notifications, overflows, failures ----
 
-type Cb = (err: string | null, datagrams: Uint8Array[], overflow: boolean) => void;
 const tick = () => new Promise((r) => setTimeout(r, 0));
-
-/** A watch over a fake kernel: `links`/`addrs` are what a dump returns; `sockets` what the watch opened. */
-function fakeWatch(opts: { gate?: Promise<void> } = {}) {
-  const lo: LinkInfo = { ifindex: 1, ifname: 'lo', mac: '00:00:00:00:00:00', up: true, running: true, mtu: 65536 };
-  const eth0: LinkInfo = { ifindex: 2, ifname: 'eth0', mac: '02:00:00:00:00:02', up: true, running: true, mtu: 1500 };
-  const k = {
-    links: [lo, eth0],
-    addrs: [{ ifindex: 2, ifname: 'eth0', family: 4, addr: '192.0.2.1', prefix: 24, scope: 'global', flags: ['permanent'] }] as AddressInfo[],
-  };
-  const sockets: { cb: Cb; groups: number[]; closed: boolean }[] = [];
-  const events: (LinkEvent | AddressEvent)[] = [];
-  const counts = { overflow: 0, close: 0 };
-  const w = openWatch((e) => events.push(e), {
-    recvBuffer: 1 << 20,
-    dumpLinks: async () => {
-      await opts.gate;
-      return { ok: true, value: k.links.map((l) => ({ ...l })) };
-    },
-    dumpAddresses: async () => ({ ok: true, value: k.addrs.map((a) => ({ ...a })) }),
-    onOverflow: () => counts.overflow++,
-    onClose: () => counts.close++,
-    openSocket: (groups, _rcvbuf, cb) => {
-      const s = { cb, groups, closed: false };
-      sockets.push(s);
-      return { ok: true, value: { close: () => void (s.closed = true) } };
-    },
-  });
-  if (!w.ok) throw new Error(w.error);
-  /** What a subscriber that started from a dump and applied every event would now believe. */
-  const mirror = (start: { links: LinkInfo[]; addrs: AddressInfo[] }) => {
-    const ls = new Map(start.links.map((l) => [l.ifindex, l]));
-    const as = new Map(start.addrs.map((a) => [addressKey(a), a]));
-    for (const e of events) {
-      if (e.type === 'link') e.removed ? ls.delete(e.link.ifindex) : ls.set(e.link.ifindex, e.link);
-      else e.removed ? as.delete(addressKey(e.address)) : as.set(addressKey(e.address), e.address);
-    }
-    return { links: [...ls.values()].sort((a, b) => a.ifindex - b.ifindex), addrs: [...as.values()].map(norm).sort() };
-  };
-  const truth = () => ({ links: [...k.links].sort((a, b) => a.ifindex - b.ifindex), addrs: k.addrs.map(norm).sort() });
-  return { k, sockets, events, counts, watch: w.value, mirror, truth, eth0 };
-}
 
 describe('rtnl watch logic (injected socket)', () => {
   it('subscribes to link and address groups, is ready at once, holds early notifications until the first dump names them', async () => {
     let open: () => void = () => undefined;
-    const f = fakeWatch({ gate: new Promise<void>((r) => (open = r)) });
+    const f = fakeWatch(norm, { gate: new Promise<void>((r) => (open = r)) });
     expect(f.sockets.map((s) => s.groups)).toEqual([[RTNLGRP.LINK, RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR]]);
     let ready = false;
     void f.watch.ready.then(() => (ready = true));
@@ -199,9 +167,8 @@ describe('rtnl watch logic (injected socket)', () => {
   });
 
   it('on overflow (and on a malformed datagram) resyncs: the subscriber ends up with the kernel view', async () => {
-    const f = fakeWatch();
+    const f = fakeWatch(norm);
     const start = f.truth();
-    const startView = { links: [...f.k.links], addrs: [...f.k.addrs] };
     await tick();
     const extra: AddressInfo = { ifindex: 2, ifname: 'eth0', family: 4, addr: '198.51.100.1', prefix: 32, scope: 'global', flags: ['permanent'] };
     // The kernel changes a lot; only the first notification made it before the overflow.
@@ -211,21 +178,20 @@ describe('rtnl watch logic (injected socket)', () => {
     expect(f.counts.overflow).toBe(1);
     expect(f.events.map((e) => e.type === 'address' && e.address.addr)).toEqual(['198.51.100.1']);
     await tick();
-    expect(f.mirror(startView)).toEqual(f.truth());
-    expect(f.mirror(startView)).not.toEqual(start);
+    expect(f.mirror()).toEqual(f.truth());
+    expect(f.mirror()).not.toEqual(start);
     // A datagram too short for a netlink header counts as lost notifications too.
     f.k.links = f.k.links.filter((l) => l.ifindex !== 3);
     f.sockets[0]!.cb(null, [Uint8Array.of(1, 2, 3)], false);
     expect(f.counts.overflow).toBe(2);
     await tick();
-    expect(f.mirror(startView)).toEqual(f.truth());
+    expect(f.mirror()).toEqual(f.truth());
     expect(f.sockets.length).toBe(1);
     f.watch.close();
   });
 
   it('a failed socket is replaced and the watch resyncs; the old socket is ignored; close is final and idempotent', async () => {
-    const f = fakeWatch();
-    const startView = { links: [...f.k.links], addrs: [...f.k.addrs] };
+    const f = fakeWatch(norm);
     await tick();
     f.k.addrs = [];
     f.sockets[0]!.cb('rtnetlink watch: recvmsg: Bad file descriptor', [], false);
@@ -233,7 +199,7 @@ describe('rtnl watch logic (injected socket)', () => {
     expect(f.counts.overflow).toBe(1);
     await new Promise((r) => setTimeout(r, 20));
     expect(f.sockets.length).toBe(2);
-    expect(f.mirror(startView)).toEqual(f.truth());
+    expect(f.mirror()).toEqual(f.truth());
     const n = f.events.length;
     f.sockets[0]!.cb(null, [linkMsg(RTM.DELLINK, f.eth0)], false);
     expect(f.events.length).toBe(n);
@@ -443,41 +409,12 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
 
   /** A running watch fixture: its JSON lines, and waiting for one. */
   function startWatch(recvBuffer?: number) {
-    const c = spawn('ip', ['netns', 'exec', ns, 'node', WATCH, ...(recvBuffer ? [String(recvBuffer)] : [])], { stdio: ['pipe', 'pipe', 'pipe'] });
-    children.push(c);
-    const lines: Record<string, unknown>[] = [];
-    let buf = '';
-    c.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
-        buf = buf.slice(i + 1);
-      }
-    });
-    let stderr = '';
-    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const waitFor = async (pred: (l: Record<string, unknown>) => boolean, from: number, ms = 15_000) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        const i = lines.findIndex((l, k) => k >= from && pred(l));
-        if (i >= 0) return i;
-        if (c.exitCode !== null) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`watch: no matching line within ${ms} ms (exit ${c.exitCode}, stderr ${stderr})`);
-    };
+    const { c, lines, waitFor, send, quit } = spawnJsonLines(ns, WATCH, recvBuffer ? [String(recvBuffer)] : [], children) as JsonLines;
     const state = async () => {
       const from = lines.length;
-      c.stdin!.write('state\n');
+      send('state');
       const i = await waitFor((l) => 'state' in l, from);
       return lines[i]!.state as { links: LinkInfo[]; addrs: AddressInfo[] };
-    };
-    const quit = async () => {
-      c.stdin!.write('quit\n');
-      const end = Date.now() + 15_000;
-      while (c.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-      return c.exitCode;
     };
     /** Polls the watch's view until it matches ip's (addresses may still be settling, e.g. IPv6 link-local). */
     const matchesIp = async (ms = 20_000) => {
@@ -549,21 +486,9 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
   });
 
   it('native socket: forced receive buffer, only the groups joined (routes for the next issue), closes cleanly', async () => {
-    const c = spawn('ip', ['netns', 'exec', ns, 'node', NATIVE, `${RTNLGRP.LINK},${RTNLGRP.IPV4_ROUTE},${RTNLGRP.IPV6_ROUTE}`, String(8 << 20)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    children.push(c);
-    const lines: Record<string, unknown>[] = [];
-    let buf = '';
-    c.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) lines.push(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
-    });
-    const waitFor = async (pred: (l: Record<string, unknown>) => boolean, ms = 15_000) => {
-      for (const end = Date.now() + ms; Date.now() < end && c.exitCode === null; await new Promise((r) => setTimeout(r, 25))) {
-        if (lines.some(pred)) return;
-      }
-      throw new Error(`native: no matching line in ${JSON.stringify(lines)}`);
-    };
-    await waitFor((l) => 'opened' in l || 'error' in l, 60_000);
+    const groups = `${RTNLGRP.LINK},${RTNLGRP.IPV4_ROUTE},${RTNLGRP.IPV6_ROUTE}`;
+    const { lines, waitFor, quit } = spawnJsonLines(ns, NATIVE, [groups, String(8 << 20)], children) as JsonLines;
+    await waitFor((l) => 'opened' in l || 'error' in l, 0, 60_000);
     // SO_RCVBUFFORCE as root: the kernel grants twice the request whatever net.core.rmem_max says.
     expect(lines[0]).toEqual({ opened: true, recvBuffer: 16 << 20 });
     ip('-n', ns, 'route', 'add', '203.0.113.128/25', 'dev', 'veth0');
@@ -580,9 +505,7 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
     await waitFor((l) => l.type === 16);
     // Not subscribed to the address groups: the address came only as its local route.
     expect(lines.filter((l) => l.type === 20 || l.type === 21 || l.overflow || l.error)).toEqual([]);
-    c.stdin!.write('quit\n');
-    for (const end = Date.now() + 15_000; c.exitCode === null && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
-    expect(c.exitCode).toBe(0);
+    expect(await quit()).toBe(0);
     expect(lines.at(-1)).toEqual({ close: [{ ok: true }, { ok: true }] });
   });
 
