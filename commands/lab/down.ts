@@ -1,5 +1,5 @@
 import { Command } from '@oclif/core';
-import { dirFlags, withAbort } from '../../src/lab/cli.js';
+import { errLine, dirFlags, withAbort } from '../../src/lab/cli.js';
 import { labDown } from '../../src/lab/down.js';
 
 export default class LabDown extends Command {
@@ -16,9 +16,9 @@ it created, and removes its state. Running it again, or with no lab, does nothin
     const { flags } = await this.parse(LabDown);
     const json = this.jsonEnabled();
     // Ctrl-C during down changes nothing: down is what Ctrl-C would do anyway.
-    const r = await withAbort((l) => this.logToStderr(l), () => labDown(flags.dir));
+    const r = await withAbort((l) => errLine(l), () => labDown(flags.dir));
     if (!json) for (const l of r.lines) this.log(l);
-    for (const e of r.errors) this.logToStderr(`keepalivedctl lab down: ${e}`);
+    for (const e of r.errors) errLine(`keepalivedctl lab down: ${e}`);
     if (!r.ok) process.exitCode = 1;
     return { ok: r.ok, nothing: r.nothing, done: r.lines, errors: r.errors };
   }

@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
-import { dirFlags, statusJson, statusText, waitFlags, withAbort } from '../../src/lab/cli.js';
+import { errLine, dirFlags, statusJson, statusText, waitFlags, withAbort } from '../../src/lab/cli.js';
 import { FAIL_HOWS, labFail } from '../../src/lab/faults.js';
 import type { FailHow } from '../../src/lab/state.js';
 
@@ -22,11 +22,11 @@ sends priority 0, so a backup takes over at once). Mend it with \`lab heal\`.`;
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(LabFail);
-    const r = await withAbort((l) => this.logToStderr(l), (signal) => labFail(flags.dir, args.node, flags.how as FailHow, flags.wait * 1000, signal));
-    for (const e of r.errors) this.logToStderr(`keepalivedctl lab fail: ${e}`);
+    const r = await withAbort((l) => errLine(l), (signal) => labFail(flags.dir, args.node, flags.how as FailHow, flags.wait * 1000, signal));
+    for (const e of r.errors) errLine(`keepalivedctl lab fail: ${e}`);
     if (!r.state || !r.settle) this.exit(r.exit);
     process.exitCode = r.exit;
-    if (this.jsonEnabled()) return { action: r.action, settled: r.settle.settled, elapsedMs: r.settle.elapsedMs, moves: r.lines, status: statusJson(r.state, r.settle.view, r.settle.obs) };
+    if (this.jsonEnabled()) return { action: r.action, errors: r.errors, settled: r.settle.settled, elapsedMs: r.settle.elapsedMs, moves: r.lines, status: statusJson(r.state, r.settle.view, r.settle.obs) };
     this.log(r.action);
     for (const l of r.lines) this.log(l);
     this.log('');

@@ -1,5 +1,5 @@
 import { Args, Command } from '@oclif/core';
-import { dirFlags, statusJson, statusText, waitFlags, withAbort } from '../../src/lab/cli.js';
+import { errLine, dirFlags, statusJson, statusText, waitFlags, withAbort } from '../../src/lab/cli.js';
 import { labHeal } from '../../src/lab/faults.js';
 import { observe } from '../../src/lab/observe.js';
 import { clusterView } from '../../src/lab/cluster.js';
@@ -18,13 +18,13 @@ priority takes the VIP back.`;
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(LabHeal);
-    const r = await withAbort((l) => this.logToStderr(l), (signal) => labHeal(flags.dir, args.node, flags.wait * 1000, signal));
-    for (const e of r.errors) this.logToStderr(`keepalivedctl lab heal: ${e}`);
+    const r = await withAbort((l) => errLine(l), (signal) => labHeal(flags.dir, args.node, flags.wait * 1000, signal));
+    for (const e of r.errors) errLine(`keepalivedctl lab heal: ${e}`);
     if (!r.state) this.exit(r.exit);
     process.exitCode = r.exit;
     const obs = r.settle?.obs ?? (await observe(r.state));
     const view = r.settle?.view ?? clusterView(r.state.instances, r.state.nodes, obs);
-    if (this.jsonEnabled()) return { action: r.action, settled: r.settle?.settled ?? view.settled, elapsedMs: r.settle?.elapsedMs ?? 0, moves: r.lines, status: statusJson(r.state, view, obs) };
+    if (this.jsonEnabled()) return { action: r.action, errors: r.errors, settled: r.settle?.settled ?? view.settled, elapsedMs: r.settle?.elapsedMs ?? 0, moves: r.lines, status: statusJson(r.state, view, obs) };
     this.log(r.action);
     for (const l of r.lines) this.log(l);
     this.log('');

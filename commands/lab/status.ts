@@ -1,5 +1,5 @@
 import { Command } from '@oclif/core';
-import { dirFlags, statusJson, statusText } from '../../src/lab/cli.js';
+import { errLine, dirFlags, statusJson, statusText } from '../../src/lab/cli.js';
 import { labView } from '../../src/lab/faults.js';
 
 export default class LabStatus extends Command {
@@ -16,7 +16,7 @@ daemons believe. Exit status 0 when every VIP is on the node VRRP should elect, 
     const { flags } = await this.parse(LabStatus);
     const r = await labView(flags.dir);
     if (!r.ok) {
-      this.logToStderr(`keepalivedctl lab status: ${r.error}`);
+      errLine(`keepalivedctl lab status: ${r.error}`);
       this.exit(1);
     }
     process.exitCode = r.view.settled ? 0 : 1;

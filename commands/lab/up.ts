@@ -1,5 +1,5 @@
 import { Command, Flags } from '@oclif/core';
-import { dirFlags, statusJson, statusText, waitFlags, withAbort } from '../../src/lab/cli.js';
+import { errLine, dirFlags, statusJson, statusText, waitFlags, withAbort } from '../../src/lab/cli.js';
 import { LAB_TEMPLATES, MAX_NODES, MIN_NODES } from '../../src/lab/plan.js';
 import { nextCommands } from '../../src/lab/render.js';
 import { labUp } from '../../src/lab/up.js';
@@ -28,10 +28,10 @@ prints the cluster and the commands to try next. Needs root. Ctrl-C while starti
   async run(): Promise<unknown> {
     const { flags } = await this.parse(LabUp);
     const json = this.jsonEnabled();
-    const say = (l: string) => (json ? this.logToStderr(l) : this.log(l));
+    const say = (l: string) => (json ? errLine(l) : this.log(l));
     const r = await withAbort(say, (signal) => labUp({ dir: flags.dir, nodes: flags.nodes, template: flags.template, waitMs: flags.wait * 1000, signal, say }));
     if (!r.ok) {
-      for (const l of r.error) this.logToStderr(`keepalivedctl lab up: ${l}`);
+      for (const l of r.error) errLine(`keepalivedctl lab up: ${l}`);
       this.exit(r.exit);
     }
     const { state, settle } = r;

@@ -76,3 +76,8 @@ export async function withAbort<T>(say: (l: string) => void, fn: (signal: AbortS
     process.off('SIGHUP', on);
   }
 }
+
+/** One line on stderr, also with --json (oclif silences logToStderr then). */
+export function errLine(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

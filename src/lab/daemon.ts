@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { daemonArgv } from './plan.js';
 import type { LabNode, LabState } from './state.js';
-import { ip, isOurProcess, pidAlive, signalOurs, sleep } from './sys.js';
+import { ip, isOurProcess, isRunning, pidAlive, signalOurs, sleep } from './sys.js';
 
 export type StartResult = { ok: true; pid: number } | { ok: false; error: string };
 
@@ -57,6 +57,8 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
  * SIGKILL: dies without a word) and waits for it to go, SIGKILL after `graceMs`.
  */
 export async function stopDaemon(n: LabNode, signal: NodeJS.Signals, graceMs = 10_000): Promise<{ stopped: boolean; detail: string }> {
+  // A daemon started a moment ago may still be between fork and exec: let it become itself first.
+  await until(() => !isRunning(n.pid, n.conf) || isOurProcess(n.pid, n.conf), 3000, 20);
   if (!isOurProcess(n.pid, n.conf)) return { stopped: true, detail: 'not running' };
   signalOurs(n.pid, n.conf, signal);
   if (await until(() => !isOurProcess(n.pid, n.conf), graceMs)) return { stopped: true, detail: signal };

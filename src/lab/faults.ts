@@ -39,7 +39,7 @@ function settleLines(before: ClusterView, settle: SettleResult, waitMs: number):
   const secs = (settle.elapsedMs / 1000).toFixed(1);
   if (settle.settled) return { lines: [...moves(before.places, settle.view.places).map((m) => `VIP ${m}`), `settled after ${secs}s`], errors: [] };
   const why = settle.stopped ?? `did not settle within ${(waitMs / 1000).toFixed(0)}s`;
-  return { lines: settle.view.places.map((p) => `VIP ${placeText(p)}`), errors: [why] };
+  return { lines: settle.view.places.map((p) => `VIP ${placeText(p)}`), errors: why.split('\n') };
 }
 
 /** SIGKILL to every process in the node's namespace (only its daemon runs there). */

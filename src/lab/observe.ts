@@ -4,12 +4,13 @@
 import { callDaemon } from '../control/client.js';
 import type { StatusResult } from '../control/protocol.js';
 import { type ClusterView, clusterView, type NodeObs } from './cluster.js';
+import { logTail } from './daemon.js';
 import { NODE_IF } from './plan.js';
 import type { LabNode, LabState } from './state.js';
-import { isOurProcess, linkIsUp, nsAddrs, sleep } from './sys.js';
+import { isRunning, linkIsUp, nsAddrs, sleep } from './sys.js';
 
 export async function observeNode(s: LabState, n: LabNode): Promise<NodeObs> {
-  const running = isOurProcess(n.pid, n.conf);
+  const running = isRunning(n.pid, n.conf);
   const [st, addrs, linkUp] = await Promise.all([
     running ? callDaemon<StatusResult>('status', {}, { socket: n.sock, timeoutMs: 1500 }) : Promise.resolve(null),
     nsAddrs(n.ns, NODE_IF),
@@ -49,7 +50,10 @@ export async function waitSettled(
     const view = clusterView(s.instances, s.nodes, obs);
     const now = Date.now();
     const dead = s.nodes.find((n, i) => !n.failed && !obs[i].running);
-    if (dead) return { settled: false, elapsedMs: now - start, view, obs, stopped: `the daemon of ${dead.name} is not running (see ${dead.log})` };
+    if (dead) {
+      const stopped = [`the daemon of ${dead.name} is not running; the end of ${dead.log}:`, ...logTail(dead, 5).map((l) => `  ${l}`)].join('\n');
+      return { settled: false, elapsedMs: now - start, view, obs, stopped };
+    }
     // A healed node leaves FAULT a moment after its link comes back: wait for it to rejoin.
     const joining = o.joining === undefined ? undefined : obs.find((x) => x.name === o.joining);
     const joined = !joining || (joining.status?.instances.every((i) => i.state === 'MASTER' || i.state === 'BACKUP') ?? false);

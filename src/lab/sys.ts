@@ -99,16 +99,34 @@ function procState(pid: number): string | null {
   }
 }
 
-/** True when `pid` is alive and its command line names `conf`: a pid we recorded, not a reused one. */
-export function isOurProcess(pid: number | null | undefined, conf: string): boolean {
+function cmdline(pid: number): string[] | null {
+  try {
+    const t = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return t === '' ? [] : t.split('\0');
+  } catch {
+    return null;
+  }
+}
+
+function liveNotZombie(pid: number | null | undefined): pid is number {
   if (!pidAlive(pid)) return false;
   const st = procState(pid as number);
-  if (st === null || st === 'Z' || st === 'X') return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(conf);
-  } catch {
-    return false;
-  }
+  return st !== null && st !== 'Z' && st !== 'X';
+}
+
+/** True when `pid` is alive and its command line names `conf`: a pid we recorded, not a reused one. */
+export function isOurProcess(pid: number | null | undefined, conf: string): boolean {
+  return liveNotZombie(pid) && (cmdline(pid) ?? []).includes(conf);
+}
+
+/**
+ * Liveness for observing: as isOurProcess, but a process between fork and exec (an empty command
+ * line for a moment, seen here under load) counts as running. Never used to pick whom to signal.
+ */
+export function isRunning(pid: number | null | undefined, conf: string): boolean {
+  if (!liveNotZombie(pid)) return false;
+  const argv = cmdline(pid);
+  return argv !== null && (argv.length === 0 || argv.includes(conf));
 }
 
 /** Sends `signal` to `pid` only if it is still ours; false when it was not (or is gone). */
