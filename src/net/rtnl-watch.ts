@@ -269,7 +269,13 @@ export function openWatch(onEvent: (e: WatchEvent) => void, deps: WatchDeps): Ne
     // A socket closed after a failure may still hold a callback in flight: only the current one counts.
     let mine: NotifySocket | null = null;
     const r = openSocket(WATCH_GROUPS, deps.recvBuffer, (err, datagrams, overflow) => {
-      if (mine !== null && mine === sock) onDatagrams(err, datagrams, overflow);
+      if (mine === null || mine !== sock) return;
+      try {
+        onDatagrams(err, datagrams, overflow);
+      } catch (e) {
+        // Thrown into the addon it would be an uncaught exception: the daemon must not die of a watch bug.
+        process.emitWarning(`rtnetlink watch: ${e instanceof Error ? e.message : String(e)}`);
+      }
     });
     if (!r.ok) return r;
     mine = r.value;
