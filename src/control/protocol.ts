@@ -114,6 +114,18 @@ export interface StatusResult {
   daemon: { pid: number; version: string; configFile: string; configId: string; startedAt: string };
   instances: InstanceStatus[];
   syncGroups: { name: string; state: VrrpStateName; members: string[] }[];
+  /** Received packets no instance could own (unknown VRID, unreadable headers), per socket and reason,
+   * so every packet is accounted for; absent from daemons that predate it. */
+  unattributedDrops?: UnattributedDrop[];
+}
+
+export interface UnattributedDrop {
+  /** The interface of the socket that received the packets. */
+  interface: string;
+  family: 4 | 6;
+  /** The codec's drop reason (e.g. vrid_unknown, truncated, ip_header_invalid). */
+  reason: string;
+  count: number;
 }
 
 export interface StatusParams {

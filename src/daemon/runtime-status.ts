@@ -1,5 +1,5 @@
 // InstanceStatus / StatusResult (src/control/protocol.ts) from the runtime's state.
-import type { InstanceStatus, StatusResult, TrackState, VrrpStateName } from '../control/protocol.js';
+import type { InstanceStatus, StatusResult, TrackState, UnattributedDrop, VrrpStateName } from '../control/protocol.js';
 import type { InstanceIo } from './runtime-io.js';
 import type { RuntimeInfo, VrrpRuntime } from './runtime.js';
 import { PROTOCOL_VERSION } from '../control/protocol.js';
@@ -54,5 +54,17 @@ export function buildStatus(rt: VrrpRuntime, info: RuntimeInfo | null): StatusRe
       : { pid: process.pid, version: '', configFile: '', configId: '', startedAt: '' },
     instances,
     syncGroups: (rt.node?.groups ?? []).map((g) => ({ name: g.name, state: g.state as VrrpStateName, members: [...g.members] })),
+    unattributedDrops: unattributed(rt),
   };
+}
+
+/** Drops that belong to no instance, per socket (interface/family) and reason, in a stable order. */
+function unattributed(rt: VrrpRuntime): UnattributedDrop[] {
+  const out: UnattributedDrop[] = [];
+  for (const [key, c] of rt.socketDrops) {
+    const slash = key.lastIndexOf('/');
+    const family = key.slice(slash + 1) === '6' ? 6 : 4;
+    for (const [reason, count] of c.entries()) out.push({ interface: key.slice(0, slash), family, reason, count });
+  }
+  return out.sort((a, b) => a.interface.localeCompare(b.interface) || a.family - b.family || a.reason.localeCompare(b.reason));
 }

@@ -128,7 +128,10 @@ export class VrrpService {
       if (typeof params.instance !== 'string') throw invalid('instance must be a string');
       const one = st.instances.filter((i) => i.name === params.instance);
       if (one.length === 0) throw new ServiceError({ code: RPC_ERRORS.noSuchInstance, message: `no vrrp_instance named ${params.instance}` });
-      return { ...st, instances: one, syncGroups: st.syncGroups.filter((g) => g.members.includes(params.instance as string)) };
+      const out: StatusResult = { ...st, instances: one, syncGroups: st.syncGroups.filter((g) => g.members.includes(params.instance as string)) };
+      // Socket-level drops of the instance's own socket only.
+      if (st.unattributedDrops) out.unattributedDrops = st.unattributedDrops.filter((d) => d.interface === one[0].interface && d.family === one[0].family);
+      return out;
     }
     if (method !== 'promote' && method !== 'demote' && method !== 'clear') {
       throw new ServiceError({ code: RPC_ERRORS.methodNotFound, message: `unknown method ${method}` });
