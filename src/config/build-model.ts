@@ -191,8 +191,10 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
     name: word(n) ?? '',
     members: items(child(n, 'group')).map((m) => ({ name: m.keyword, pos: posOf(m) })),
   }));
+  const byName = new Map<string, M.VrrpInstance>();
+  for (const vi of instances) if (!byName.has(vi.name)) byName.set(vi.name, vi); // the first, as find() would
   for (const sg of syncGroups) for (const m of sg.members) {
-    const vi = instances.find((i) => i.name === m.name);
+    const vi = byName.get(m.name);
     if (vi && !vi.syncGroup) vi.syncGroup = sg.name;
   }
   return {

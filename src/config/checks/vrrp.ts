@@ -137,8 +137,9 @@ function checkVridCollisions(cfg: KeepalivedConfig, sink: DiagnosticSink): void 
 
 function checkSyncGroups(cfg: KeepalivedConfig, sink: DiagnosticSink): void {
   const owner = new Map<string, string>();
+  const names = new Set(cfg.instances.map((i) => i.name));
   for (const sg of cfg.syncGroups) {
-    const known = sg.members.filter((m) => cfg.instances.some((i) => i.name === m.name));
+    const known = sg.members.filter((m) => names.has(m.name));
     if (known.length === 0) sink.warn('sync-group-empty', sg.pos, `sync group ${sg.name} has no existing vrrp_instance; it is removed`);
     else if (known.length === 1) sink.warn('sync-group-single', sg.pos, `sync group ${sg.name} has only one member; a group of one does nothing`);
     for (const m of known) {
