@@ -2,7 +2,7 @@
 // network namespaces; the tests check each claim against the kernel (`ip -n NS -j addr`), the
 // process table and `ip netns list`, not only against what the CLI prints. Every lab gets its own
 // directory and is always taken down, also when a test fails.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,14 @@ describe.runIf(isRoot())('keepalivedctl lab (root, network namespaces)', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('refuses to run without root, creating nothing', () => {
+    const dir = newDir();
+    const r = spawnSync(process.execPath, [CTL, 'lab', 'up', '--dir', dir], { uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: tmp } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('keepalivedctl lab up: the lab needs root (it creates network namespaces); run it with sudo');
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('2 nodes: one MASTER with the VIP; a second up is refused; fail/heal by link, kill and stop move the VIP; down leaves nothing', async () => {
     const dir = newDir();
     try {
@@ -278,6 +286,11 @@ describe.runIf(isRoot())('keepalivedctl lab (root, network namespaces)', () => {
       expect(s, 'lab up never recorded a daemon').not.toBeNull();
       expect(s!.phase).toBe('starting');
       pids.push(...pidsOf(s!));
+      // Another shell's lab down leaves a lab being built to its lab up (which cleans up on Ctrl-C).
+      const early = await lab(['down', '--dir', dir]);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toMatch(/lab lab-[0-9a-f]{6} is still being started by keepalivedctl lab up \(pid \d+\); press Ctrl-C there/);
+      expect(existsSync(join(dir, 'lab.json'))).toBe(true);
       up.proc.kill('SIGINT');
       const out = await up.done;
       expect(out.code).toBe(130);
