@@ -30,7 +30,8 @@ it.runIf(isRoot())('answers up for a neighbour (IPv4 and IPv6), down for a silen
   const script = `
     import { runPingCheck } from ${JSON.stringify(mod)};
     const now = () => performance.now();
-    const t = (ip) => ({ type: 'PING_CHECK', target: { ip, port: 0, timeoutMs: 800 } });
+    // 3 s: the first echo waits for neighbour resolution, slow on a loaded machine.
+    const t = (ip) => ({ type: 'PING_CHECK', target: { ip, port: 0, timeoutMs: 3000 } });
     const out = await Promise.all(['192.0.2.2', '192.0.2.3', '2001:db8::2', '2001:db8::3'].map((ip) => runPingCheck(t(ip), { now })));
     console.log(JSON.stringify(out));
     process.exit(0);`;
@@ -41,5 +42,5 @@ it.runIf(isRoot())('answers up for a neighbour (IPv4 and IPv6), down for a silen
   expect(v4down.ok).toBe(false);
   expect(v6down.ok).toBe(false);
   expect(v4down.detail).toMatch(/no echo reply/);
-  expect(v4down.latencyMs).toBeGreaterThanOrEqual(700);
+  expect(v4down.latencyMs).toBeGreaterThanOrEqual(2900);
 });

@@ -125,8 +125,9 @@ describe.runIf(root)('our socket to our socket', () => {
   });
 
   it('a unicast socket (no group joined) receives adverts sent to its address only', async () => {
+    // The receive window covers the sender's start-up (a Node process: seconds on a loaded machine) and ARP.
     const uni: EncodeSpec = { ...v3v4, dstAddr: '192.0.2.2' };
-    const { packets } = await receiveIn(pair.b, { family: 4, ifname: pair.ifB, joinMulticast: false, max: 3, timeoutMs: 2500 }, async () => {
+    const { packets } = await receiveIn(pair.b, { family: 4, ifname: pair.ifB, joinMulticast: false, max: 3, timeoutMs: 10_000 }, async () => {
       await runFixture(pair.a, 'vrrp-send.mjs', {
         family: 4, ifname: pair.ifA, gapMs: 100,
         sends: [{ hex: hexOf(uni), dst: '192.0.2.2' }, { hex: hexOf(v3v4), dst: '224.0.0.18' }],
