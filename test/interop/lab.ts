@@ -105,20 +105,24 @@ export async function cli(ns: string, args: string[], timeoutMs = 30_000): Promi
 }
 
 /**
- * The longest stretch during which both nodes were advertising as master: node X counts as master
- * at t when it sent a non-zero-priority advert in (t - 1.5 intervals, t]. Sampled at every advert.
+ * The longest stretch during which both nodes advertised as master: node X counts as master at t when
+ * it sent a non-zero-priority advert in (t - 1.5 intervals, t]. A stretch starts at the advert that
+ * makes both count (the second master's first) and lasts while both keep advertising: its length is
+ * up to the latest advert of whichever node advertised less recently.
  */
 export function longestDualMaster(frames: Frame[], nodeOf: (f: Frame) => number, intervalS: number): number {
-  const adverts = frames.filter((f) => f.kind === 'vrrp' && (f.prio ?? 0) > 0 && nodeOf(f) >= 0).sort((a, b) => a.t - b.t);
+  const adverts = frames.filter((f) => f.kind === 'vrrp' && (f.prio ?? 0) > 0 && nodeOf(f) >= 0 && nodeOf(f) <= 1).sort((a, b) => a.t - b.t);
   const last = [-Infinity, -Infinity];
   let start: number | null = null;
   let longest = 0;
   for (const f of adverts) {
     last[nodeOf(f)] = f.t;
     const both = last.every((t) => f.t - t < 1.5 * intervalS);
-    if (both && start === null) start = Math.min(last[0]!, last[1]!);
-    if (!both && start !== null) start = null;
-    if (start !== null) longest = Math.max(longest, f.t - start);
+    if (!both) start = null;
+    else {
+      start ??= f.t;
+      longest = Math.max(longest, Math.min(last[0]!, last[1]!) - start);
+    }
   }
   return longest;
 }
