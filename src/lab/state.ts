@@ -3,6 +3,7 @@
 // two `lab up` in one directory cannot both win.
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dirFlag } from './plan.js';
 
 export type FailHow = 'link' | 'kill' | 'stop';
 
@@ -75,7 +76,7 @@ export function readState(dir: string): ReadState {
     text = readFileSync(p, 'utf8');
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ok: false, missing, error: missing ? `no lab in ${dir} (run keepalivedctl lab up${dir ? ` --dir ${dir}` : ''})` : `cannot read ${p}: ${(e as Error).message}` };
+    return { ok: false, missing, error: missing ? `no lab in ${dir} (start one with: keepalivedctl lab up${dirFlag(dir)})` : `cannot read ${p}: ${(e as Error).message}` };
   }
   try {
     const s: unknown = JSON.parse(text);
