@@ -16,6 +16,9 @@ const HZ = 1_000_000;
 export const IF_TRACK_PREFIX = 'if:';
 /** The operator's `demote --fault`: a weight-0 track of each instance (own name), down while in force. */
 export const OPERATOR_FAULT_PREFIX = 'operator-fault:';
+/** A usable advert source address: a weight-0 track of each instance (own name), down while the
+ * interface has no address of the instance's family (keepalived downs the instance then). */
+export const SRC_ADDR_PREFIX = 'source-address:';
 
 export interface VipSpec extends AddressSpec {
   /** Carried in adverts (virtual_ipaddress of the instance's family); false: excluded or other family. */
@@ -231,9 +234,9 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
   return { instances, syncGroups, issues };
 }
 
-/** The state machine's config once the primary address is known. */
+/** The state machine's config once the primary address is known (with the source-address track). */
 export function fsmConfig(plan: InstancePlan, primaryAddr: string): InstanceConfig {
-  return { ...plan.fsm, primaryAddr };
+  return { ...plan.fsm, primaryAddr, tracks: [...(plan.fsm.tracks ?? []), { name: SRC_ADDR_PREFIX + plan.name, kind: 'script', weight: 0 }] };
 }
 
 /** What a reload would change, by instance name (an instance is "changed" when any setting differs). */

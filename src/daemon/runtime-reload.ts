@@ -3,7 +3,8 @@
 // stop (priority 0 from a master, VIPs removed); added and changed ones start from INIT.
 import { Counters } from '../vrrp/counters.js';
 import { createNode, stepNode, type InstanceState, type NodeState } from '../vrrp/fsm.js';
-import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, planDiff, type VrrpPlan } from './instance-config.js';
+import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, planDiff, SRC_ADDR_PREFIX, type VrrpPlan } from './instance-config.js';
+import { chooseSource, noSource, noSourceMessage } from './runtime-addrs.js';
 import { effectOf, retainInstances } from './overrides.js';
 import { applyEffect, armExpiry, persist } from './runtime-overrides.js';
 import { socketKey } from './runtime-io.js';
@@ -22,14 +23,20 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
   const addrs = await rt.deps.rtnl.listAddresses();
   if (!addrs.ok) return { ok: false, error: `cannot list addresses: ${addrs.error}` };
   const kept = retainInstances(rt.store, new Set(plan.instances.map((p) => p.name)));
+  rt.addrs = addrs.value;
   const primaries = new Map<string, string>();
   // Build (and so validate) the new node before touching the running one.
   const configs = plan.instances.map((p) => {
-    const primary = rt.ios.get(p.name)?.primaryAddr ?? rt.primaryAddr(p, addrs.value);
+    // A carried instance keeps its state (and source); the others choose from the addresses now.
+    const io = carried.has(p.name) ? rt.ios.get(p.name) : undefined;
+    const found = io ? io.primaryAddr : chooseSource(rt, p, rt.addrs);
+    if (found === null && rt.linkUp.has(p.ifname)) rt.log.log('err', noSourceMessage(p));
+    const primary = found ?? noSource(p.family);
     primaries.set(p.name, primary);
     const initialTrackStatus: Record<string, boolean> = {};
     for (const t of p.tracks) initialTrackStatus[IF_TRACK_PREFIX + t.ifname] = rt.linkUp.get(t.ifname) ?? false;
     initialTrackStatus[OPERATOR_FAULT_PREFIX + p.name] = !effectOf(kept.store.overrides[p.name]).fault;
+    initialTrackStatus[SRC_ADDR_PREFIX + p.name] = found !== null;
     return { ...fsmConfig(p, primary), initialTrackStatus };
   });
   const created = createNode({ instances: configs, syncGroups: plan.syncGroups });

@@ -2,14 +2,15 @@
 // Packets in -> decode + validate -> stepNode; actions out -> sockets, rtnetlink, announcer,
 // timers, logs and control-socket events. All I/O is injected (RuntimeDeps) so tests run it on fakes.
 import type { DaemonEvent, InstanceStatus, OverrideResult, StatusResult, Transition, VrrpStateName } from '../control/protocol.js';
-import type { AddressInfo, Announcer, LinkInfo, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
+import type { AddressEvent, AddressInfo, Announcer, LinkInfo, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
 import { Counters } from '../vrrp/counters.js';
 import { createNode, routeAdvert, routeEntry, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, type InstancePlan, type VrrpPlan } from './instance-config.js';
+import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, SRC_ADDR_PREFIX, type VrrpPlan } from './instance-config.js';
 import type { Logger } from './log.js';
 import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, type OverrideStore } from './overrides.js';
 import { armExpiry, setOverride } from './runtime-overrides.js';
+import { chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
@@ -46,6 +47,10 @@ export class VrrpRuntime {
   readonly linkUp = new Map<string, boolean>();
   /** Drops that belong to no instance (unknown VRID, unreadable), per socket. */
   readonly socketDrops = new Map<string, Counters>();
+  /** The interfaces' addresses: listed at start, then kept up to date from the watch. */
+  addrs: AddressInfo[] = [];
+  /** Address events seen before the first listing, replayed in order after it. */
+  private earlyAddrs: AddressEvent[] | null = [];
   store: OverrideStore;
   // Internal, shared with runtime-overrides.ts and runtime-reload.ts.
   readonly sockets = new Map<string, VrrpSocket>();
@@ -92,6 +97,8 @@ export class VrrpRuntime {
     // Watch first, then list: a change between the two is then never missed.
     const w = rtnl.watch((e) => {
       if (e.type === 'link') this.onLink(e.link, e.removed);
+      else if (this.earlyAddrs) this.earlyAddrs.length < 10_000 && this.earlyAddrs.push(e);
+      else onAddressEvent(this, e);
     });
     if (w.ok) {
       this.watcher = w.value;
@@ -105,6 +112,9 @@ export class VrrpRuntime {
     await this.removeLeftoverVips(addrs.value);
     addrs = await rtnl.listAddresses();
     if (!addrs.ok) return { ok: false, error: `cannot list addresses: ${addrs.error}` };
+    this.addrs = addrs.value;
+    for (const e of this.earlyAddrs ?? []) onAddressEvent(this, e);
+    this.earlyAddrs = null;
 
     const expired = dropExpired(this.store, this.deps.clock.wallMs());
     const kept = retainInstances(expired.store, new Set(this.plan.instances.map((i) => i.name)));
@@ -112,7 +122,9 @@ export class VrrpRuntime {
     for (const n of [...expired.expired, ...kept.dropped]) this.log.log('info', `(${n}) operator override dropped (expired or instance gone)`);
 
     const configs = this.plan.instances.map((p) => {
-      const primary = this.primaryAddr(p, addrs.ok ? addrs.value : []);
+      const found = chooseSource(this, p, this.addrs);
+      if (found === null && this.linkUp.has(p.ifname)) this.log.log('err', noSourceMessage(p));
+      const primary = found ?? noSource(p.family);
       this.ios.set(p.name, {
         plan: p, primaryAddr: primary, counters: new Counters(), ipId: 0, ahSeq: 0, peerAhSeq: 0,
         advertsSent: 0, priorityZeroSent: 0, becameMaster: 0, releasedMaster: 0,
@@ -120,6 +132,7 @@ export class VrrpRuntime {
       const initialTrackStatus: Record<string, boolean> = {};
       for (const t of p.tracks) initialTrackStatus[IF_TRACK_PREFIX + t.ifname] = this.linkUp.get(t.ifname) ?? false;
       initialTrackStatus[OPERATOR_FAULT_PREFIX + p.name] = !effectOf(this.store.overrides[p.name]).fault;
+      initialTrackStatus[SRC_ADDR_PREFIX + p.name] = found !== null;
       if (!this.linkUp.has(p.ifname)) this.log.log('err', `(${p.name}) interface ${p.ifname} does not exist; instance in FAULT until it appears`);
       return { ...fsmConfig(p, primary), initialTrackStatus };
     });
@@ -153,16 +166,6 @@ export class VrrpRuntime {
         await changeVips(this.deps.rtnl, p, [v.addr], false, this.log);
       }
     }
-  }
-
-  primaryAddr(p: InstancePlan, present: AddressInfo[]): string {
-    if (p.srcAddr) return p.srcAddr;
-    const vips = new Set(p.vips.map((v) => v.addr));
-    const mine = present.filter((a) => a.ifname === p.ifname && a.family === p.family && !vips.has(a.addr));
-    const found = p.family === 4 ? mine[0] : mine.find((a) => a.addr.toLowerCase().startsWith('fe80:'));
-    if (found) return found.addr;
-    if (this.linkUp.has(p.ifname)) this.log.log('warning', `(${p.name}) no IPv${p.family} address on ${p.ifname} to send adverts from`);
-    return p.family === 4 ? '0.0.0.0' : '::';
   }
 
   /** Opens the VRRP socket(s) an interface needs, if it exists and they are not open yet. */
@@ -208,10 +211,6 @@ export class VrrpRuntime {
     }
   }
 
-  private ownAddrs(): string[] {
-    return [...this.ios.values()].map((io) => io.primaryAddr);
-  }
-
   onPacket(pkt: VrrpPacketIn): void {
     if (this.stopping || !this.node) return;
     const rx = rxMetaOf(pkt);
@@ -227,7 +226,7 @@ export class VrrpRuntime {
     const name = route.name;
     const inst = this.node.instances.find((i) => i.cfg.name === name) as NodeState['instances'][number];
     const io = this.ios.get(name) as InstanceIo;
-    const r = checkPacket(io, pkt, inst.state, inst.masterAddr, this.ownAddrs());
+    const r = checkPacket(io, pkt, inst.state, inst.masterAddr, [...this.ios.values()].map((x) => x.primaryAddr));
     if (!r.ok) {
       if (r.reason !== 'own_packet') this.log.log('debug', `(${name}) dropped advert: ${r.reason}: ${r.detail}`);
       return;

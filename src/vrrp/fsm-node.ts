@@ -218,6 +218,16 @@ export function stepNode(node: NodeState, event: FsmEvent, now: number): StepRes
       overridePriority(d, i, p, event.takeover === true);
       break;
     }
+    case 'source-address': {
+      const errs: FsmAction[] = [];
+      const i = pickInstance(d, node, event.instance, 'event.instance', errs);
+      if (!i) return { state: node, actions: errs };
+      const b = typeof event.addr === 'string' ? addrBytes(event.addr) : null;
+      if (!b || b.length !== (i.cfg.family === 4 ? 4 : 16)) return fail('event.addr', `not an IPv${i.cfg.family} address: ${String(event.addr)}`);
+      // Only the source changes: state, timers and VIPs stay (the next advert carries the new source).
+      i.cfg = { ...i.cfg, primaryAddr: event.addr, primaryAddrBytes: b };
+      break;
+    }
     case 'shutdown':
       for (const i of node.instances) shutdownInstance(d, d.insts.get(i.cfg.name) as InstanceState);
       break;

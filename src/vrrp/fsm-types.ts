@@ -136,6 +136,8 @@ export type FsmEvent =
   | { type: 'timer'; instance?: string; timer: TimerId }
   | { type: 'track'; track: string; status: TrackStatus }
   | { type: 'shutdown' }
+  /** The instance's advert source changed (the interface's address came or went): new primary address. */
+  | { type: 'source-address'; instance?: string; addr: string }
   /** takeover (promote): become MASTER now, overriding nopreempt and preempt_delay while in force. */
   | { type: 'override'; instance?: string; priority: number | null; takeover?: boolean };
 

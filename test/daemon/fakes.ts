@@ -3,7 +3,7 @@
 import type { Clock, TimerHandle } from '../../src/daemon/clock.js';
 import type { Logger } from '../../src/daemon/log.js';
 import type {
-  AddressInfo, AddressSpec, Announcer, LinkEvent, LinkInfo, NetResult, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocketOptions,
+  AddressEvent, AddressInfo, AddressSpec, Announcer, LinkEvent, LinkInfo, NetResult, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocketOptions,
 } from '../../src/net/types.js';
 
 export class FakeClock implements Clock {
@@ -102,7 +102,7 @@ export class FakeRtnl implements Rtnl {
   links: LinkInfo[];
   addrs: AddressInfo[] = [];
   calls: string[] = [];
-  private watchers: ((e: LinkEvent) => void)[] = [];
+  private watchers: ((e: LinkEvent | AddressEvent) => void)[] = [];
   constructor(links: string[], addrs: { ifname: string; addr: string; prefix?: number }[] = []) {
     this.links = links.map((ifname, i) => ({ ifindex: i + 2, ifname, mac: `02:00:00:00:00:0${i}`, up: true, running: true, mtu: 1500 }));
     for (const a of addrs) this.addrs.push(this.info({ ifname: a.ifname, addr: a.addr, prefix: a.prefix ?? 24, family: a.addr.includes(':') ? 6 : 4 }));
@@ -120,15 +120,29 @@ export class FakeRtnl implements Rtnl {
   async addAddress(a: AddressSpec): Promise<NetResult> {
     this.calls.push(`add ${a.addr}/${a.prefix} ${a.ifname}${a.nodad ? ' nodad' : ''}`);
     if (!this.links.some((l) => l.ifname === a.ifname)) return { ok: false, error: `no interface ${a.ifname}` };
-    if (!this.has(a.ifname, a.addr)) this.addrs.push(this.info(a));
+    if (!this.has(a.ifname, a.addr)) {
+      const info = this.info(a);
+      this.addrs.push(info);
+      this.emit({ type: 'address', address: { ...info }, removed: false });
+    }
     return { ok: true };
   }
   async deleteAddress(a: AddressSpec): Promise<NetResult> {
     this.calls.push(`del ${a.addr}/${a.prefix} ${a.ifname}`);
-    this.addrs = this.addrs.filter((x) => !(x.ifname === a.ifname && x.addr === a.addr));
+    const gone = this.addrs.filter((x) => x.ifname === a.ifname && x.addr === a.addr);
+    this.addrs = this.addrs.filter((x) => !gone.includes(x));
+    for (const g of gone) this.emit({ type: 'address', address: { ...g }, removed: true });
     return { ok: true };
   }
-  watch(onEvent: (e: LinkEvent) => void): NetResult<{ close(): void }> {
+  private emit(e: LinkEvent | AddressEvent): void {
+    for (const w of [...this.watchers]) w(e);
+  }
+  /** An address added/removed by someone else (the operator, DHCP): as the kernel reports it. */
+  setAddr(ifname: string, addr: string, present: boolean): void {
+    if (present) void this.addAddress({ ifname, addr, family: addr.includes(':') ? 6 : 4, prefix: addr.includes(':') ? 64 : 24 });
+    else void this.deleteAddress({ ifname, addr, family: addr.includes(':') ? 6 : 4, prefix: 0 });
+  }
+  watch(onEvent: (e: LinkEvent | AddressEvent) => void): NetResult<{ close(): void }> {
     this.watchers.push(onEvent);
     return { ok: true, value: { close: () => void (this.watchers = this.watchers.filter((w) => w !== onEvent)) } };
   }

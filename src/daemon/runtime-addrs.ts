@@ -1,0 +1,78 @@
+// The advert source address follows the interface's addresses, as keepalived's netlink handler does:
+// the runtime keeps the address table (listed at start, then kept up to date from the rtnl watch's
+// AddressEvents), each instance sends from its interface's first address of its family (IPv6: the
+// link-local one), keeps it while it exists, moves to another when it goes, and is out of service
+// (FAULT, through its source-address track) while there is none.
+import type { AddressEvent, AddressInfo, Family } from '../net/types.js';
+import { SRC_ADDR_PREFIX, type InstancePlan } from './instance-config.js';
+import type { VrrpRuntime } from './runtime.js';
+
+/** The placeholder source of an instance without one (it is in FAULT then, so it never sends). */
+export function noSource(family: Family): string {
+  return family === 4 ? '0.0.0.0' : '::';
+}
+
+function sameAddr(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Every VIP of every instance: a floating address is never an advert source. */
+function allVips(rt: VrrpRuntime): Set<string> {
+  const out = new Set<string>();
+  for (const p of rt.plan.instances) for (const v of p.vips) out.add(v.addr.toLowerCase());
+  return out;
+}
+
+/** The source an instance should use: configured, else current if still there, else the first usable; null: none. */
+export function chooseSource(rt: VrrpRuntime, p: InstancePlan, present: readonly AddressInfo[], current?: string): string | null {
+  if (p.srcAddr) return p.srcAddr;
+  const vips = allVips(rt);
+  const usable = present.filter(
+    (a) => a.ifname === p.ifname && a.family === p.family && !vips.has(a.addr.toLowerCase())
+      && (p.family === 4 || a.addr.toLowerCase().startsWith('fe80:')),
+  );
+  if (current !== undefined && usable.some((a) => sameAddr(a.addr, current))) return current;
+  return usable[0]?.addr ?? null;
+}
+
+export function noSourceMessage(p: InstancePlan): string {
+  return `(${p.name}) no IPv${p.family} ${p.family === 6 ? 'link-local ' : ''}address on ${p.ifname} to send adverts from; instance out of service until one is added`;
+}
+
+/** Applies one address change to the table, then moves the sources of the instances it concerns. */
+export function onAddressEvent(rt: VrrpRuntime, e: AddressEvent): void {
+  const a = e.address;
+  const i = rt.addrs.findIndex((x) => x.ifname === a.ifname && sameAddr(x.addr, a.addr));
+  if (e.removed) {
+    if (i >= 0) rt.addrs.splice(i, 1);
+  } else if (i < 0) rt.addrs.push({ ...a });
+  else rt.addrs[i] = { ...a };
+  if (rt.node && !rt.stopping) refreshSources(rt, a.ifname, a.family);
+}
+
+/** Re-chooses the source of every instance on ifname/family that has no configured source. */
+export function refreshSources(rt: VrrpRuntime, ifname: string, family: Family): void {
+  for (const p of rt.plan.instances) {
+    if (p.ifname !== ifname || p.family !== family || p.srcAddr) continue;
+    const io = rt.ios.get(p.name);
+    const inst = rt.node?.instances.find((x) => x.cfg.name === p.name);
+    if (!io || !inst) continue;
+    const track = SRC_ADDR_PREFIX + p.name;
+    const had = inst.trackStatus[track] !== false;
+    const next = chooseSource(rt, p, rt.addrs, had ? io.primaryAddr : undefined);
+    if (next === null) {
+      if (!had) continue;
+      rt.log.log('err', noSourceMessage(p));
+      // Down first (a master says goodbye from the address it used), then forget the address.
+      rt.dispatch({ type: 'track', track, status: false }, `no IPv${p.family} address on ${p.ifname}`);
+      io.primaryAddr = noSource(p.family);
+      rt.dispatch({ type: 'source-address', instance: p.name, addr: io.primaryAddr }, 'source address removed');
+      continue;
+    }
+    if (had && sameAddr(next, io.primaryAddr)) continue;
+    rt.log.log('info', `(${p.name}) sending adverts from ${next} on ${p.ifname}`);
+    io.primaryAddr = next;
+    rt.dispatch({ type: 'source-address', instance: p.name, addr: next }, 'source address changed');
+    if (!had) rt.dispatch({ type: 'track', track, status: true }, `IPv${p.family} address ${next} added to ${p.ifname}`);
+  }
+}
