@@ -34,7 +34,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 if [ ! -f dist/commands/lab/up.js ]; then
-  npx tsc -p tsconfig.json || { echo "npm run lab: the build failed" >&2; exit 1; }
+  npm run build --silent || { echo "npm run lab: the build failed" >&2; exit 1; }
 fi
 
 # Each step is bounded; --foreground keeps Ctrl-C reaching the command (it cleans up after itself).
