@@ -37,24 +37,81 @@ export class LineText {
   }
 }
 
-/** The parser's ConfNode: every field set from the start (one object shape), `text` made on demand. */
+/** tokenize()'s white space: ' \t\f\n\r\v'. */
+const isWhite = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+
+/**
+ * The parser's ConfNode, one object shape. A plain line (no quotes, escapes or substitutions) keeps
+ * only offsets into its file's text: its arguments and text are made when asked for and not kept, so
+ * the tree of a big config holds one small object per line and the young-generation collector has
+ * little to copy. Other lines keep the words the preprocessor made (`eager`).
+ */
 export class SyntaxNode implements ConfNode {
   blockId: string | undefined = undefined;
   children: ConfNode[] | undefined = undefined;
   endLine: number | undefined = undefined;
   constructor(
     public keyword: string,
-    public args: Word[],
     public file: string,
     public line: number,
     public column: number,
     public spec: KeywordSpec | undefined,
-    private readonly source: LineText | Located,
+    /** File text and [start, end) of the logical line, `base` the column of `start`; unused when eager. */
+    private readonly src: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly base: number,
+    private readonly eager: { args: Word[]; text: Located } | undefined,
   ) {}
+
+  /** Words after the first, made afresh on each call for a plain line (the tree does not keep them). */
+  get args(): Word[] {
+    if (this.eager) return this.eager.args;
+    const { src, end } = this;
+    const out: Word[] = [];
+    let i = this.skipFirst();
+    while (i < end) {
+      while (i < end && isWhite(src.charCodeAt(i))) i++;
+      if (i >= end) break;
+      const s = i;
+      while (i < end && !isWhite(src.charCodeAt(i))) i++;
+      out.push({ text: src.slice(s, i), column: this.base + (s - this.start), quoted: false });
+    }
+    return out;
+  }
+
+  /** The text of argument `i` alone (no Word objects), or undefined. */
+  arg(i: number): string | undefined {
+    if (this.eager) return this.eager.args[i]?.text;
+    const { src, end } = this;
+    let p = this.skipFirst();
+    for (let k = 0; p < end; k++) {
+      while (p < end && isWhite(src.charCodeAt(p))) p++;
+      if (p >= end) break;
+      const s = p;
+      while (p < end && !isWhite(src.charCodeAt(p))) p++;
+      if (k === i) return src.slice(s, p);
+    }
+    return undefined;
+  }
+
   get text(): Located {
-    return this.source instanceof LineText ? this.source.located() : this.source;
+    return this.eager ? this.eager.text : { text: this.src.slice(this.start, this.end), base: this.base };
+  }
+
+  /** Offset just past the first word (the keyword or list item's first word). */
+  private skipFirst(): number {
+    const { src, end } = this;
+    let i = this.start;
+    while (i < end && isWhite(src.charCodeAt(i))) i++;
+    while (i < end && !isWhite(src.charCodeAt(i))) i++;
+    return i;
   }
 }
+
+/** Text of argument `i` of a node, without making the other arguments' words when it can. */
+export const argText = (n: ConfNode | undefined, i = 0): string | undefined =>
+  n instanceof SyntaxNode ? n.arg(i) : n?.args[i]?.text;
 
 export const posOf = (n: { file: string; line: number; column: number }) => ({
   file: n.file,

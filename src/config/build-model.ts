@@ -1,11 +1,11 @@
 // Turns the syntax tree into the typed model. The parser already reported bad values; here a bad
 // value simply leaves the field at keepalived's default.
 import { isIP } from 'node:net';
-import { child, childrenNamed, type ConfNode, posOf } from './ast.js';
+import { argText, child, childrenNamed, type ConfNode, posOf } from './ast.js';
 import type * as M from './model.js';
 import { boolValue, parseDecimal, parseIntStrict } from './values.js';
 
-const word = (n: ConfNode | undefined, i = 0): string | undefined => n?.args[i]?.text;
+const word = argText;
 const num = (n: ConfNode | undefined, i = 0): number | undefined => {
   const t = word(n, i);
   return t === undefined ? undefined : parseDecimal(t) ?? parseIntStrict(t);

@@ -3,10 +3,10 @@
 // intermediate strings or position maps; the result is exactly what the general path produces.
 import { LineText } from './ast.js';
 import type { Located, Word } from './lexer.js';
-import type { ConfigLine } from './preprocess.js';
+import type { LineConsumer } from './preprocess.js';
 
 /** A line of the fast path: its text stays offsets into the file's text. */
-export class PlainLine implements ConfigLine {
+export class PlainLine {
   constructor(
     readonly file: string,
     readonly line: number,
@@ -25,10 +25,10 @@ const isBlank = (c: number): boolean => c === SPACE || c === TAB;
 const isWhite = (c: number): boolean => c === SPACE || (c >= 9 && c <= 13);
 
 /**
- * Emits the logical lines of the physical line text[ls, le) into `out` when it is plain, and returns
+ * Passes the logical lines of the physical line text[ls, le) to `out` when it is plain, and returns
  * how many it emitted; returns -1 (emitting nothing) when the line needs the general path.
  */
-export function plainLine(text: string, ls: number, le: number, file: string, line: number, out: ConfigLine[]): number {
+export function plainLine(text: string, ls: number, le: number, file: string, line: number, out: LineConsumer): number {
   let i = ls;
   while (i < le && isBlank(text.charCodeAt(i))) i++;
   if (i === le) return 0;
@@ -70,7 +70,7 @@ export function plainLine(text: string, ls: number, le: number, file: string, li
 }
 
 /** One logical line text[s, e) (no quotes in it); columns are 1-based from the line start `ls`. */
-function emit(text: string, s: number, e: number, ls: number, file: string, line: number, out: ConfigLine[]): number {
+function emit(text: string, s: number, e: number, ls: number, file: string, line: number, out: LineConsumer): number {
   if (s >= e) return 0;
   const words: Word[] = [];
   let i = s;
@@ -82,6 +82,6 @@ function emit(text: string, s: number, e: number, ls: number, file: string, line
     words.push({ text: text.slice(start, i), column: start - ls + 1, quoted: false });
   }
   if (words.length === 0) return 0;
-  out.push(new PlainLine(file, line, words, new LineText(text, s, e, s - ls + 1)));
+  out(new PlainLine(file, line, words, new LineText(text, s, e, s - ls + 1)));
   return 1;
 }

@@ -6,8 +6,9 @@ import { checkReferences } from './checks/references.js';
 import { checkVrrp } from './checks/vrrp.js';
 import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
 import type { KeepalivedConfig } from './model.js';
-import { parse } from './parser.js';
-import { preprocess, type PreprocessOptions, preprocessText } from './preprocess.js';
+import type { ConfNode } from './ast.js';
+import { Parser } from './parser.js';
+import { type PreprocessOptions, preprocessInto, preprocessTextInto } from './preprocess.js';
 import { type ConfigSource, nodeSource } from './source.js';
 
 export interface LoadOptions extends PreprocessOptions {
@@ -30,21 +31,23 @@ export interface LoadResult {
 /** Most diagnostics reported for one config: past this, garbage input would only flood the terminal. */
 export const MAX_DIAGNOSTICS = 1000;
 
+// The preprocessor streams each line straight into the parser: no list of every line is ever kept.
 export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
   const sink = new DiagnosticSink();
-  const pre = preprocess(file, opts.source ?? nodeSource, sink, opts);
-  return finish(pre.lines, pre.files, sink, opts);
+  const parser = new Parser(sink);
+  const files = preprocessInto(file, opts.source ?? nodeSource, sink, opts, (l) => parser.line(l));
+  return finish(parser.end(), files, sink, opts);
 }
 
 export function loadConfigText(text: string, name: string, opts: LoadOptions = {}): LoadResult {
   const sink = new DiagnosticSink();
-  const pre = preprocessText(text, name, opts.source ?? nodeSource, sink, opts);
-  return finish(pre.lines, pre.files, sink, opts);
+  const parser = new Parser(sink);
+  const files = preprocessTextInto(text, name, opts.source ?? nodeSource, sink, opts, (l) => parser.line(l));
+  return finish(parser.end(), files, sink, opts);
 }
 
-function finish(lines: Parameters<typeof parse>[0], files: string[], sink: DiagnosticSink, opts: LoadOptions): LoadResult {
+function finish(nodes: ConfNode[], files: string[], sink: DiagnosticSink, opts: LoadOptions): LoadResult {
   const unreadable = sink.items.some((d) => d.code === 'file-unreadable');
-  const nodes = parse(lines, sink);
   const model = buildModel(nodes, files);
   checkReferences(nodes, sink);
   checkVrrp(model, sink);

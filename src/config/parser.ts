@@ -1,8 +1,8 @@
 // Builds the syntax tree from preprocessed lines, driven by the keyword table, as keepalived reads blocks.
 import { checkArgs } from './args.js';
-import { type ConfNode, LineText, SyntaxNode } from './ast.js';
+import { type ConfNode, posOf, SyntaxNode } from './ast.js';
 import { PlainLine } from './fastline.js';
-import type { Located } from './lexer.js';
+import type { Word } from './lexer.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { findKeyword, keywordTable } from './keywords/index.js';
 import type { ConfigLine } from './preprocess.js';
@@ -30,101 +30,157 @@ function blocksOf(word: string): string[] {
 const blockName = (id: string): string => (id === 'root' ? 'the top level' : id.replace(/\./g, ' > '));
 
 export function parse(lines: readonly ConfigLine[], sink: DiagnosticSink): ConfNode[] {
-  return new Parser(lines, sink).parseTop();
+  const p = new Parser(sink);
+  for (let i = 0; i < lines.length; i++) p.line(lines[i]);
+  return p.end();
 }
 
-class Parser {
-  private i = 0;
-  constructor(
-    private readonly lines: readonly ConfigLine[],
-    private readonly sink: DiagnosticSink,
-  ) {}
+interface Frame {
+  block: BlockSpec;
+  out: ConfNode[];
+  /** Keywords set in this block so far, for duplicate warnings. */
+  seen: Map<string, ConfNode>;
+  /** The keyword whose block this is (absent for the top level). */
+  owner: SyntaxNode | undefined;
+}
 
-  parseTop(): ConfNode[] {
-    const out: ConfNode[] = [];
-    while (this.i < this.lines.length) {
-      const closed = this.parseBlockBody(keywordTable.root, out, true);
-      if (!closed) break;
-      const l = this.lines[this.i - 1];
-      this.sink.error('extra-close-brace', at(l, 0), "extra '}' with no block to close");
+const isLone = (l: ConfigLine, brace: string): boolean => l.words.length === 1 && l.words[0].text === brace;
+
+/**
+ * Builds the tree from lines pushed one at a time (`line()`, then `end()`), so the preprocessor's
+ * per-line data dies as soon as the line is read. A block keyword waits for the next line to see
+ * whether it opens its `{`, as keepalived reads it.
+ */
+export class Parser {
+  private readonly top: ConfNode[] = [];
+  private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: new Map(), owner: undefined }];
+  /** Depth of a `{ ... }` being skipped (after an unknown keyword or a stray `{`). */
+  private skipDepth = 0;
+  /** A block keyword read on the previous line, waiting for its `{`. */
+  private pending: SyntaxNode | undefined;
+  /** An unknown keyword read on the previous line: a `{` next opens a block skipped whole. */
+  private pendingUnknown = false;
+  private lastFile = '';
+  private lastLine = 0;
+  private lastColumn = 1;
+
+  constructor(private readonly sink: DiagnosticSink) {}
+
+  line(l: ConfigLine): void {
+    this.lastFile = l.file;
+    this.lastLine = l.line;
+    this.lastColumn = l.words[0].column;
+    if (this.skipDepth > 0) {
+      if (isLone(l, '{')) this.skipDepth++;
+      else if (isLone(l, '}')) this.skipDepth--;
+      return;
     }
-    return out;
+    const node = this.pending;
+    if (node) {
+      this.pending = undefined;
+      if (isLone(l, '{')) {
+        this.open(node);
+        return;
+      }
+      if (!node.spec!.blockOptional) this.sink.error('missing-brace', posOf(node), `'${node.spec!.name}' must be followed by a '{ ... }' block`);
+    } else if (this.pendingUnknown) {
+      this.pendingUnknown = false;
+      if (isLone(l, '{')) {
+        this.skipDepth = 1;
+        return;
+      }
+    }
+    this.bodyLine(l);
   }
 
-  /** Reads lines into `out` until a `}` (returns true) or the end of input (returns false). */
-  private parseBlockBody(block: BlockSpec, out: ConfNode[], top: boolean): boolean {
-    const seen = new Map<string, ConfNode>();
-    while (this.i < this.lines.length) {
-      const l = this.lines[this.i++];
-      const first = l.words[0].text;
-      if (first === '}' && l.words.length === 1) return true;
-      if (first === '{' && l.words.length === 1) {
-        this.sink.error('unexpected-brace', at(l, 0), `unexpected '{' in ${blockName(block.id)}; its block is skipped`);
-        this.skipBlock();
-        continue;
-      }
-      if (block.kind === 'list') {
-        out.push(this.listItem(block, l));
-        continue;
-      }
-      const spec = findKeyword(block.id, first);
-      if (!spec) {
-        this.unknown(block, l);
-        continue;
-      }
-      const node = this.keyword(spec, l);
-      const prev = seen.get(spec.name);
-      if (prev && !spec.multiple) {
-        this.sink.warn('duplicate-keyword', at(l, 0), `'${spec.name}' is set again; this value replaces the one on line ${prev.line}`, {
-          related: [{ file: prev.file, line: prev.line, column: prev.column, message: 'first set here' }],
-        });
-      }
-      seen.set(spec.name, node);
-      out.push(node);
+  /** The end of input: what is still open is reported. Returns the top-level nodes. */
+  end(): ConfNode[] {
+    const node = this.pending;
+    this.pending = undefined;
+    if (node && !node.spec!.blockOptional) this.sink.error('missing-brace', posOf(node), `'${node.spec!.name}' must be followed by a '{ ... }' block`);
+    this.pendingUnknown = false;
+    const last = { file: this.lastFile, line: this.lastLine, column: this.lastColumn };
+    if (this.skipDepth > 0) {
+      this.skipDepth = 0;
+      this.sink.error('unclosed-block', last, "a '{' block is not closed before the end of the configuration");
     }
-    return false;
+    while (this.stack.length > 1) {
+      const owner = this.stack.pop()!.owner!;
+      owner.endLine = this.lastLine;
+      this.sink.error('unclosed-block', posOf(owner), `block '${owner.spec!.name}' is not closed: '}' missing before the end of the configuration`);
+    }
+    return this.top;
   }
 
-  private keyword(spec: KeywordSpec, l: ConfigLine): ConfNode {
-    const node = new SyntaxNode(spec.name, l.words.slice(1), l.file, l.line, l.words[0].column, spec, textOf(l));
+  private open(node: SyntaxNode): void {
+    const spec = node.spec!;
+    node.blockId = spec.block;
+    node.children = [];
+    const inner = keywordTable[spec.block!];
+    if (!inner) {
+      this.skipDepth = 1;
+      return;
+    }
+    this.stack.push({ block: inner, out: node.children, seen: new Map(), owner: node });
+  }
+
+  private bodyLine(l: ConfigLine): void {
+    const frame = this.stack[this.stack.length - 1];
+    const { block } = frame;
+    const first = l.words[0].text;
+    if (first === '}' && l.words.length === 1) {
+      if (this.stack.length === 1) {
+        this.sink.error('extra-close-brace', at(l, 0), "extra '}' with no block to close");
+        frame.seen = new Map(); // the top level starts afresh after a stray '}'
+        return;
+      }
+      this.stack.pop();
+      frame.owner!.endLine = l.line;
+      return;
+    }
+    if (first === '{' && l.words.length === 1) {
+      this.sink.error('unexpected-brace', at(l, 0), `unexpected '{' in ${blockName(block.id)}; its block is skipped`);
+      this.skipDepth = 1;
+      return;
+    }
+    if (block.kind === 'list') {
+      frame.out.push(this.listItem(block, l));
+      return;
+    }
+    const spec = findKeyword(block.id, first);
+    if (!spec) {
+      this.unknown(block, l);
+      this.pendingUnknown = true;
+      return;
+    }
+    const node = this.keyword(spec, l);
+    const prev = frame.seen.get(spec.name);
+    if (prev && !spec.multiple) {
+      this.sink.warn('duplicate-keyword', at(l, 0), `'${spec.name}' is set again; this value replaces the one on line ${prev.line}`, {
+        related: [{ file: prev.file, line: prev.line, column: prev.column, message: 'first set here' }],
+      });
+    }
+    frame.seen.set(spec.name, node);
+    frame.out.push(node);
+    if (spec.block) this.pending = node;
+  }
+
+  private keyword(spec: KeywordSpec, l: ConfigLine): SyntaxNode {
+    const node = nodeOf(spec.name, spec, l);
     if (spec.deprecated) {
       this.sink.warn('deprecated-keyword', at(l, 0), `'${l.words[0].text}' is deprecated: ${spec.deprecated}`, {
         suggestion: spec.replacement,
       });
     }
-    for (const p of checkArgs(spec.name, spec, node.args)) {
+    for (const p of checkArgs(spec.name, spec, argWords(l))) {
       const pos = p.word < 0 ? at(l, 0) : at(l, p.word + 1);
       this.sink.add(p.severity, p.code, pos, p.message, p.suggestion ? { suggestion: p.suggestion } : {});
-    }
-    if (spec.block) {
-      const next = this.lines[this.i];
-      const hasOpen = next && next.words.length === 1 && next.words[0].text === '{';
-      if (hasOpen) {
-        this.i++;
-      } else if (spec.blockOptional) {
-        return node;
-      } else {
-        this.sink.error('missing-brace', at(l, 0), `'${spec.name}' must be followed by a '{ ... }' block`);
-        return node;
-      }
-      const inner = keywordTable[spec.block];
-      node.blockId = spec.block;
-      node.children = [];
-      if (!inner) {
-        this.skipBlockBody();
-        return node;
-      }
-      const closed = this.parseBlockBody(inner, node.children, false);
-      node.endLine = this.lines[this.i - 1]?.line;
-      if (!closed) {
-        this.sink.error('unclosed-block', at(l, 0), `block '${spec.name}' is not closed: '}' missing before the end of the configuration`);
-      }
     }
     return node;
   }
 
   private listItem(block: BlockSpec, l: ConfigLine): ConfNode {
-    const node = new SyntaxNode(l.words[0].text, l.words.slice(1), l.file, l.line, l.words[0].column, undefined, textOf(l));
+    const node = nodeOf(l.words[0].text, undefined, l);
     if (block.item) {
       for (const p of checkArgs(blockName(block.id), block.item, l.words)) {
         this.sink.add(p.severity, p.code, at(l, Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
@@ -141,36 +197,23 @@ class Parser {
     let message = `unknown keyword '${word}' in ${blockName(block.id)}`;
     if (suggestion) message += `; did you mean '${suggestion}'?`;
     else if (elsewhere.length) message += `; '${word}' belongs in ${elsewhere.map(blockName).join(' or ')}`;
+    // An unknown keyword's own block (a `{` on the next line) is skipped whole, not reported line by line.
     this.sink.error('unknown-keyword', at(l, 0), message, suggestion ? { suggestion } : {});
-    // An unknown keyword's own block is skipped whole, so its contents are not reported line by line.
-    const next = this.lines[this.i];
-    if (next && next.words.length === 1 && next.words[0].text === '{') {
-      this.i++;
-      this.skipBlockBody();
-    }
-  }
-
-  /** Skips a `{ ... }` whose `{` was just read. Iterative, so deep nesting costs no stack. */
-  private skipBlock(): void {
-    this.skipBlockBody();
-  }
-
-  private skipBlockBody(): void {
-    let depth = 1;
-    while (this.i < this.lines.length && depth > 0) {
-      const w = this.lines[this.i++].words;
-      if (w.length === 1 && w[0].text === '{') depth++;
-      else if (w.length === 1 && w[0].text === '}') depth--;
-    }
-    if (depth > 0) {
-      const l = this.lines[this.lines.length - 1];
-      this.sink.error('unclosed-block', at(l, 0), "a '{' block is not closed before the end of the configuration");
-    }
   }
 }
 
-/** The line's text, still as offsets when the fast path read it. */
-const textOf = (l: ConfigLine): LineText | Located => (l instanceof PlainLine ? l.lineText : l.text);
+/** A line's arguments (words after the first) for checking; a young array the tree does not keep. */
+const argWords = (l: ConfigLine): Word[] => l.words.slice(1);
+
+/** The tree's node for a line: a plain line as offsets into its file's text, others with their words. */
+function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine): SyntaxNode {
+  const column = l.words[0].column;
+  if (l instanceof PlainLine) {
+    const t = l.lineText;
+    return new SyntaxNode(keyword, l.file, l.line, column, spec, t.src, t.start, t.end, t.base, undefined);
+  }
+  return new SyntaxNode(keyword, l.file, l.line, column, spec, '', 0, 0, 0, { args: l.words.slice(1), text: l.text });
+}
 
 function at(l: ConfigLine, word: number): { file: string; line: number; column: number } {
   const w = l.words[Math.min(word, l.words.length - 1)];

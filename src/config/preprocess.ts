@@ -15,6 +15,9 @@ export interface ConfigLine {
   text: Located;
 }
 
+/** Where the preprocessor hands each logical line as soon as it is read (the parser, or a collector). */
+export type LineConsumer = (line: ConfigLine) => void;
+
 export interface PreprocessOptions {
   /** keepalived's `-i`: lines `@ID ...` are kept only for this id, `@^ID ...` for every other. */
   configId?: string;
@@ -52,7 +55,33 @@ export function preprocess(
   sink: DiagnosticSink,
   opts: PreprocessOptions = {},
 ): PreprocessResult {
-  return new Preprocessor(source, sink, opts).run(mainFile);
+  const lines: ConfigLine[] = [];
+  const files = new Preprocessor(source, sink, opts, (l) => lines.push(l)).run(mainFile);
+  return { lines, files };
+}
+
+/** Streams the lines of `mainFile` into `onLine` (nothing kept here); returns every file read. */
+export function preprocessInto(
+  mainFile: string,
+  source: ConfigSource,
+  sink: DiagnosticSink,
+  opts: PreprocessOptions,
+  onLine: LineConsumer,
+): string[] {
+  return new Preprocessor(source, sink, opts, onLine).run(mainFile);
+}
+
+/** preprocessText() streaming into `onLine`; returns every file read. */
+export function preprocessTextInto(
+  text: string,
+  name: string,
+  source: ConfigSource,
+  sink: DiagnosticSink,
+  opts: PreprocessOptions,
+  onLine: LineConsumer,
+  cwd = process.cwd(),
+): string[] {
+  return new Preprocessor(source, sink, opts, onLine).runText(text, name, cwd);
 }
 
 /** Preprocesses text given directly (stdin, tests); includes resolve against `cwd`. */
@@ -64,7 +93,9 @@ export function preprocessText(
   opts: PreprocessOptions = {},
   cwd = process.cwd(),
 ): PreprocessResult {
-  return new Preprocessor(source, sink, opts).runText(text, name, cwd);
+  const lines: ConfigLine[] = [];
+  const files = new Preprocessor(source, sink, opts, (l) => lines.push(l)).runText(text, name, cwd);
+  return { lines, files };
 }
 
 interface Frame {
@@ -75,7 +106,6 @@ interface Frame {
 
 class Preprocessor {
   private readonly defs = new Map<string, Definition>();
-  private readonly out: ConfigLine[] = [];
   private readonly files: string[] = [];
   private readonly stack: string[] = []; // identities of files being read, for cycle detection
   private pendingDef: Definition | undefined;
@@ -89,6 +119,7 @@ class Preprocessor {
     private readonly source: ConfigSource,
     private readonly sink: DiagnosticSink,
     private readonly opts: PreprocessOptions,
+    private readonly out: LineConsumer,
   ) {
     const std = (value: string): Definition => ({ lines: [value], multiline: false });
     this.defs.set('_HASH', std('#'));
@@ -104,15 +135,15 @@ class Preprocessor {
     });
   }
 
-  run(mainFile: string): PreprocessResult {
+  run(mainFile: string): string[] {
     this.readFile(mainFile, { file: mainFile, line: 0, column: 0 }, true);
-    return { lines: this.out, files: this.files };
+    return this.files;
   }
 
-  runText(text: string, name: string, cwd: string): PreprocessResult {
+  runText(text: string, name: string, cwd: string): string[] {
     this.files.push(name);
     this.readText(text, { file: name, dir: cwd, line: 0 });
-    return { lines: this.out, files: this.files };
+    return this.files;
   }
 
   private readFile(path: string, from: { file: string; line: number; column: number }, main = false): void {
@@ -385,7 +416,7 @@ class Preprocessor {
     }
     if (t.words.length === 0) return;
     this.generated++;
-    this.out.push({ file: this.frame.file, line: this.frame.line, words: t.words, text: l });
+    this.out({ file: this.frame.file, line: this.frame.line, words: t.words, text: l });
   }
 }
 

@@ -3,7 +3,7 @@
 import { type ConfNode, posOf } from '../ast.js';
 import type { DiagnosticSink, Pos } from '../diagnostics.js';
 import { keywordTable } from '../keywords/index.js';
-import type { ArgSpec, RefKind } from '../schema.js';
+import type { ArgSpec, KeywordSpec, RefKind } from '../schema.js';
 import { didYouMean } from '../suggest.js';
 
 interface Use {
@@ -30,11 +30,17 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
     const block = keywordTable[blockId];
     for (const n of list) {
       if (n.spec) {
-        const form = pickForm(n);
-        for (let i = 0; i < form.length && i < n.args.length; i++) {
+        // Most keywords name nothing: their arguments are not even split into words.
+        if (!namesAnything(n.spec)) {
+          if (n.children && n.blockId) visit(n.children, n.blockId);
+          continue;
+        }
+        const args = n.args;
+        const form = pickForm(n, args);
+        for (let i = 0; i < form.length && i < args.length; i++) {
           const a = form[i];
           if (!a.defines && !a.ref) continue; // most arguments name nothing: no position object for them
-          const w = n.args[i];
+          const w = args[i];
           const pos = { file: n.file, line: n.line, column: w.column };
           if (a.defines) define(defs, a.defines, w.text, pos, sink);
           if (a.ref) uses.push({ kind: a.ref, name: w.text, pos });
@@ -56,12 +62,24 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
   }
 }
 
-function pickForm(n: ConfNode): readonly ArgSpec[] {
+const naming = new WeakMap<KeywordSpec, boolean>();
+/** Whether any argument of any form of the keyword defines or refers to a name (cached per keyword). */
+function namesAnything(spec: KeywordSpec): boolean {
+  let v = naming.get(spec);
+  if (v === undefined) {
+    const forms = spec.forms?.length ? spec.forms : [spec.args];
+    v = forms.some((f) => f.some((a) => !!(a.defines || a.ref)));
+    naming.set(spec, v);
+  }
+  return v;
+}
+
+function pickForm(n: ConfNode, args: ConfNode['args']): readonly ArgSpec[] {
   const spec = n.spec!;
   if (!spec.forms?.length) return spec.args;
   // The form whose leading fixed words (single-value enums) match, else the first.
   for (const f of spec.forms) {
-    const ok = f.every((a, i) => !(a.type === 'enum' && a.values?.length === 1) || n.args[i]?.text === a.values[0]);
+    const ok = f.every((a, i) => !(a.type === 'enum' && a.values?.length === 1) || args[i]?.text === a.values[0]);
     if (ok) return f;
   }
   return spec.forms[0];
