@@ -1,4 +1,4 @@
-/* Module set-up, result objects, argument checks and socket handles shared by ip6.c, packet.c and rtnl.c. */
+/* Module set-up, result objects, argument checks and socket handles shared by ip6.c, packet.c, rtnl.c and mark.c. */
 #include "addon.h"
 
 #include <errno.h>
@@ -105,6 +105,10 @@ void kn_close_sock(kn_sock *s) {
     uv_close((uv_handle_t *)s->poll, poll_closed);
     s->poll = NULL;
   }
+  if (s->timer) {
+    kn_close_timer(s->timer);
+    s->timer = NULL;
+  }
   if (s->fd >= 0) {
     close(s->fd);
     s->fd = -1;
@@ -201,6 +205,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ifIndex", NULL, kn_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, kn_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"syslog", NULL, kn_syslog, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"markConnect", NULL, kn_mark_connect, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,6 +1,6 @@
 /* keepalived_net: the few socket calls Node cannot make (IPv6 raw socket with recvmsg/sendmsg
  * ancillary data, AF_PACKET frames, an rtnetlink notification socket that survives overflows,
- * syslog(3)). Every call returns a result object; nothing
+ * syslog(3), a TCP connect with SO_MARK). Every call returns a result object; nothing
  * throws into JS for bad input. */
 #ifndef KEEPALIVED_NET_ADDON_H
 #define KEEPALIVED_NET_ADDON_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum kn_kind { KN_IP6 = 1, KN_PACKET = 2, KN_RTNL = 3 };
+enum kn_kind { KN_IP6 = 1, KN_PACKET = 2, KN_RTNL = 3, KN_CONNECT = 4 };
 
 /* One socket owned by a JS handle (an external). Freed by the handle's finalizer; the fd is
  * closed by close() or, at the latest, by that finalizer. */
@@ -21,7 +21,9 @@ typedef struct kn_sock {
   int ifindex;
   char ifname[IF_NAMESIZE];
   napi_env env;
-  uv_poll_t *poll;          /* receive readiness (IPv6, rtnetlink); NULL when not receiving */
+  uv_poll_t *poll;          /* receive readiness (IPv6, rtnetlink), connect completion; NULL when idle */
+  uv_timer_t *timer;        /* connect deadline (KN_CONNECT); NULL otherwise */
+  int timeout_ms;
   napi_ref cb;              /* receive callback */
   napi_async_context actx;
   unsigned char *rxbuf;
@@ -54,5 +56,7 @@ napi_value kn_packet_send(napi_env env, napi_callback_info info);
 napi_value kn_close(napi_env env, napi_callback_info info);
 napi_value kn_rtnl_open(napi_env env, napi_callback_info info);
 napi_value kn_syslog(napi_env env, napi_callback_info info);
+napi_value kn_mark_connect(napi_env env, napi_callback_info info);
+void kn_close_timer(uv_timer_t *t);
 
 #endif

@@ -1,12 +1,14 @@
 // genhash: keepalived's tool that prints the digest of a web page for HTTP_GET/SSL_GET "digest"
 // lines. Command line, output and exit codes follow keepalived 2.2's genhash: the digest (MD5 hex)
 // on one line; runtime failures are reported the way genhash does (a line on stdout, exit 0) and
-// only a bad command line exits 1, after the usage text on stderr.
+// only a bad command line exits 1, after the usage text on stderr (and a socket that cannot be set
+// up, e.g. -m without CAP_NET_ADMIN, where genhash would retry silently for ever).
 import { getoptLong, type GetoptEvent, type LongOption } from './http/getopt.js';
 import { httpGet, type HttpGetFailure, type HttpGetResult } from './http/engine.js';
 import { formatVerboseDigest, verboseObserver, type Write } from './http/verbose.js';
 import { parseFwmarkArg, parsePortArg, parseProtocolArg, parseServerArg, parseTimeoutArg, GENHASH_DEFAULT_TIMEOUT_MS } from './http/options.js';
 import type { HttpProtocol } from './http/request.js';
+import { markedConnector } from '../net/marked-socket.js';
 
 export interface GenhashOptions {
   server: string;
@@ -18,6 +20,8 @@ export interface GenhashOptions {
   protocol: HttpProtocol;
   timeoutMs: number;
   verbose: boolean;
+  /** -m: SO_MARK for the connection; 0 (the default) sets none, as genhash. */
+  fwmark: number;
 }
 
 export function genhashUsage(prog: string): string {
@@ -66,7 +70,7 @@ export function parseGenhashArgs(args: readonly string[], prog = 'genhash'): Gen
   // genhash gives only the usage when there are fewer than two arguments.
   if (args.length <= 1) return fail();
   const { events, operands } = getoptLong(args, 'hvSs:V:p:u:m:P:t:I', LONG_OPTIONS);
-  const o: Partial<GenhashOptions> = { ssl: false, sni: false, verbose: false, protocol: '1.0', timeoutMs: GENHASH_DEFAULT_TIMEOUT_MS };
+  const o: Partial<GenhashOptions> = { ssl: false, sni: false, verbose: false, protocol: '1.0', timeoutMs: GENHASH_DEFAULT_TIMEOUT_MS, fwmark: 0 };
   let messages = '';
   let badOption = false;
   for (const ev of events) {
@@ -121,9 +125,7 @@ function applyOption(o: Partial<GenhashOptions>, opt: string, arg: string): stri
     case 't':
       return set(parseTimeoutArg(arg, 'genhash'), (v) => (o.timeoutMs = v));
     case 'm':
-      // Validated as genhash does, then refused: Node has no way to set SO_MARK on a socket
-      // (genhash built without SO_MARK refuses -m the same way).
-      return set(parseFwmarkArg(arg), () => undefined) ?? 'fwmark is not supported: Node.js cannot set SO_MARK on a socket';
+      return set(parseFwmarkArg(arg), (v) => (o.fwmark = v));
     default:
       return `Unknown option \`-${opt}\``;
   }
@@ -164,6 +166,9 @@ export function genhashFailureLine(f: HttpGetFailure, tls: boolean): { text: str
       return undefined; // genhash stops quietly on SIGINT/SIGTERM
     case 'bad-request':
       return { text: f.message + '\n', stderr: true };
+    case 'connect-setup':
+      // genhash logs this and retries for ever; we say why once (e.g. SO_MARK without CAP_NET_ADMIN).
+      return { text: f.message + '\n', stderr: true };
   }
 }
 
@@ -189,6 +194,8 @@ export async function runGenhash(options: GenhashOptions, io: GenhashIo, algorit
       algorithm,
       signal: io.signal,
       now: io.now,
+      // genhash sets SO_MARK only for a non-zero mark (layer4.c).
+      ...(options.fwmark ? { connect: markedConnector(options.fwmark) } : {}),
     },
     options.verbose ? verboseObserver(io.stdout) : {},
   );
@@ -205,5 +212,5 @@ export async function runGenhash(options: GenhashOptions, io: GenhashIo, algorit
     const usecs = Math.round(result.elapsedMs * 1000);
     io.stdout(`\nGlobal response time for [${options.url}] = ${usecs} usecs\n`);
   }
-  return result.ok || result.kind !== 'bad-request' ? 0 : 1;
+  return result.ok || (result.kind !== 'bad-request' && result.kind !== 'connect-setup') ? 0 : 1;
 }

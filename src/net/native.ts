@@ -1,7 +1,7 @@
 // Typed loader of the project's native addon (native/*.c, built by node-gyp from binding.gyp
 // into build/Release/keepalived_net.node during `npm ci`). It does the socket calls Node cannot:
 // IPv6 raw sockets with ancillary data, AF_PACKET frames, an rtnetlink notification socket that
-// reports overflows instead of dying of them, and syslog(3).
+// reports overflows instead of dying of them, syslog(3), and TCP connects carrying SO_MARK.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,6 +23,15 @@ export interface Ip6PacketIn {
   ifindex: number;
   /** 1 when the datagram was longer than the receive buffer (64 KiB). */
   truncated: number;
+}
+
+/** Why a marked connect failed: the step (`mark` is SO_MARK refused, e.g. EPERM without CAP_NET_ADMIN). */
+export interface MarkConnectFailure {
+  ok: false;
+  stage: 'args' | 'socket' | 'mark' | 'bindtodevice' | 'bind' | 'connect' | 'timeout' | 'poll';
+  /** The errno (0 when none applies); text in `error`. */
+  errno: number;
+  error: string;
 }
 
 export interface NativeAddon {
@@ -51,6 +60,23 @@ export interface NativeAddon {
   /** if_nametoindex in this process's network namespace. */
   ifIndex(ifname: string): NativeResult<{ ifindex: number }>;
   close(h: NativeHandle): NativeResult;
+  /**
+   * A non-blocking TCP connect (IPv4/IPv6 by the address) with SO_MARK `mark` (0: no mark set, as
+   * keepalived), bound to bindIf / bindAddress:bindPort when given. The result comes at once when a
+   * step fails before the connect is under way, else through `cb` exactly once (unless `close(handle)`
+   * cancels it first): `{ok:true, fd}` hands the connected socket to the caller, who must wrap or
+   * close it. The wait is bounded by timeoutMs (stage `timeout`, errno ETIMEDOUT).
+   */
+  markConnect(
+    address: string,
+    port: number,
+    mark: number,
+    bindAddress: string | null,
+    bindPort: number,
+    bindIf: string | null,
+    timeoutMs: number,
+    cb: (r: { ok: true; fd: number } | MarkConnectFailure) => void,
+  ): { ok: true; handle: NativeHandle } | MarkConnectFailure;
   /** facility: syslog.h code (LOG_DAEMON = 24); priority 0-7. */
   syslog(ident: string, facility: number, priority: number, message: string): NativeResult;
 }

@@ -196,8 +196,23 @@ describe('genhash command line', () => {
     const r = parseGenhashArgs(['-S', '-I', '-V', 'a.example', '-s', '::1', '-p', '443', '-u', '/', '-P', '1.1', '-t', '3', '-v']);
     expect(r).toEqual({
       ok: true,
-      options: { ssl: true, sni: true, virtualhost: 'a.example', server: '::1', port: 443, url: '/', protocol: '1.1', timeoutMs: 3000, verbose: true },
+      options: { ssl: true, sni: true, virtualhost: 'a.example', server: '::1', port: 443, url: '/', protocol: '1.1', timeoutMs: 3000, verbose: true, fwmark: 0 },
     });
+  });
+  it('-m takes the mark as genhash reads it (strtoul base 10, unsigned 32 bits; saturating; empty is 0)', () => {
+    const mark = (m: string): number | string => {
+      const r = parseGenhashArgs(['-s', '127.0.0.1', '-p', '80', '-u', '/', '-m', m]);
+      return r.ok ? r.options.fwmark : r.stderr.split('\n')[0]!;
+    };
+    expect(mark('43981')).toBe(43981);
+    expect(mark(' +5')).toBe(5);
+    expect(mark('')).toBe(0);
+    expect(mark('4294967295')).toBe(4294967295);
+    expect(mark('4294967296')).toBe(0); // (unsigned) of a 64-bit unsigned long
+    expect(mark('99999999999999999999999')).toBe(4294967295); // strtoul saturates at ULONG_MAX
+    expect(mark('0x10')).toBe("invalid fwmark '0x10'");
+    expect(mark('-1')).toBe("invalid fwmark '-1'");
+    expect(mark('5 ')).toBe("invalid fwmark '5 '");
   });
   it("reports problems with genhash's messages then the usage, exit 1", () => {
     const cases: Array<[string[], string]> = [
@@ -209,7 +224,7 @@ describe('genhash command line', () => {
       [['-s', '127.0.0.1', '-p', '80', '-u', '/', 'extra', 'more'], 'Unexpected argument(s): extra more\nUsage'],
       [['-s', 'bad', '-p', '80', '-u', '/'], 'server should be an IP, not bad\nUsage'],
       [['-s', '127.0.0.1', '-p', '80', '-u', '/', '-P', '2'], "invalid HTTP protocol version '2'\nUsage"],
-      [['-s', '127.0.0.1', '-p', '80', '-u', '/', '-m', '3'], 'fwmark is not supported'],
+      [['-s', '127.0.0.1', '-p', '80', '-u', '/', '-m', '3x'], "invalid fwmark '3x'\nUsage"],
       [['-s', '127.0.0.1', '-p', '80'], 'Usage: genhash COMMAND [OPTIONS]\n'],
       [['-h'], 'Usage: genhash COMMAND'],
     ];

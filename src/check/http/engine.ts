@@ -34,7 +34,26 @@ export interface HttpGetOptions {
   tlsCert?: string | Buffer;
   tlsKey?: string | Buffer;
   tlsPassphrase?: string;
+  /**
+   * Makes the TCP connection instead of net.connect (e.g. with SO_MARK, genhash -m / fwmark). It gets
+   * the target, source and timeout, and a signal aborted when the exchange ends first; it resolves
+   * the connected socket (the engine then owns it) or a failure with an errno-style code.
+   */
+  connect?: HttpConnectHook;
 }
+
+export interface HttpConnectTarget {
+  address: string;
+  port: number;
+  localAddress?: string;
+  localPort?: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export type HttpConnectHook = (
+  t: HttpConnectTarget,
+) => Promise<{ ok: true; socket: net.Socket } | { ok: false; code: string; message: string; stage?: string }>;
 
 export type HttpGetFailureKind =
   | 'bad-request'
@@ -42,6 +61,8 @@ export type HttpGetFailureKind =
   | 'connect-unreachable'
   | 'connect-failed'
   | 'connect-timeout'
+  /** The connect hook could not set up the socket (SO_MARK refused, bind failed, ...). */
+  | 'connect-setup'
   | 'tls-handshake'
   | 'write-timeout'
   | 'write-failed'
@@ -104,6 +125,8 @@ class Exchange {
   private timer: NodeJS.Timeout | undefined;
   private readonly reader: ResponseReader;
   private readonly onAbort = (): void => this.fail('aborted', `request to ${this.target} aborted`);
+  /** Cancels a hooked connect still under way when the exchange ends. */
+  private readonly hookStop = new AbortController();
 
   constructor(
     private readonly o: HttpGetOptions,
@@ -122,6 +145,7 @@ class Exchange {
     this.o.signal?.addEventListener('abort', this.onAbort, { once: true });
     const family = this.o.address.includes(':') ? 6 : 4;
     this.arm('connect-timeout', `timed out connecting to ${this.target}`);
+    if (this.o.connect) return this.startHooked(this.o.connect);
     const tcp = net.connect({
       host: this.o.address,
       port: this.o.port,
@@ -132,6 +156,41 @@ class Exchange {
     this.socket = tcp;
     tcp.on('error', (e) => this.onError(e));
     tcp.once('connect', () => (this.o.tls ? this.startTls(tcp) : this.sendRequest()));
+  }
+
+  private startHooked(hook: HttpConnectHook): void {
+    const { address, port, localAddress, localPort, timeoutMs } = this.o;
+    const signal = this.hookStop.signal;
+    let pending: ReturnType<HttpConnectHook>;
+    try {
+      pending = hook({ address, port, localAddress, localPort, timeoutMs, signal });
+    } catch (e) {
+      return this.fail('connect-setup', `cannot connect to ${this.target}: ${oneLine(e as Error)}`);
+    }
+    pending.then(
+      (r) => {
+        if (this.stage !== 'connect') {
+          if (r.ok) r.socket.destroy();
+          return;
+        }
+        if (!r.ok) return this.hookFailed(r.code, r.message, r.stage);
+        this.socket = r.socket;
+        r.socket.on('error', (e) => this.onError(e));
+        if (this.o.tls) this.startTls(r.socket);
+        else this.sendRequest();
+      },
+      (e: unknown) => this.fail('connect-failed', `cannot connect to ${this.target}: ${e instanceof Error ? oneLine(e) : String(e)}`),
+    );
+  }
+
+  /** A hooked connect's failure, classed as net.connect's would be. */
+  private hookFailed(code: string, message: string, stage: string | undefined): void {
+    if (code === 'ECONNREFUSED') return this.fail('connect-refused', message);
+    if (code === 'ENETUNREACH') return this.fail('connect-unreachable', message);
+    if (code === 'ETIMEDOUT') return this.fail('connect-timeout', message);
+    if (code === 'ABORT_ERR') return this.fail('aborted', message);
+    if (stage && stage !== 'connect') return this.fail('connect-setup', message);
+    this.fail('connect-failed', message);
   }
 
   private startTls(tcp: net.Socket): void {
@@ -248,6 +307,7 @@ class Exchange {
     this.stage = 'done';
     clearTimeout(this.timer);
     this.o.signal?.removeEventListener('abort', this.onAbort);
+    this.hookStop.abort();
     this.socket?.destroy();
     this.resolve(result);
   }
