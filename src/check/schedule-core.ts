@@ -37,26 +37,39 @@ export interface Step {
  * then marks down; a down checker simply keeps checking every delay_loop.
  */
 export function applyResult(prev: CheckerState, t: CheckerTiming, r: CheckResult, at: number): Step {
-  const s: CheckerState = { ...prev, lastDetail: r.detail, lastLatencyMs: r.latencyMs, lastRunAt: at, runs: prev.runs + 1 };
-  let delayMs = t.delayLoopMs;
-  if (r.ok) {
-    s.retryIt = 0;
-    s.isUp = true;
-    s.weight = r.weight;
-  } else {
-    s.failures = prev.failures + 1;
-    if ((prev.isUp || !prev.hasRun) && prev.retryIt < t.retry) {
-      s.retryIt = prev.retryIt + 1;
-      delayMs = t.delayBeforeRetryMs;
-    } else {
-      s.retryIt = 0;
-      s.isUp = false;
-      s.weight = undefined;
-    }
-  }
-  s.hasRun = true;
+  const s: CheckerState = { ...prev };
+  const delayMs = applyResultInPlace(s, t, r.ok, r.detail, r.latencyMs, r.weight, at);
   const changed = s.isUp !== prev.isUp;
   return { state: s, delayMs, changed, weightChanged: !changed && s.isUp && s.weight !== prev.weight };
+}
+
+/**
+ * applyResult on the state itself, for the scheduler's hot path (no object per check): returns the
+ * milliseconds until the next run; the caller compares isUp/weight with what they were.
+ */
+export function applyResultInPlace(s: CheckerState, t: CheckerTiming, ok: boolean, detail: string, latencyMs: number, weight: number | undefined, at: number): number {
+  const wasUp = s.isUp;
+  const hadRun = s.hasRun;
+  s.lastDetail = detail;
+  s.lastLatencyMs = latencyMs;
+  s.lastRunAt = at;
+  s.runs++;
+  s.hasRun = true;
+  if (ok) {
+    s.retryIt = 0;
+    s.isUp = true;
+    s.weight = weight;
+    return t.delayLoopMs;
+  }
+  s.failures++;
+  if ((wasUp || !hadRun) && s.retryIt < t.retry) {
+    s.retryIt++;
+    return t.delayBeforeRetryMs;
+  }
+  s.retryIt = 0;
+  s.isUp = false;
+  s.weight = undefined;
+  return t.delayLoopMs;
 }
 
 /**
@@ -144,5 +157,95 @@ export class TimerHeap<T> {
     const x = this.a[i];
     const y = this.a[j];
     return x.due < y.due || (x.due === y.due && x.seq < y.seq);
+  }
+}
+
+/** What a DeadlineHeap holds: the item carries its own key and position (no wrapper per push). */
+export interface Deadline {
+  due: number;
+  /** Tie-break: equal deadlines leave in push order. */
+  seq: number;
+  /** Position in the heap, -1 when not in it. */
+  heapIndex: number;
+}
+
+/**
+ * Intrusive min-heap of deadlines: push, pop and remove in O(log n) with no allocation, so one
+ * queue can hold every checker's next run and every connect timeout in flight.
+ */
+export class DeadlineHeap<T extends Deadline> {
+  private readonly a: T[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  peek(): T | undefined {
+    return this.a[0];
+  }
+
+  push(item: T, due: number): void {
+    if (item.heapIndex >= 0) this.remove(item);
+    item.due = due;
+    item.seq = this.seq++;
+    item.heapIndex = this.a.length;
+    this.a.push(item);
+    this.up(item.heapIndex);
+  }
+
+  pop(): T | undefined {
+    const top = this.a[0];
+    if (top !== undefined) this.remove(top);
+    return top;
+  }
+
+  remove(item: T): void {
+    const i = item.heapIndex;
+    const a = this.a;
+    if (i < 0 || a[i] !== item) return;
+    item.heapIndex = -1;
+    const last = a.pop()!;
+    if (i === a.length) return;
+    a[i] = last;
+    last.heapIndex = i;
+    this.up(i);
+    this.down(last.heapIndex);
+  }
+
+  private less(x: T, y: T): boolean {
+    return x.due < y.due || (x.due === y.due && x.seq < y.seq);
+  }
+
+  private up(i: number): void {
+    const a = this.a;
+    const x = a[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(x, a[p])) break;
+      a[i] = a[p];
+      a[i].heapIndex = i;
+      i = p;
+    }
+    a[i] = x;
+    x.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const a = this.a;
+    const n = a.length;
+    const x = a[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && this.less(a[r], a[l]) ? r : l;
+      if (!this.less(a[m], x)) break;
+      a[i] = a[m];
+      a[i].heapIndex = i;
+      i = m;
+    }
+    a[i] = x;
+    x.heapIndex = i;
   }
 }

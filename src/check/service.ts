@@ -3,19 +3,24 @@
 // subscribes to real server changes (keys as in keys.ts).
 import type { KeepalivedConfig } from '../config/model.js';
 import { runCheck } from './run.js';
-import { CheckScheduler, type RealServerStatus, type SchedulerChange, type SchedulerClock } from './scheduler.js';
+import { CheckScheduler, type RealServerStatus, type SchedulerChange, type SchedulerClock, type SchedulerLag, type SchedulerStats } from './scheduler.js';
 import { buildCheckers, type SpecProblem } from './spec.js';
+import { TcpProbe, type TcpProbeMode } from './tcp.js';
 
 export interface CheckerServiceOptions {
   clock?: SchedulerClock;
   maxInFlight?: number;
+  /** How TCP_CHECK connects (default: the bare TCP handle when this Node has it). */
+  tcpMode?: TcpProbeMode;
 }
 
 export type ChangeListener = (c: SchedulerChange) => void;
+export type LagListener = (l: SchedulerLag) => void;
 
 export class CheckerService {
   private scheduler: CheckScheduler | undefined;
   private readonly listeners = new Set<ChangeListener>();
+  private readonly lagListeners = new Set<LagListener>();
   problems: SpecProblem[] = [];
 
   constructor(private readonly o: CheckerServiceOptions = {}) {}
@@ -30,15 +35,10 @@ export class CheckerService {
       clock: this.o.clock,
       maxInFlight: this.o.maxInFlight,
       run: (e, signal) => runCheck(e.spec, { now, signal }),
-      onChange: (c) => {
-        for (const l of this.listeners) {
-          try {
-            l(c);
-          } catch {
-            /* a listener's bug must not stop the checks */
-          }
-        }
-      },
+      // TCP_CHECK runs as a direct probe: timed out from the scheduler's own deadline queue.
+      probe: (e, done) => (e.spec.type === 'TCP_CHECK' ? new TcpProbe(e.spec.target, done, this.o.tcpMode) : undefined),
+      onChange: (c) => notify(this.listeners, c),
+      onLag: (l) => notify(this.lagListeners, l),
     });
     this.scheduler.start();
   }
@@ -54,6 +54,16 @@ export class CheckerService {
     return () => this.listeners.delete(fn);
   }
 
+  /** Lag reports: checks starting later than due because the checker cannot keep up. */
+  subscribeLag(fn: LagListener): () => void {
+    this.lagListeners.add(fn);
+    return () => this.lagListeners.delete(fn);
+  }
+
+  stats(): SchedulerStats | undefined {
+    return this.scheduler?.stats();
+  }
+
   /** realServerKey -> {up, weight} */
   results(): Map<string, { up: boolean; weight: number }> {
     return this.scheduler?.results() ?? new Map();
@@ -61,6 +71,16 @@ export class CheckerService {
 
   snapshot(): RealServerStatus[] {
     return this.scheduler?.snapshot() ?? [];
+  }
+}
+
+function notify<T>(listeners: Set<(x: T) => void>, x: T): void {
+  for (const l of listeners) {
+    try {
+      l(x);
+    } catch {
+      /* a listener's bug must not stop the checks */
+    }
   }
 }
 

@@ -202,3 +202,23 @@ export function errText(e: unknown): string {
   }
   return String(e);
 }
+
+/** Called once per run of a DirectProbe (never from inside start()). */
+export type ProbeDone = (ok: boolean, detail: string) => void;
+
+/**
+ * A checker the scheduler drives itself, for checks cheap enough that a promise, a timer and an
+ * AbortSignal listener per run would cost more than the check (TCP_CHECK): the scheduler times it
+ * out from its own deadline queue and calls cancel(); the probe reports through the one `done`
+ * callback it was made with.
+ */
+export interface DirectProbe {
+  /** The run's deadline, from start. */
+  readonly timeoutMs: number;
+  /** The failure detail when the deadline passes. */
+  readonly timeoutDetail: string;
+  /** Starts one run. A string is a failure found at once (then `done` is not called). */
+  start(): string | undefined;
+  /** Abandons the run in flight (deadline or stop): `done` is not called for it. */
+  cancel(): void;
+}
