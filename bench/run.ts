@@ -10,6 +10,8 @@ const suites: [string, string][] = [
   ['control socket status round trips', './control.js'],
   ['rtnetlink VIP add/delete vs ip -batch', './rtnl.js'],
   ['IPVS reconciler', './ipvs.js'],
+  ['VRRP failover: crash and graceful handover vs keepalived', './failover.js'],
+  ['VRRP runtime: 100 instances idle vs keepalived', './vrrp-runtime.js'],
 ];
 
 const only = process.argv.slice(2);
