@@ -1,5 +1,5 @@
 // The built CLI, run as a user runs it: `node bin/keepalivedctl validate ...` with pipes (not a TTY).
-import { spawnSync } from 'node:child_process';
+import { runAsync } from './run-async.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,14 +19,14 @@ function newestTs(dir: string): number {
   return newest;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // `npm test` builds first; build here only when dist is missing or older than the sources, so that
   // test files running in parallel do not rewrite dist/ under each other.
   const built = join(repoRoot, 'dist', 'commands', 'validate.js');
   const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestTs(join(repoRoot, 'src')), newestTs(join(repoRoot, 'commands')));
   if (!stale) return;
   // Emits dist even when someone else's file has a type error; the runs below show whether the CLI works.
-  const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+  const tsc = await runAsync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, timeout: 180_000 });
   if (tsc.status !== 0) console.warn(`tsc -p . reported problems:\n${tsc.stdout}${tsc.stderr}`);
 }, 200_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,12 +37,11 @@ function file(name: string, text: string): string {
   return p;
 }
 
-function cli(args: string[], input?: string) {
+async function cli(args: string[], input?: string) {
   const env = { ...process.env };
   delete env.FORCE_COLOR;
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'keepalivedctl'), 'validate', ...args], {
+  const r = await runAsync(process.execPath, [join(repoRoot, 'bin', 'keepalivedctl'), 'validate', ...args], {
     cwd: repoRoot,
-    encoding: 'utf8',
     input: input ?? '',
     env,
     timeout: 60_000,
@@ -66,9 +65,9 @@ const clean = broken.replace('  priorty 100\n', '').replace('priority 300', 'pri
 const warnOnly = clean.replace('  priority 100', '  priority 100\n  priority 100');
 
 describe('keepalivedctl validate (built CLI)', () => {
-  it('human output: file:line:col severity code message, then the source line and a caret', () => {
+  it('human output: file:line:col severity code message, then the source line and a caret', async () => {
     const f = file('broken.conf', broken);
-    const r = cli([f]);
+    const r = await cli([f]);
     expect(r.code).toBe(1);
     const lines = r.stdout.split('\n');
     const i = lines.indexOf(`${f}:4:3 error unknown-keyword unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'? (suggestion: priority)`);
@@ -82,29 +81,29 @@ describe('keepalivedctl validate (built CLI)', () => {
     expect(r.stdout).toMatch(/2 errors, 0 warnings/);
   });
 
-  it('writes no ANSI colour codes when stdout is not a TTY', () => {
-    const r = cli([file('broken.conf', broken)]);
+  it('writes no ANSI colour codes when stdout is not a TTY', async () => {
+    const r = await cli([file('broken.conf', broken)]);
     expect(r.stdout.length).toBeGreaterThan(0);
     expect(r.all).not.toMatch(/\x1b\[/);
   });
 
-  it('a clean file exits 0', () => {
-    const r = cli([file('clean.conf', clean)]);
+  it('a clean file exits 0', async () => {
+    const r = await cli([file('clean.conf', clean)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/0 errors, 0 warnings/);
   });
 
-  it('--strict turns warnings into exit 1', () => {
+  it('--strict turns warnings into exit 1', async () => {
     const f = file('warn.conf', warnOnly);
-    const plain = cli([f]);
+    const plain = await cli([f]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain(`${f}:5:3 warning duplicate-keyword `);
-    expect(cli([f, '--strict']).code).toBe(1);
+    expect((await cli([f, '--strict'])).code).toBe(1);
   });
 
-  it('--format json has exactly the documented shape', () => {
+  it('--format json has exactly the documented shape', async () => {
     const f = file('broken.conf', broken);
-    const r = cli([f, '--format', 'json']);
+    const r = await cli([f, '--format', 'json']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(['valid', 'errors', 'warnings', 'diagnostics']);
@@ -122,17 +121,17 @@ describe('keepalivedctl validate (built CLI)', () => {
     expect(Object.keys(j.diagnostics[1])).toEqual(['severity', 'code', 'file', 'line', 'column', 'message']);
   });
 
-  it('--json (oclif) prints the same object', () => {
+  it('--json (oclif) prints the same object', async () => {
     const f = file('broken.conf', broken);
-    const a = JSON.parse(cli([f, '--format', 'json']).stdout);
-    const r = cli([f, '--json']);
+    const a = JSON.parse((await cli([f, '--format', 'json'])).stdout);
+    const r = await cli([f, '--json']);
     expect(JSON.parse(r.stdout)).toEqual(a);
     expect(r.code).toBe(1);
   });
 
-  it('--format sarif is SARIF 2.1.0: version, rules, results with ruleId, level and locations', () => {
+  it('--format sarif is SARIF 2.1.0: version, rules, results with ruleId, level and locations', async () => {
     const f = file('broken.conf', broken);
-    const r = cli([f, '--format', 'sarif']);
+    const r = await cli([f, '--format', 'sarif']);
     expect(r.code).toBe(1);
     const s = JSON.parse(r.stdout);
     expect(s.version).toBe('2.1.0');
@@ -153,76 +152,76 @@ describe('keepalivedctl validate (built CLI)', () => {
     expect(s.runs[0].results[1].locations[0].physicalLocation.region).toEqual({ startLine: 5, startColumn: 12 });
   });
 
-  it('reads the config from stdin with -', () => {
-    const r = cli(['-', '--format', 'json'], broken);
+  it('reads the config from stdin with -', async () => {
+    const r = await cli(['-', '--format', 'json'], broken);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j.diagnostics.map((d: { file: string; line: number }) => [d.file, d.line])).toEqual([
       ['<stdin>', 4],
       ['<stdin>', 5],
     ]);
-    const human = cli(['-'], broken);
+    const human = await cli(['-'], broken);
     expect(human.stdout).toContain('<stdin>:4:3 error unknown-keyword');
     expect(human.stdout).toContain('    priorty 100\n    ^');
-    expect(cli(['-'], clean).code).toBe(0);
+    expect((await cli(['-'], clean)).code).toBe(0);
   });
 
-  it('a missing file: exit 2, a message naming it, no stack trace', () => {
+  it('a missing file: exit 2, a message naming it, no stack trace', async () => {
     const missing = join(dir, 'does-not-exist.conf');
-    const r = cli([missing]);
+    const r = await cli([missing]);
     expect(r.code).toBe(2);
     const lines = r.all.split('\n').filter((l) => l.trim() !== '');
     expect(lines[0]).toContain(missing);
     expect(lines[0]).toContain('file-unreadable');
     expect(r.all).not.toMatch(/^\s+at /m);
     expect(r.all).not.toMatch(/Error:|node:internal/);
-    const j = cli([missing, '--format', 'json']);
+    const j = await cli([missing, '--format', 'json']);
     expect(j.code).toBe(2);
     expect(JSON.parse(j.stdout).diagnostics).toEqual([expect.objectContaining({ code: 'file-unreadable', file: missing })]);
   });
 
-  it('several files are checked as one cluster, and --cluster DIR reads a directory', () => {
+  it('several files are checked as one cluster, and --cluster DIR reads a directory', async () => {
     const node = (prio: number) => clean.replace('priority 100', `priority ${prio}`);
     const a = file('lb1.conf', node(100));
     const b = file('lb2.conf', node(100));
-    const r = cli([a, b, '--format', 'json']);
+    const r = await cli([a, b, '--format', 'json']);
     const j = JSON.parse(r.stdout);
     expect(j.diagnostics.map((d: { code: string; file: string }) => [d.code, d.file])).toEqual([['cluster-equal-priority', b]]);
     expect(r.code).toBe(0);
     const cdir = mkdtempSync(join(dir, 'cluster-'));
     writeFileSync(join(cdir, 'a.conf'), node(100));
     writeFileSync(join(cdir, 'b.conf'), node(100).replace('advert_int', 'x').replace('virtual_router_id 51', 'virtual_router_id 51\n  advert_int 3'));
-    const c = JSON.parse(cli(['--cluster', cdir, '--format', 'json']).stdout);
+    const c = JSON.parse((await cli(['--cluster', cdir, '--format', 'json'])).stdout);
     expect(c.diagnostics.map((d: { code: string }) => d.code).sort()).toEqual(['cluster-equal-priority', 'cluster-mismatch']);
   });
-  it('--config-id / -i selects the @ID lines', () => {
+  it('--config-id / -i selects the @ID lines', async () => {
     const f = file('id.conf', '@lb1 $P=150\n@^lb1 $P=999\n' + clean.replace('priority 100', 'priority $P'));
-    expect(cli([f, '-i', 'lb1']).code).toBe(0);
-    const other = cli([f, '--config-id', 'lb2']);
+    expect((await cli([f, '-i', 'lb1'])).code).toBe(0);
+    const other = await cli([f, '--config-id', 'lb2']);
     expect(other.code).toBe(1);
     expect(other.stdout).toContain(`${f}:6:12 error value-out-of-range`);
   });
 
-  it('--host checks this machine: an interface that does not exist here is an error', () => {
+  it('--host checks this machine: an interface that does not exist here is an error', async () => {
     const f = file('host.conf', clean.replace('interface eth0', 'interface kaengnosuch0'));
-    expect(cli([f]).code).toBe(0);
-    const r = cli([f, '--host']);
+    expect((await cli([f])).code).toBe(0);
+    const r = await cli([f, '--host']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${f}:2:2 error interface-missing`);
   });
 
-  it('usage errors exit 2 without a stack trace', () => {
+  it('usage errors exit 2 without a stack trace', async () => {
     for (const args of [['--cluster', join(dir, 'no-such-dir')], [file('x.conf', clean), '--format', 'bogus']]) {
-      const r = cli(args);
+      const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.all.trim().length).toBeGreaterThan(0);
       expect(r.all).not.toMatch(/^\s+at /m);
     }
   });
-  it('human output of a cluster finding names the other file and line too', () => {
+  it('human output of a cluster finding names the other file and line too', async () => {
     const a = file('h1.conf', clean);
     const b = file('h2.conf', clean);
-    const r = cli([a, b]);
+    const r = await cli([a, b]);
     const lines = r.stdout.split('\n');
     const i = lines.findIndex((l) => l.startsWith(`${b}:4:3 warning cluster-equal-priority `));
     expect(i, r.stdout).toBeGreaterThanOrEqual(0);

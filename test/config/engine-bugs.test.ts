@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigText } from '../../src/config/index.js';
 import { validateFiles } from '../../src/config/validate.js';
+import { runAsync } from './run-async.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kaeng-bugs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,10 +34,9 @@ describe('engine bugs', () => {
 
 describe('validate command bugs', () => {
   it('a missing file prints exactly one line (no summary line after it)', async () => {
-    const { spawnSync } = await import('node:child_process');
     const repoRoot = join(import.meta.dirname, '..', '..');
     const missing = join(root, 'does-not-exist.conf');
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'keepalivedctl'), 'validate', missing], { encoding: 'utf8', timeout: 60_000 });
+    const r = await runAsync(process.execPath, [join(repoRoot, 'bin', 'keepalivedctl'), 'validate', missing], { timeout: 60_000 });
     expect(r.status).toBe(2);
     const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.trim() !== '');
     expect(lines).toHaveLength(1);

@@ -1,6 +1,7 @@
 // keepalived's own sample configs through real keepalived -t (2.2.7) and our validate, side by side,
 // in a namespace that has the interfaces the samples name: same verdict, same problems, same lines.
 import { spawnSync } from 'node:child_process';
+import { runAsync } from './run-async.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,9 +32,8 @@ interface Ours {
   diagnostics: { severity: string; code: string; file: string; line: number; message: string }[];
 }
 
-function ours(ns: string, file: string, configId: string): Ours {
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, join(repo, 'bin', 'keepalivedctl'), 'validate', file, '--host', '--strict', '--json', '--config-id', configId], {
-    encoding: 'utf8',
+async function ours(ns: string, file: string, configId: string): Promise<Ours> {
+  const r = await runAsync('ip', ['netns', 'exec', ns, process.execPath, join(repo, 'bin', 'keepalivedctl'), 'validate', file, '--host', '--strict', '--json', '--config-id', configId], {
     timeout: 60_000,
   });
   expect(r.stderr ?? '').not.toMatch(/at .*\.js:\d+/); // never a stack trace
@@ -62,10 +62,10 @@ describe.skipIf(!runnable)('keepalived samples: our validate vs keepalived -t', 
   const hostname = spawnSync('hostname', { encoding: 'utf8' }).stdout.trim();
   const cases = samples.flatMap((s) => (s.endsWith('conditional_conf') ? ['high', 'low', hostname].map((id) => [s, id]) : [[s, hostname]]));
 
-  it.each(cases)('%s (config id %s)', (sample, configId) => {
+  it.each(cases)('%s (config id %s)', async (sample, configId) => {
     const file = join(samplesDir, sample);
     const ka: OracleResult = keepalivedTest(ns, file, ['-i', configId]);
-    const us = ours(ns, file, configId);
+    const us = await ours(ns, file, configId);
     const explain = `keepalived rc=${ka.rc}:\n${ka.raw}\nours rc=${us.rc}:\n${us.diagnostics.map((d) => `${d.line} ${d.code} ${d.message}`).join('\n')}`;
 
     // Same verdict: keepalived -t exits 0 exactly when our --strict run does.
