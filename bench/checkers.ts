@@ -67,7 +67,7 @@ function ask<T>(c: ChildProcess, msg: unknown, pick: (m: Record<string, unknown>
 const listenerCpuUs = async (cs: ChildProcess[]): Promise<number> =>
   (await Promise.all(cs.map((c) => ask(c, 'cpu', (m) => m.cpu as number | undefined)))).reduce((a, b) => a + b, 0);
 
-export async function run(tcpMode?: TcpProbeMode): Promise<BenchRow[]> {
+export async function run(tcpMode?: TcpProbeMode, maxInFlight?: number): Promise<BenchRow[]> {
   const children: ChildProcess[] = [];
   try {
     for (let i = 0; i < PORTS; i++) children.push(fork('-e', [LISTENER], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -82,7 +82,7 @@ export async function run(tcpMode?: TcpProbeMode): Promise<BenchRow[]> {
     let closedAt = 0;
     const now = () => performance.now();
     // The daemon's own checker service: config in, TCP_CHECK probes out.
-    const service = new CheckerService({ tcpMode });
+    const service = new CheckerService({ tcpMode, maxInFlight });
     service.subscribe((c) => {
       if (c.kind === 'real-server' && !c.up && closedAt) downAt.set(c.rsKey, now() - closedAt);
     });
@@ -136,6 +136,9 @@ export async function run(tcpMode?: TcpProbeMode): Promise<BenchRow[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  // --socket: TCP_CHECK over net.Socket instead of the bare handle; --in-flight N: maxInFlight.
   const mode = process.argv.includes('--socket') ? 'socket' : 'handle';
-  printRows(`health checker scheduler (TCP_CHECK on loopback, ${mode})`, await run(mode));
+  const i = process.argv.indexOf('--in-flight');
+  const cap = i > 0 ? Number(process.argv[i + 1]) : undefined;
+  printRows(`health checker scheduler (TCP_CHECK on loopback, ${mode}, maxInFlight ${cap ?? 'default'})`, await run(mode, cap));
 }
