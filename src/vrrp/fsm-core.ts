@@ -64,6 +64,13 @@ export function initSands(d: Draft, i: InstanceState): void {
   }
 }
 
+/** The advert deadline after `due`: one interval on. A caller more than an interval late starts
+ * afresh from `now` rather than sending a burst to catch up. */
+export function nextAdvertAt(due: number, advertIntUs: number, now: number): number {
+  const next = due + advertIntUs;
+  return next > now ? next : now + advertIntUs;
+}
+
 export function sendAdvert(d: Draft, i: InstanceState, priority: number): void {
   const c = i.cfg;
   const advert: Advert = {

@@ -3,8 +3,8 @@
 // changing (down_instance / try_up_instance), an operator override, and shutdown.
 
 import {
-  type Draft, cancelTimer, gotoMaster, groupOf, initSands, leaveFault, leaveMaster, masterTx, msDown, notify,
-  restoreInterface, setEffectivePriority, skew,
+  type Draft, armTimer, cancelTimer, gotoMaster, groupOf, initSands, leaveFault, leaveMaster, masterTx, msDown, notify,
+  nextAdvertAt, restoreInterface, setEffectivePriority, skew,
 } from './fsm-core.js';
 import { backupRx, checkAdvert, masterRx } from './fsm-rx.js';
 import type { InstanceState, TimerId } from './fsm-types.js';
@@ -83,6 +83,11 @@ export function timerExpired(d: Draft, i: InstanceState, timer: TimerId): void {
     gotoMaster(d, i);
   } else if (timer === 'advert' && i.state === 'MASTER') {
     masterTx(d, i);
+    tsmHandle(d, prev, i);
+    // Arm from the deadline that fired, not from now: the caller's lateness must not accumulate.
+    if (i.state === 'MASTER') armTimer(d, i, 'advert', nextAdvertAt(at, i.cfg.advertIntUs, d.now));
+    else initSands(d, i);
+    return;
   } else {
     return;
   }
