@@ -28,6 +28,16 @@ service.subscribe((c) => {
   }
 });
 
+// Checks that start late mean the delay_loop is not being kept: say so rather than fall behind silently.
+service.subscribeLag((l) =>
+  log(
+    l.behind ? 'warning' : 'info',
+    l.behind
+      ? `checkers behind: ${l.lateRuns} of ${l.runs} runs started over 1 s late (worst ${Math.round(l.maxLagMs)} ms, ${l.waiting} waiting)`
+      : 'checkers caught up',
+  ),
+);
+
 /** Loads the config and (re)starts the checks; a message naming the problem when it cannot. */
 async function load(): Promise<string | undefined> {
   const r = loadConfig(configFile, { configId });
