@@ -76,3 +76,30 @@ export function refreshSources(rt: VrrpRuntime, ifname: string, family: Family):
     if (!had) rt.dispatch({ type: 'track', track, status: true }, `IPv${p.family} address ${next} added to ${p.ifname}`);
   }
 }
+
+/** Once the watch reports: list links and addresses again and apply what changed since start-up's
+ * listing (a change made before the subscription took effect would otherwise go unseen). A watch
+ * event arriving while listing makes the listing stale: list again (bounded). */
+export async function catchUp(rt: VrrpRuntime): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (rt.stopping || !rt.node) return;
+    const seen = rt.netEvents;
+    const [links, addrs] = await Promise.all([rt.deps.rtnl.listLinks(), rt.deps.rtnl.listAddresses()]);
+    if (rt.stopping) return;
+    if (!links.ok || !addrs.ok) {
+      rt.log.log('warning', `interface re-listing failed: ${links.ok ? '' : links.error} ${addrs.ok ? '' : addrs.error}`.trim());
+      return;
+    }
+    if (rt.netEvents !== seen) continue;
+    for (const l of links.value) rt.onLink(l, false);
+    for (const name of [...rt.linkUp.keys()]) {
+      if (!links.value.some((l) => l.ifname === name)) rt.onLink({ ifindex: 0, ifname: name, mac: '', up: false, running: false, mtu: 0 }, true);
+    }
+    const key = (a: AddressInfo) => `${a.ifname}/${a.addr.toLowerCase()}`;
+    const listed = new Set(addrs.value.map(key));
+    const known = new Set(rt.addrs.map(key));
+    for (const a of [...rt.addrs]) if (!listed.has(key(a))) onAddressEvent(rt, { type: 'address', address: a, removed: true });
+    for (const a of addrs.value) if (!known.has(key(a))) onAddressEvent(rt, { type: 'address', address: a, removed: false });
+    return;
+  }
+}

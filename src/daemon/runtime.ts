@@ -10,7 +10,7 @@ import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, SRC_ADDR_PREFIX, typ
 import type { Logger } from './log.js';
 import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, type OverrideStore } from './overrides.js';
 import { armExpiry, setOverride } from './runtime-overrides.js';
-import { chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
+import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
@@ -51,6 +51,8 @@ export class VrrpRuntime {
   addrs: AddressInfo[] = [];
   /** Address events seen before the first listing, replayed in order after it. */
   private earlyAddrs: AddressEvent[] | null = [];
+  /** Watch events received (catchUp retries when one arrives while it lists). */
+  netEvents = 0;
   store: OverrideStore;
   // Internal, shared with runtime-overrides.ts and runtime-reload.ts.
   readonly sockets = new Map<string, VrrpSocket>();
@@ -62,11 +64,7 @@ export class VrrpRuntime {
   private lastPrio0 = new Map<string, string>();
   stopping = false;
 
-  constructor(
-    public plan: VrrpPlan,
-    readonly deps: RuntimeDeps,
-    overrides: OverrideStore = emptyStore(),
-  ) {
+  constructor(public plan: VrrpPlan, readonly deps: RuntimeDeps, overrides: OverrideStore = emptyStore()) {
     this.store = overrides;
   }
 
@@ -94,16 +92,16 @@ export class VrrpRuntime {
 
   async start(): Promise<StartResult> {
     const { rtnl } = this.deps;
-    // Watch first, then list: a change between the two is then never missed.
+    // Watch first, then list. The first election does not wait for the watch to report (`ready`):
+    // once it does, links and addresses are listed again and any difference applied (catchUp).
     const w = rtnl.watch((e) => {
+      this.netEvents++;
       if (e.type === 'link') this.onLink(e.link, e.removed);
       else if (this.earlyAddrs) this.earlyAddrs.length < 10_000 && this.earlyAddrs.push(e);
       else onAddressEvent(this, e);
     });
-    if (w.ok) {
-      this.watcher = w.value;
-      if (w.value.ready) await Promise.race([w.value.ready, new Promise((res) => setTimeout(res, 5000).unref())]);
-    } else this.log.log('warning', `interface tracking unavailable: ${w.error}`);
+    if (w.ok) this.watcher = w.value;
+    else this.log.log('warning', `interface tracking unavailable: ${w.error}`);
     const links = await rtnl.listLinks();
     if (!links.ok) return { ok: false, error: `cannot list interfaces: ${links.error}` };
     for (const l of links.value) this.linkUp.set(l.ifname, l.up && l.running);
@@ -153,6 +151,7 @@ export class VrrpRuntime {
     }
     this.dispatch({ type: 'start' }, 'start-up');
     armExpiry(this);
+    if (w.ok && w.value.ready) void w.value.ready.then(() => catchUp(this), () => undefined);
     return { ok: true };
   }
 
@@ -190,7 +189,7 @@ export class VrrpRuntime {
     return { ok: true };
   }
 
-  private onLink(link: LinkInfo, removed: boolean): void {
+  onLink(link: LinkInfo, removed: boolean): void {
     if (this.stopping) return;
     const up = !removed && link.up && link.running;
     const was = this.linkUp.get(link.ifname);
