@@ -19,13 +19,22 @@ export interface Shape {
   options?: OptionsSpec;
 }
 
-/** Problems of `words` (the arguments after the keyword) against `shape`; empty when they fit. */
-export function checkArgs(what: string, shape: Shape, words: readonly Word[]): ArgProblem[] {
-  const forms = shape.forms && shape.forms.length > 0 ? shape.forms : [shape.args];
+const NONE: ArgProblem[] = [];
+
+/**
+ * Problems of `words[from..]` (the arguments after the keyword) against `shape`; empty when they fit.
+ * Word indexes in the problems count from `from`. Allocates nothing for arguments that fit.
+ */
+export function checkArgs(what: string, shape: Shape, allWords: readonly Word[], from = 0): ArgProblem[] {
+  if (!shape.forms || shape.forms.length === 0) {
+    const problems = checkForm(what, shape.args, shape.options, allWords, from);
+    return problems ?? NONE;
+  }
+  const forms = shape.forms;
   let best: ArgProblem[] | undefined;
   for (const form of forms) {
-    const problems = checkForm(what, form, shape.options, words);
-    if (problems.length === 0) return problems;
+    const problems = checkForm(what, form, shape.options, allWords, from);
+    if (!problems) return NONE;
     if (!best || score(problems) < score(best)) best = problems;
   }
   if (forms.length > 1 && best && best.some((p) => p.severity === 'error')) {
@@ -39,7 +48,34 @@ function score(ps: ArgProblem[]): number {
   return ps.reduce((n, p) => n + (p.severity === 'error' ? 10 : 1), 0);
 }
 
-function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, words: readonly Word[]): ArgProblem[] {
+/** A view of the words after `from`, made only when a line has problems (rare). */
+const tail = (words: readonly Word[], from: number): readonly Word[] => (from === 0 ? words : words.slice(from));
+
+/** The problems of one form, or undefined when the words fit it (the common case: no array made). */
+function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, allWords: readonly Word[], from: number): ArgProblem[] | undefined {
+  const n = allWords.length - from;
+  // Fast pass: every positional present and valid, nothing left over (no options to read).
+  let i = 0;
+  let ok = true;
+  for (let f = 0; f < form.length && ok; f++) {
+    const spec = form[f];
+    if (i >= n) {
+      ok = !!spec.optional;
+      break;
+    }
+    if (spec.rest) {
+      for (; i < n && ok; i++) ok = checkValue(spec, allWords[from + i].text) === undefined;
+      break;
+    }
+    ok = checkValue(spec, allWords[from + i].text) === undefined;
+    i++;
+  }
+  if (ok && i >= n) return undefined;
+  const problems = slowForm(what, form, options, tail(allWords, from));
+  return problems.length === 0 ? undefined : problems;
+}
+
+function slowForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, words: readonly Word[]): ArgProblem[] {
   const problems: ArgProblem[] = [];
   let i = 0;
   for (const spec of form) {

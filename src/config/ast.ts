@@ -21,22 +21,6 @@ export interface ConfNode {
   text: Located;
 }
 
-/**
- * A line's text kept as offsets into its file's text until someone asks for it (few do): a config of a
- * million lines then holds no copy of each line.
- */
-export class LineText {
-  constructor(
-    readonly src: string,
-    readonly start: number,
-    readonly end: number,
-    readonly base: number,
-  ) {}
-  located(): Located {
-    return { text: this.src.slice(this.start, this.end), base: this.base };
-  }
-}
-
 /** tokenize()'s white space: ' \t\f\n\r\v'. */
 const isWhite = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 

@@ -1,20 +1,22 @@
 // The preprocessor's fast path: most lines of a real config are plain (no quotes, escapes, `$`, `@`,
 // `~SEQ` or include). Those are split into words straight from the file's text by offsets, with no
 // intermediate strings or position maps; the result is exactly what the general path produces.
-import { LineText } from './ast.js';
 import type { Located, Word } from './lexer.js';
 import type { LineConsumer } from './preprocess.js';
 
-/** A line of the fast path: its text stays offsets into the file's text. */
+/** A line of the fast path: its text stays offsets into the file's text, src[start, end), `base` the column of start. */
 export class PlainLine {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly words: Word[],
-    readonly lineText: LineText,
+    readonly src: string,
+    readonly start: number,
+    readonly end: number,
+    readonly base: number,
   ) {}
   get text(): Located {
-    return this.lineText.located();
+    return { text: this.src.slice(this.start, this.end), base: this.base };
   }
 }
 
@@ -82,6 +84,6 @@ function emit(text: string, s: number, e: number, ls: number, file: string, line
     words.push({ text: text.slice(start, i), column: start - ls + 1, quoted: false });
   }
   if (words.length === 0) return 0;
-  out(new PlainLine(file, line, words, new LineText(text, s, e, s - ls + 1)));
+  out(new PlainLine(file, line, words, text, s, e, s - ls + 1));
   return 1;
 }

@@ -2,7 +2,6 @@
 import { checkArgs } from './args.js';
 import { type ConfNode, posOf, SyntaxNode } from './ast.js';
 import { PlainLine } from './fastline.js';
-import type { Word } from './lexer.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { findKeyword, keywordTable } from './keywords/index.js';
 import type { ConfigLine } from './preprocess.js';
@@ -27,6 +26,27 @@ function blocksOf(word: string): string[] {
   return homes.get(word) ?? [];
 }
 
+const NO_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map();
+const keywordMaps = new Map<string, ReadonlyMap<string, KeywordSpec>>();
+/** The keywords of a block by name and alias (findKeyword's answers), one map per block. */
+function keywordsOf(blockId: string): ReadonlyMap<string, KeywordSpec> {
+  let m = keywordMaps.get(blockId);
+  if (!m) {
+    const block = keywordTable[blockId];
+    if (!block?.keywords) m = NO_KEYWORDS;
+    else {
+      const built = new Map<string, KeywordSpec>();
+      for (const k of block.keywords) for (const n of [k.name, ...(k.aliases ?? [])]) {
+        const spec = findKeyword(blockId, n);
+        if (spec && !built.has(n)) built.set(n, spec);
+      }
+      m = built;
+    }
+    keywordMaps.set(blockId, m);
+  }
+  return m;
+}
+
 const blockName = (id: string): string => (id === 'root' ? 'the top level' : id.replace(/\./g, ' > '));
 
 export function parse(lines: readonly ConfigLine[], sink: DiagnosticSink): ConfNode[] {
@@ -40,6 +60,8 @@ interface Frame {
   out: ConfNode[];
   /** Keywords set in this block so far, for duplicate warnings. */
   seen: Map<string, ConfNode>;
+  /** The block's keywords by name and alias. */
+  keywords: ReadonlyMap<string, KeywordSpec>;
   /** The keyword whose block this is (absent for the top level). */
   owner: SyntaxNode | undefined;
 }
@@ -53,7 +75,7 @@ const isLone = (l: ConfigLine, brace: string): boolean => l.words.length === 1 &
  */
 export class Parser {
   private readonly top: ConfNode[] = [];
-  private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: new Map(), owner: undefined }];
+  private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: new Map(), keywords: keywordsOf('root'), owner: undefined }];
   /** Depth of a `{ ... }` being skipped (after an unknown keyword or a stray `{`). */
   private skipDepth = 0;
   /** A block keyword read on the previous line, waiting for its `{`. */
@@ -121,7 +143,7 @@ export class Parser {
       this.skipDepth = 1;
       return;
     }
-    this.stack.push({ block: inner, out: node.children, seen: new Map(), owner: node });
+    this.stack.push({ block: inner, out: node.children, seen: new Map(), keywords: keywordsOf(inner.id), owner: node });
   }
 
   private bodyLine(l: ConfigLine): void {
@@ -147,7 +169,7 @@ export class Parser {
       frame.out.push(this.listItem(block, l));
       return;
     }
-    const spec = findKeyword(block.id, first);
+    const spec = frame.keywords.get(first);
     if (!spec) {
       this.unknown(block, l);
       this.pendingUnknown = true;
@@ -172,7 +194,7 @@ export class Parser {
         suggestion: spec.replacement,
       });
     }
-    for (const p of checkArgs(spec.name, spec, argWords(l))) {
+    for (const p of checkArgs(spec.name, spec, l.words, 1)) {
       const pos = p.word < 0 ? at(l, 0) : at(l, p.word + 1);
       this.sink.add(p.severity, p.code, pos, p.message, p.suggestion ? { suggestion: p.suggestion } : {});
     }
@@ -202,16 +224,10 @@ export class Parser {
   }
 }
 
-/** A line's arguments (words after the first) for checking; a young array the tree does not keep. */
-const argWords = (l: ConfigLine): Word[] => l.words.slice(1);
-
 /** The tree's node for a line: a plain line as offsets into its file's text, others with their words. */
 function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine): SyntaxNode {
   const column = l.words[0].column;
-  if (l instanceof PlainLine) {
-    const t = l.lineText;
-    return new SyntaxNode(keyword, l.file, l.line, column, spec, t.src, t.start, t.end, t.base, undefined);
-  }
+  if (l instanceof PlainLine) return new SyntaxNode(keyword, l.file, l.line, column, spec, l.src, l.start, l.end, l.base, undefined);
   return new SyntaxNode(keyword, l.file, l.line, column, spec, '', 0, 0, 0, { args: l.words.slice(1), text: l.text });
 }
 
