@@ -4,6 +4,7 @@
 // The Host header is the url's virtualhost, else the checker's, real server's, virtual server's.
 import { readFileSync } from 'node:fs';
 import { httpGet, type HttpGetOptions } from './http/engine.js';
+import { markedConnector } from '../net/marked-socket.js';
 import { failure, hostPort, success, type CheckDeps, type CheckResult, type HttpSpec, type HttpUrlSpec, type StatusRange } from './types.js';
 
 /** How much body a regex may look at when regex_max_offset does not bound it. */
@@ -75,6 +76,8 @@ async function checkUrl(spec: HttpSpec, url: HttpUrlSpec, deps: CheckDeps, tlsFi
     now: deps.now,
     localAddress: spec.target.bindto,
     localPort: spec.target.bindPort,
+    // fwmark: the connection is made by the addon with SO_MARK (and bind_if as SO_BINDTODEVICE).
+    ...(spec.target.fwmark ? { connect: markedConnector(spec.target.fwmark, spec.target.bindIf) } : {}),
     ...tlsFiles,
   };
   const r = await httpGet(options, { header: (_h, d) => keep(d), body: keep });

@@ -72,6 +72,21 @@ function timing(n: ConfNode, { vs, rs }: Ctx): CheckerTiming {
   };
 }
 
+/** Checkers whose connections carry `fwmark` (SO_MARK through the native addon). */
+const MARKED_CHECKERS = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET']);
+
+/** `fwmark N` (read_unsigned_strvec: decimal 0-4294967295; keepalived ignores a bad value). 0 means none. */
+function fwmarkOf(n: ConfNode, ctx: Ctx): number | undefined {
+  const w = word(n, 'fwmark');
+  if (w === undefined) return undefined;
+  const v = /^\d{1,10}$/.test(w) ? Number(w) : NaN;
+  if (!(v <= 0xffffffff)) {
+    ctx.problems.push({ where: at(n), severity: 'warning', message: `${n.keyword}: invalid fwmark connection value '${w}'; ignored` });
+    return undefined;
+  }
+  return v || undefined;
+}
+
 function target(n: ConfNode, ctx: Ctx): ConnectTarget {
   const { vs, rs } = ctx;
   const t: ConnectTarget = {
@@ -85,7 +100,12 @@ function target(n: ConfNode, ctx: Ctx): ConnectTarget {
   if (bindto) t.bindto = bindto;
   if (bindPort) t.bindPort = bindPort;
   if (bindIf) t.bindIf = bindIf;
-  if (present(n, 'fwmark')) ctx.problems.push({ where: at(n), severity: 'warning', message: `${n.keyword} fwmark is ignored: Node cannot set SO_MARK` });
+  if (MARKED_CHECKERS.has(n.keyword)) {
+    const mark = fwmarkOf(n, ctx);
+    if (mark) t.fwmark = mark;
+  } else if (present(n, 'fwmark')) {
+    ctx.problems.push({ where: at(n), severity: 'warning', message: `${n.keyword} fwmark is not implemented for this checker; ignored` });
+  }
   return t;
 }
 

@@ -3,6 +3,7 @@
 // TcpProbe is the scheduler's per-checker object (no promise, timer or listener closure per run);
 // tcpConnect is the promise form other checkers (SMTP) build on.
 import net from 'node:net';
+import { connectMarked, type MarkedConnectResult } from '../net/marked-socket.js';
 import { getSystemErrorName } from 'node:util';
 import { clampTimer, errText, failure, hostPort, success, type CheckDeps, type CheckResult, type ConnectTarget, type DirectProbe, type ProbeDone, type TcpSpec } from './types.js';
 
@@ -175,6 +176,8 @@ export class TcpProbe implements DirectProbe {
   /** The run in flight: its handle or socket; a completion for anything else is stale. */
   private handle: TcpHandle | undefined;
   private socket: ProbeSocket | undefined;
+  /** fwmark: the marked connect in flight (made by the addon, which sets SO_MARK before connect()). */
+  private marked: AbortController | undefined;
 
   constructor(
     private readonly t: ConnectTarget,
@@ -200,6 +203,13 @@ export class TcpProbe implements DirectProbe {
   start(): string | undefined {
     if (this.bad) return this.bad;
     this.cancel();
+    if (this.t.fwmark) {
+      const stop = new AbortController();
+      this.marked = stop;
+      const t = this.t;
+      void connectMarked({ address: this.host, port: t.port, mark: t.fwmark!, localAddress: t.bindto, localPort: t.bindPort, bindIf: t.bindIf, timeoutMs: t.timeoutMs, signal: stop.signal }).then((r) => this.onMarked(stop, r));
+      return undefined;
+    }
     if (this.mode === 'handle') {
       const r = openHandle(this.family, this.host, this.t.port, this.t.bindto, this.t.bindPort, onHandleConnect);
       if (typeof r === 'string') return `cannot connect to ${hostPort(this.t.ip, this.t.port)}: ${r}`;
@@ -221,10 +231,29 @@ export class TcpProbe implements DirectProbe {
   }
 
   cancel(): void {
+    this.marked?.abort();
+    this.marked = undefined;
     if (this.handle) this.handle.close(noop);
     this.handle = undefined;
     if (this.socket) this.socket.destroy();
     this.socket = undefined;
+  }
+
+  /** The addon finished a marked connect; `stop` tells whether it is still the run in flight. */
+  private onMarked(stop: AbortController, r: MarkedConnectResult): void {
+    if (stop !== this.marked) {
+      if (r.ok) r.socket.destroy();
+      return;
+    }
+    this.marked = undefined;
+    if (r.ok) {
+      r.socket.on('error', noop);
+      r.socket.resetAndDestroy();
+      this.done(true, this.okDetail);
+    } else {
+      // Connect errors read as the unmarked ones; set-up failures (SO_MARK refused, bind) say what failed.
+      this.done(false, this.failPrefix + (r.stage === 'connect' || r.stage === 'timeout' ? why(r.code) : r.message));
+    }
   }
 
   /** libuv finished the connect of `h`. */

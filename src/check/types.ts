@@ -40,6 +40,8 @@ export interface ConnectTarget {
   bindPort?: number;
   /** bind_if: needed for IPv6 link-local targets (used as the scope id). */
   bindIf?: string;
+  /** fwmark: SO_MARK for the connection (TCP_CHECK, HTTP_GET, SSL_GET); absent or 0 sets none. */
+  fwmark?: number;
   timeoutMs: number;
 }
 
