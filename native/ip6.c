@@ -138,6 +138,10 @@ static const char *configure(int fd, const char *ifname, int ifindex, int join) 
   if (setint(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255) < 0) return "IPV6_UNICAST_HOPS";
   if (setint(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) return "IPV6_MULTICAST_LOOP";
   if (setint(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex) < 0) return "IPV6_MULTICAST_IF";
+  /* A receive buffer that survives a flood (the default drops the master's adverts with the rest);
+   * SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN, SO_RCVBUF is capped by it.
+   * Same size as the IPv4 sockets (VRRP_RCVBUF_BYTES in vrrp-socket.ts). */
+  if (setint(fd, SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20) < 0 && setint(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20) < 0) return "SO_RCVBUF";
   /* Network control traffic class, as keepalived. */
   if (setint(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xc0) < 0) return "IPV6_TCLASS";
 #ifdef IPV6_MULTICAST_ALL

@@ -12,6 +12,8 @@ const IPPROTO_VRRP = 112;
 const IPPROTO_AH = 51;
 const IPPROTO_RAW = 255;
 const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
 const SO_BINDTODEVICE = 25;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
@@ -21,6 +23,10 @@ const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 const IP_MULTICAST_ALL = 49;
 const VRRP_GROUP4 = [224, 0, 0, 18];
+/** Kernel receive buffer of a receiving VRRP socket. The default (~208 KiB, a few hundred packets
+ * of skb overhead) overflows under a flood and the master's real adverts are dropped with the rest;
+ * keepalived sizes it too (vrrp_rx_bufs_policy). The kernel doubles the value it is given. */
+export const VRRP_RCVBUF_BYTES = 1 << 20;
 /** A send whose completion raw-socket never reports is failed after this long. */
 const SEND_TIMEOUT_MS = 2000;
 
@@ -124,6 +130,7 @@ function openRaw4(mod: RawSocketModule, protocol: number, opts: VrrpSocketOption
   } else {
     // Only the groups this socket joined, not every group joined on the host.
     steps.push(['IP_MULTICAST_ALL', () => s.setOption(IPPROTO_IP, IP_MULTICAST_ALL, 0)]);
+    steps.push(['SO_RCVBUF', () => setRcvbuf(s)]);
     if (opts.joinMulticast) {
       steps.push(['IP_ADD_MEMBERSHIP 224.0.0.18', () => s.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn(VRRP_GROUP4, ifindex), 12)]);
     }
@@ -137,6 +144,15 @@ function openRaw4(mod: RawSocketModule, protocol: number, opts: VrrpSocketOption
     }
   }
   return { ok: true, value: s };
+}
+
+/** SO_RCVBUFFORCE passes net.core.rmem_max (needs CAP_NET_ADMIN); without it, SO_RCVBUF up to the cap. */
+function setRcvbuf(s: RawSocket): void {
+  try {
+    s.setOption(SOL_SOCKET, SO_RCVBUFFORCE, VRRP_RCVBUF_BYTES);
+  } catch {
+    s.setOption(SOL_SOCKET, SO_RCVBUF, VRRP_RCVBUF_BYTES);
+  }
 }
 
 function sendRaw4(s: RawSocket, bytes: Uint8Array, dst: string, ifname: string): Promise<NetResult> {
