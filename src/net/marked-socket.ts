@@ -5,7 +5,7 @@
 import { closeSync } from 'node:fs';
 import net from 'node:net';
 import { constants } from 'node:os';
-import { loadNative, type MarkConnectFailure } from './native.js';
+import { loadNative, type MarkConnectFailure, type NativeHandle } from './native.js';
 
 export interface MarkedConnectOptions {
   /** Server IP literal (IPv4, IPv6, IPv6 link-local with %scope). */
@@ -38,6 +38,10 @@ export type MarkedConnectResult =
 
 // Node refuses larger timers; the addon's timer takes the same bound.
 const MAX_TIMEOUT_MS = 2_147_483_647;
+
+// Handles of connects under way: a handle nothing references could be garbage-collected, and its
+// finalizer would close the socket and drop the callback (the promise would never settle).
+const pending = new Set<NativeHandle>();
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
@@ -74,6 +78,7 @@ export function connectMarked(o: MarkedConnectOptions): Promise<MarkedConnectRes
   return new Promise((resolve) => {
     let done = false;
     let onAbort: (() => void) | undefined;
+    let handle: NativeHandle | undefined;
     const finish = (r: MarkedConnectResult): void => {
       if (done) {
         if (r.ok) r.socket.destroy(); // cannot happen (the addon calls back once); never leak it anyway
@@ -84,6 +89,7 @@ export function connectMarked(o: MarkedConnectOptions): Promise<MarkedConnectRes
       resolve(r);
     };
     const onDone = (r: { ok: true; fd: number } | MarkConnectFailure): void => {
+      if (handle) pending.delete(handle);
       if (!r.ok) return finish(fromNative(r));
       if (done) return closeFd(r.fd);
       let socket: net.Socket;
@@ -97,10 +103,13 @@ export function connectMarked(o: MarkedConnectOptions): Promise<MarkedConnectRes
     };
     const started = loaded.addon.markConnect(o.address, o.port, o.mark, o.localAddress ?? null, o.localPort ?? 0, o.bindIf ?? null, timeoutMs, onDone);
     if (!started.ok) return finish(fromNative(started));
-    const handle = started.handle;
+    const h = started.handle;
+    handle = h;
+    pending.add(h);
     // close() cancels the pending connect: the addon closes the fd and never calls back.
     onAbort = (): void => {
-      loaded.addon.close(handle);
+      pending.delete(h);
+      loaded.addon.close(h);
       finish(failed('aborted', 'ABORT_ERR', 'aborted'));
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });

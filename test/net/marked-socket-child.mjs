@@ -1,6 +1,6 @@
 // Runs connectMarked cases inside a test namespace (started by test/net/marked-socket.test.ts under
 // `ip netns exec`), one JSON line per case, then {fdsBefore, fdsAfter}. A case:
-// {address, port, mark, localAddress?, localPort?, bindIf?, timeoutMs, abortAfterMs?, exchange?, ss?}.
+// {address, port, mark, localAddress?, localPort?, bindIf?, timeoutMs, abortAfterMs?, exchange?, ss?, gc?}.
 // exchange: write "ping\n" and expect the server's echo; ss: report `ss -tnie` while connected.
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -31,7 +31,10 @@ async function runCase(c) {
   const stop = new AbortController();
   const timer = c.abortAfterMs !== undefined ? setTimeout(() => stop.abort(), c.abortAfterMs) : undefined;
   const t0 = Date.now();
-  const r = await connectMarked({ ...c, signal: stop.signal });
+  // gc: collect garbage while the connect is under way (run with --expose-gc); it must still settle.
+  const collector = c.gc && globalThis.gc ? setInterval(() => globalThis.gc(), 5) : undefined;
+  const r = await connectMarked({ ...c, signal: c.gc ? undefined : stop.signal });
+  clearInterval(collector);
   clearTimeout(timer);
   const out = { ms: Date.now() - t0 };
   if (!r.ok) return { ...out, ok: false, stage: r.stage, code: r.code, message: r.message };

@@ -25,7 +25,7 @@ interface Line {
 
 /** Runs the cases in the client namespace (optionally under a prefix such as setpriv); lines + fd counts. */
 function runChild(ns: string, cases: object[], repeat = 1, prefix: string[] = []): { lines: Line[]; fdsBefore: number; fdsAfter: number; garbage: string[] } {
-  const r = spawnSync('ip', ['netns', 'exec', ns, ...prefix, 'node', CHILD, JSON.stringify(cases), String(repeat)], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('ip', ['netns', 'exec', ns, ...prefix, 'node', '--expose-gc', CHILD, JSON.stringify(cases), String(repeat)], { encoding: 'utf8', timeout: 120_000 });
   const out = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   if (r.status !== 0 || out.length !== cases.length + 1) throw new Error(`child failed (${r.status}): ${r.stderr}\n${r.stdout}`);
   const last = out.pop();
@@ -73,6 +73,8 @@ describe.skipIf(!isRoot())('SO_MARK connections through the addon', () => {
         { address: '198.51.100.77', port: echo, mark: MARK, timeoutMs: 5000, abortAfterMs: 50 },
         { address: SERVER4, port: echo, mark: MARK, bindIf: 'fmc0', timeoutMs: 3000, exchange: true },
         { address: SERVER4, port: echo, mark: MARK, bindIf: 'lo', timeoutMs: 300 },
+        // No signal, nothing in JS holding the pending connect's handle, garbage collected meanwhile.
+        { address: '198.51.100.77', port: echo, mark: MARK, timeoutMs: 300, gc: true },
       ],
       20,
     );
@@ -86,6 +88,7 @@ describe.skipIf(!isRoot())('SO_MARK connections through the addon', () => {
     expect(lines[4]).toMatchObject({ ok: true, echo: 'ping\n' });
     // Bound to lo, the route through fmc0 is not usable.
     expect(lines[5]!.ok).toBe(false);
+    expect(lines[6]).toMatchObject({ ok: false, stage: 'timeout', code: 'ETIMEDOUT' });
     expect(fdsAfter).toBe(fdsBefore);
     expect(garbage.some((g) => g.startsWith('THREW'))).toBe(false);
     expect(garbage.filter((g) => g === 'accepted')).toEqual([]);
