@@ -16,10 +16,16 @@ function sameAddr(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** Every VIP of every instance: a floating address is never an advert source. */
+const vipSets = new WeakMap<object, Set<string>>();
+
+/** Every VIP of every instance: a floating address is never an advert source. Built once per plan
+ * (a reload brings a new plan object): each address event used to rebuild it per instance. */
 function allVips(rt: VrrpRuntime): Set<string> {
-  const out = new Set<string>();
+  let out = vipSets.get(rt.plan);
+  if (out) return out;
+  out = new Set<string>();
   for (const p of rt.plan.instances) for (const v of p.vips) out.add(v.addr.toLowerCase());
+  vipSets.set(rt.plan, out);
   return out;
 }
 
@@ -47,15 +53,24 @@ export function onAddressEvent(rt: VrrpRuntime, e: AddressEvent): void {
     if (i >= 0) rt.addrs.splice(i, 1);
   } else if (i < 0) rt.addrs.push({ ...a });
   else rt.addrs[i] = { ...a };
+  // A VIP is never a source, so its coming and going (ours, at every transition) changes no choice.
+  if (allVips(rt).has(a.addr.toLowerCase())) return;
   if (rt.node && !rt.stopping) refreshSources(rt, a.ifname, a.family);
 }
 
 /** Re-chooses the source of every instance on ifname/family that has no configured source. */
 export function refreshSources(rt: VrrpRuntime, ifname: string, family: Family): void {
+  // Instance states by name, rebuilt only when a dispatch below replaced the node.
+  let seen = rt.node;
+  let states = new Map((seen?.instances ?? []).map((x) => [x.cfg.name, x]));
   for (const p of rt.plan.instances) {
     if (p.ifname !== ifname || p.family !== family || p.srcAddr) continue;
     const io = rt.ios.get(p.name);
-    const inst = rt.node?.instances.find((x) => x.cfg.name === p.name);
+    if (rt.node !== seen) {
+      seen = rt.node;
+      states = new Map((seen?.instances ?? []).map((x) => [x.cfg.name, x]));
+    }
+    const inst = states.get(p.name);
     if (!io || !inst) continue;
     const track = SRC_ADDR_PREFIX + p.name;
     const had = inst.trackStatus[track] !== false;

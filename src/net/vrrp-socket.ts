@@ -36,6 +36,8 @@ interface RawSocket {
   on(ev: 'error', cb: (err: Error) => void): void;
   on(ev: 'close', cb: () => void): void;
   setOption(level: number, option: number, value: Buffer | number, length?: number): void;
+  /** The native wrap: its send is a plain non-blocking sendto that calls back at once or throws. */
+  wrap?: { send?: (buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void) => void };
   send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): void;
   close(): void;
 }
@@ -155,7 +157,33 @@ function setRcvbuf(s: RawSocket): void {
   }
 }
 
+const SENT: NetResult = { ok: true, value: undefined };
+const SENT_P: Promise<NetResult> = Promise.resolve(SENT);
+
+/**
+ * Sends at once with the wrap's sendto when it can: raw-socket's own send waits for a writable
+ * poll event per packet, a loop turn each, so 100 adverts due together left up to 100 turns apart.
+ * A full send buffer (EAGAIN/ENOBUFS throws) falls back to raw-socket's queued send.
+ */
 function sendRaw4(s: RawSocket, bytes: Uint8Array, dst: string, ifname: string): Promise<NetResult> {
+  const direct = s.wrap?.send;
+  if (typeof direct === 'function') {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length); // a view, not a copy
+    let n = -1;
+    try {
+      direct.call(s.wrap, buf, 0, buf.length, dst, (bytes) => {
+        n = bytes;
+      });
+    } catch {
+      n = -1; // would block, or a real error: the queued send retries and reports it
+    }
+    if (n === buf.length) return SENT_P;
+    if (n >= 0) return Promise.resolve(err(`send on ${ifname} to ${dst}: sent ${n} of ${buf.length} bytes`));
+  }
+  return sendRaw4Queued(s, bytes, dst, ifname);
+}
+
+function sendRaw4Queued(s: RawSocket, bytes: Uint8Array, dst: string, ifname: string): Promise<NetResult> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (r: NetResult): void => {
