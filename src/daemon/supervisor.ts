@@ -30,6 +30,15 @@ export interface SupervisorDeps {
 
 const CHILD_GRACE_MS = 8000;
 
+/** The children's Node flags: the supervisor's own, plus a 1 MB young-generation semi-space unless
+ * one is given. The default (16 MB) only buys fewer scavenges; the children's live young objects
+ * are a few KB per advert, so it costs ~12 MB of RSS per child for nothing measurable. */
+export function childExecArgv(base: readonly string[] = process.execArgv): string[] {
+  const out = [...base];
+  if (!out.some((a) => a.startsWith('--max-semi-space-size'))) out.push('--max-semi-space-size=1');
+  return out;
+}
+
 export function childModulePath(role: ChildRole): string {
   return fileURLToPath(new URL(`./${role}-child.js`, import.meta.url));
 }
@@ -91,7 +100,7 @@ export class Supervisor {
     }
     const forkIt = this.deps.forkChild
       ? () => this.deps.forkChild!(role)
-      : () => fork(modPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
+      : () => fork(modPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env, execArgv: childExecArgv() });
     const m = new ChildManager({
       role,
       fork: forkIt,
