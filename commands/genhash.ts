@@ -4,6 +4,7 @@ import { formatVerboseDigest, verboseObserver } from '../src/check/http/verbose.
 import { DEFAULT_DIGEST_ALGORITHM } from '../src/check/http/digest.js';
 import { parseFwmarkArg, parsePortArg, parseProtocolArg, parseServerArg, parseTimeoutArg, GENHASH_DEFAULT_TIMEOUT_MS } from '../src/check/http/options.js';
 import type { HttpProtocol } from '../src/check/http/request.js';
+import { markedConnector } from '../src/net/marked-socket.js';
 
 export default class Genhash extends Command {
   static override description = `Print the digest of a web page, for HTTP_GET / SSL_GET "digest" lines (keepalived's genhash).
@@ -31,7 +32,7 @@ bin/genhash is the byte-for-byte drop-in for keepalived's genhash command itself
     'use-virtualhost': Flags.string({ char: 'V', description: 'Host header to send (default: address:port)' }),
     protocol: Flags.string({ char: 'P', description: "HTTP protocol: 1.0, 1.0c (1.0 with 'Connection: close') or 1.1", default: '1.0' }),
     timeout: Flags.string({ char: 't', description: 'timeout in seconds for each stage (connect, send, each read)' }),
-    fwmark: Flags.string({ char: 'm', description: 'firewall mark for the socket (not supported: Node.js cannot set SO_MARK)' }),
+    fwmark: Flags.string({ char: 'm', description: 'firewall mark (SO_MARK) for the connection, as genhash -m; 0 sets none; needs CAP_NET_ADMIN' }),
     verbose: Flags.boolean({ char: 'v', description: "dump the header and body as genhash -v does, and the response time" }),
     digest: Flags.string({ description: 'digest algorithm (keepalived uses md5): md5, sha1, sha256, sha512, ...', default: DEFAULT_DIGEST_ALGORITHM }),
     help: Flags.help({ char: 'h' }),
@@ -59,9 +60,11 @@ bin/genhash is the byte-for-byte drop-in for keepalived's genhash command itself
       if (!t.ok) return bad(t.error);
       timeoutMs = t.value;
     }
+    let fwmark = 0;
     if (flags.fwmark !== undefined) {
       const m = parseFwmarkArg(flags.fwmark);
-      return bad(m.ok ? 'fwmark is not supported: Node.js cannot set SO_MARK on a socket' : m.error);
+      if (!m.ok) return bad(m.error);
+      fwmark = m.value;
     }
     const verbose = flags.verbose && !this.jsonEnabled();
     const write = (chunk: string | Uint8Array): void => void process.stdout.write(chunk);
@@ -83,6 +86,8 @@ bin/genhash is the byte-for-byte drop-in for keepalived's genhash command itself
           timeoutMs,
           algorithm: flags.digest,
           signal: stop.signal,
+          // SO_MARK needs a socket made by our native addon; 0 is genhash's "no mark".
+          ...(fwmark ? { connect: markedConnector(fwmark) } : {}),
         },
         verbose ? verboseObserver(write) : {},
       );
