@@ -1,6 +1,7 @@
 // The syntax tree the parser builds: every node keeps its file, line and column.
 import type { Located, Word } from './lexer.js';
 import type { KeywordSpec } from './schema.js';
+import { type EagerLine, LeafNode, type LeafStore, plainArg, plainArgs } from './leaf-store.js';
 
 export interface ConfNode {
   /** The keyword (or, in a list block, the item's first word). */
@@ -21,19 +22,20 @@ export interface ConfNode {
   text: Located;
 }
 
-/** tokenize()'s white space: ' \t\f\n\r\v'. */
-const isWhite = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+/** A child of a block as the parser keeps it: a leaf's index in the LeafStore, or a block node. */
+export type ChildRef = number | ConfNode;
 
 /**
- * The parser's ConfNode, one object shape. A plain line (no quotes, escapes or substitutions) keeps
- * only offsets into its file's text: its arguments and text are made when asked for and not kept, so
- * the tree of a big config holds one small object per line and the young-generation collector has
- * little to copy. Other lines keep the words the preprocessor made (`eager`).
+ * The parser's node for a keyword that may open a block, one object shape. A plain line keeps only
+ * offsets into its file's text (arguments and text are made when asked for); leaves inside its block
+ * stay in the LeafStore until someone asks for `children` (or child()/childrenNamed() finds them).
  */
 export class SyntaxNode implements ConfNode {
   blockId: string | undefined = undefined;
-  children: ConfNode[] | undefined = undefined;
   endLine: number | undefined = undefined;
+  /** What is inside the block, once opened. */
+  refs: ChildRef[] | undefined = undefined;
+  private kids: ConfNode[] | undefined = undefined;
   constructor(
     public keyword: string,
     public file: string,
@@ -45,57 +47,94 @@ export class SyntaxNode implements ConfNode {
     private readonly start: number,
     private readonly end: number,
     private readonly base: number,
-    private readonly eager: { args: Word[]; text: Located } | undefined,
+    private readonly eager: EagerLine | undefined,
+    private readonly store: LeafStore,
   ) {}
 
   /** Words after the first, made afresh on each call for a plain line (the tree does not keep them). */
   get args(): Word[] {
-    if (this.eager) return this.eager.args;
-    const { src, end } = this;
-    const out: Word[] = [];
-    let i = this.skipFirst();
-    while (i < end) {
-      while (i < end && isWhite(src.charCodeAt(i))) i++;
-      if (i >= end) break;
-      const s = i;
-      while (i < end && !isWhite(src.charCodeAt(i))) i++;
-      out.push({ text: src.slice(s, i), column: this.base + (s - this.start), quoted: false });
-    }
-    return out;
+    return this.eager ? this.eager.args : plainArgs(this.src, this.start, this.end, this.base);
   }
 
   /** The text of argument `i` alone (no Word objects), or undefined. */
   arg(i: number): string | undefined {
-    if (this.eager) return this.eager.args[i]?.text;
-    const { src, end } = this;
-    let p = this.skipFirst();
-    for (let k = 0; p < end; k++) {
-      while (p < end && isWhite(src.charCodeAt(p))) p++;
-      if (p >= end) break;
-      const s = p;
-      while (p < end && !isWhite(src.charCodeAt(p))) p++;
-      if (k === i) return src.slice(s, p);
-    }
-    return undefined;
+    return this.eager ? this.eager.args[i]?.text : plainArg(this.src, this.start, this.end, i);
   }
 
   get text(): Located {
     return this.eager ? this.eager.text : { text: this.src.slice(this.start, this.end), base: this.base };
   }
 
-  /** Offset just past the first word (the keyword or list item's first word). */
-  private skipFirst(): number {
-    const { src, end } = this;
-    let i = this.start;
-    while (i < end && isWhite(src.charCodeAt(i))) i++;
-    while (i < end && !isWhite(src.charCodeAt(i))) i++;
-    return i;
+  get children(): ConfNode[] | undefined {
+    const refs = this.refs;
+    if (!refs) return undefined;
+    for (let k = 0; k < refs.length; k++) this.childAt(k);
+    return this.kids ?? (this.kids = []);
   }
+
+  /** Child `k` as a ConfNode, made once (the same object every time). */
+  childAt(k: number): ConfNode {
+    const r = this.refs![k];
+    if (typeof r !== 'number') {
+      (this.kids ??= new Array<ConfNode>(this.refs!.length))[k] = r;
+      return r;
+    }
+    const kids = (this.kids ??= new Array<ConfNode>(this.refs!.length));
+    return (kids[k] ??= new LeafNode(this.store, r));
+  }
+
+  /** Whether child `k` is `keyword` (by keyword or spec name), without making it. */
+  childIs(k: number, keyword: string): boolean {
+    const r = this.refs![k];
+    if (typeof r !== 'number') return named(r, keyword);
+    const spec = this.store.spec(r);
+    return spec ? spec.name === keyword : this.store.keyword(r) === keyword;
+  }
+
+  /** Leaf index of child `k`, or -1 for a block child. */
+  leafAt(k: number): number {
+    const r = this.refs![k];
+    return typeof r === 'number' ? r : -1;
+  }
+
+  get leaves(): LeafStore {
+    return this.store;
+  }
+}
+
+/** The children that are blocks (keywords with a `{ }` of their own): leaves are not made into objects. */
+export function blockChildren(n: ConfNode): ConfNode[] {
+  if (!(n instanceof SyntaxNode)) return (n.children ?? []).filter((c) => !!c.spec?.block);
+  const out: ConfNode[] = [];
+  const count = n.refs?.length ?? 0;
+  for (let k = 0; k < count; k++) if (n.leafAt(k) < 0) out.push(n.childAt(k));
+  return out;
+}
+
+/** Index of the last child `keyword` of a parser node, or -1. */
+function lastIndex(n: SyntaxNode, keyword: string): number {
+  const refs = n.refs;
+  if (refs) for (let k = refs.length - 1; k >= 0; k--) if (n.childIs(k, keyword)) return k;
+  return -1;
+}
+
+/** Argument `i` of the last child `keyword` (a repeated keyword's last value wins), without making the child. */
+export function childText(n: ConfNode | undefined, keyword: string, i = 0): string | undefined {
+  if (!(n instanceof SyntaxNode)) return argText(child(n, keyword), i);
+  const k = lastIndex(n, keyword);
+  if (k < 0) return undefined;
+  const leaf = n.leafAt(k);
+  return leaf >= 0 ? n.leaves.arg(leaf, i) : argText(n.childAt(k), i);
+}
+
+/** Whether a child `keyword` exists, without making it. */
+export function hasChild(n: ConfNode | undefined, keyword: string): boolean {
+  return n instanceof SyntaxNode ? lastIndex(n, keyword) >= 0 : child(n, keyword) !== undefined;
 }
 
 /** Text of argument `i` of a node, without making the other arguments' words when it can. */
 export const argText = (n: ConfNode | undefined, i = 0): string | undefined =>
-  n instanceof SyntaxNode ? n.arg(i) : n?.args[i]?.text;
+  n instanceof SyntaxNode || n instanceof LeafNode ? n.arg(i) : n?.args[i]?.text;
 
 export const posOf = (n: { file: string; line: number; column: number }) => ({
   file: n.file,
@@ -106,11 +145,19 @@ export const posOf = (n: { file: string; line: number; column: number }) => ({
 export const argPos = (n: ConfNode, i: number) =>
   n.args[i] ? { file: n.file, line: n.line, column: n.args[i].column } : posOf(n);
 
-const named = (c: ConfNode, keyword: string): boolean => c.keyword === keyword || c.spec?.name === keyword;
+function named(c: ConfNode, keyword: string): boolean {
+  return c.keyword === keyword || c.spec?.name === keyword;
+}
 
 /** Children with this keyword. */
 export function childrenNamed(n: ConfNode | undefined, keyword: string): ConfNode[] {
   const out: ConfNode[] = [];
+  if (n instanceof SyntaxNode) {
+    // Only the matching children are made into objects.
+    const count = n.refs?.length ?? 0;
+    for (let i = 0; i < count; i++) if (n.childIs(i, keyword)) out.push(n.childAt(i));
+    return out;
+  }
   const children = n?.children;
   if (children) for (let i = 0; i < children.length; i++) if (named(children[i], keyword)) out.push(children[i]);
   return out;
@@ -118,6 +165,11 @@ export function childrenNamed(n: ConfNode | undefined, keyword: string): ConfNod
 
 /** The last child with this keyword (keepalived: a repeated keyword's last value wins). Allocates nothing. */
 export function child(n: ConfNode | undefined, keyword: string): ConfNode | undefined {
+  if (n instanceof SyntaxNode) {
+    const refs = n.refs;
+    if (refs) for (let i = refs.length - 1; i >= 0; i--) if (n.childIs(i, keyword)) return n.childAt(i);
+    return undefined;
+  }
   const children = n?.children;
   if (children) for (let i = children.length - 1; i >= 0; i--) if (named(children[i], keyword)) return children[i];
   return undefined;

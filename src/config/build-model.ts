@@ -1,19 +1,14 @@
 // Turns the syntax tree into the typed model. The parser already reported bad values; here a bad
 // value simply leaves the field at keepalived's default.
 import { isIP } from 'node:net';
-import { argText, child, childrenNamed, type ConfNode, posOf } from './ast.js';
+import { argText, blockChildren, child, childText, hasChild, childrenNamed, type ConfNode, posOf } from './ast.js';
 import type * as M from './model.js';
 import { boolValue, parseDecimal, parseIntStrict } from './values.js';
 
 const word = argText;
-const num = (n: ConfNode | undefined, i = 0): number | undefined => {
-  const t = word(n, i);
-  return t === undefined ? undefined : parseDecimal(t) ?? parseIntStrict(t);
-};
-const flag = (parent: ConfNode, kw: string): boolean => {
-  const n = child(parent, kw);
-  return n ? boolValue(word(n)) !== false : false;
-};
+const numOf = (t: string | undefined): number | undefined => (t === undefined ? undefined : parseDecimal(t) ?? parseIntStrict(t));
+const num = (n: ConfNode | undefined, i = 0): number | undefined => numOf(word(n, i));
+const flag = (parent: ConfNode, kw: string): boolean => hasChild(parent, kw) && boolValue(childText(parent, kw)) !== false;
 
 /** Value of `name VALUE` in an item's trailing words (`dev eth0`). */
 function option(words: string[], name: string): string | undefined {
@@ -78,33 +73,33 @@ const items = (n: ConfNode | undefined): ConfNode[] => n?.children ?? [];
 
 function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
   const auth = child(n, 'authentication');
-  const authType = word(child(auth, 'auth_type'));
+  const authType = childText(auth, 'auth_type');
   const vips = items(child(n, 'virtual_ipaddress')).map(ipAddress).filter((x): x is M.IpAddress => !!x);
   const native = child(n, 'native_ipv6');
   const family = native ? 6 : vips[0]?.family;
   // keepalived (vrrp.c): an IPv6 instance without its own `version` is VRRPv3 whatever vrrp_version says.
-  const own = num(child(n, 'version'));
+  const own = numOf(childText(n, 'version'));
   const version = (own ?? (family === 6 ? 3 : globals?.vrrpVersion ?? 2)) === 3 ? 3 : 2;
   const notify: M.VrrpInstance['notify'] = {};
   for (const k of ['notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop'] as const) {
     const s = child(n, k);
     if (s) notify[k] = s.args.map((a) => a.text).join(' ');
   }
-  const state = word(child(n, 'state'));
+  const state = childText(n, 'state');
   return {
     pos: posOf(n), node: n,
     name: word(n) ?? '',
     state: state === 'MASTER' || state === 'BACKUP' ? state : undefined,
-    interface: word(child(n, 'interface')),
-    vrid: num(child(n, 'virtual_router_id')),
-    priority: num(child(n, 'priority')) ?? 100,
-    advertInt: num(child(n, 'advert_int')) ?? 1,
+    interface: childText(n, 'interface'),
+    vrid: numOf(childText(n, 'virtual_router_id')),
+    priority: numOf(childText(n, 'priority')) ?? 100,
+    advertInt: numOf(childText(n, 'advert_int')) ?? 1,
     version,
     family,
-    nopreempt: !!child(n, 'nopreempt'),
-    preemptDelay: num(child(n, 'preempt_delay')) ?? 0,
+    nopreempt: hasChild(n, 'nopreempt'),
+    preemptDelay: numOf(childText(n, 'preempt_delay')) ?? 0,
     authType: authType === 'PASS' || authType === 'AH' ? authType : undefined,
-    authPass: word(child(auth, 'auth_pass')),
+    authPass: childText(auth, 'auth_pass'),
     vips,
     excludedVips: items(child(n, 'virtual_ipaddress_excluded')).map(ipAddress).filter((x): x is M.IpAddress => !!x),
     virtualRoutes: items(child(n, 'virtual_routes')).map(route),
@@ -113,13 +108,13 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
     trackScripts: tracks(child(n, 'track_script')),
     trackFiles: tracks(child(n, 'track_file')),
     trackProcesses: tracks(child(n, 'track_process')),
-    unicastSrcIp: word(child(n, 'unicast_src_ip')),
+    unicastSrcIp: childText(n, 'unicast_src_ip'),
     unicastPeers: items(child(n, 'unicast_peer')).flatMap((p) => {
       const fam = isIP(p.keyword);
       return fam ? [{ pos: posOf(p), node: p, addr: p.keyword, family: fam as 4 | 6 }] : [];
     }),
-    mcastSrcIp: word(child(n, 'mcast_src_ip')),
-    useVmac: !!child(n, 'use_vmac'),
+    mcastSrcIp: childText(n, 'mcast_src_ip'),
+    useVmac: hasChild(n, 'use_vmac'),
     notify,
   };
 }
@@ -128,13 +123,13 @@ function checker(n: ConfNode): M.Checker {
   return {
     pos: posOf(n), node: n,
     type: n.keyword,
-    connectIp: word(child(n, 'connect_ip')),
-    connectPort: num(child(n, 'connect_port')),
-    connectTimeout: num(child(n, 'connect_timeout')),
+    connectIp: childText(n, 'connect_ip'),
+    connectPort: numOf(childText(n, 'connect_port')),
+    connectTimeout: numOf(childText(n, 'connect_timeout')),
     urls: childrenNamed(n, 'url').map((u) => ({
-      path: word(child(u, 'path')),
-      digest: word(child(u, 'digest')),
-      statusCode: word(child(u, 'status_code')),
+      path: childText(u, 'path'),
+      digest: childText(u, 'digest'),
+      statusCode: childText(u, 'status_code'),
       pos: posOf(u),
     })),
     miscPath: child(n, 'misc_path')?.args.map((a) => a.text).join(' '),
@@ -156,19 +151,19 @@ function virtualServer(n: ConfNode): M.VirtualServer {
     fwmark: kind === 'fwmark' ? num(n, 1) : undefined,
     group: kind === 'group' ? word(n, 1) : undefined,
     family: fam ? (fam as 4 | 6) : undefined,
-    protocol: word(child(n, 'protocol')),
+    protocol: childText(n, 'protocol'),
     lbAlgo: word(child(n, 'lb_algo') ?? child(n, 'lvs_sched')),
     lbKind: word(child(n, 'lb_kind') ?? child(n, 'lvs_method')),
-    delayLoop: num(child(n, 'delay_loop')),
-    persistenceTimeout: num(child(n, 'persistence_timeout')),
-    quorum: num(child(n, 'quorum')),
+    delayLoop: numOf(childText(n, 'delay_loop')),
+    persistenceTimeout: numOf(childText(n, 'persistence_timeout')),
+    quorum: numOf(childText(n, 'quorum')),
     sorryServer: sorry && word(sorry) ? { addr: word(sorry)!, port: num(sorry, 1) } : undefined,
     realServers: childrenNamed(n, 'real_server').map((r) => ({
       pos: posOf(r), node: r,
       addr: word(r) ?? '',
       port: num(r, 1),
-      weight: num(child(r, 'weight')) ?? 1,
-      checkers: (r.children ?? []).filter((c) => CHECKERS.has(c.keyword)).map(checker),
+      weight: numOf(childText(r, 'weight')) ?? 1,
+      checkers: blockChildren(r).filter((c) => CHECKERS.has(c.keyword)).map(checker),
     })),
   };
 }
@@ -178,11 +173,11 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
   const g = top('global_defs').at(-1);
   const globals: M.GlobalDefs | undefined = g && {
     pos: posOf(g), node: g,
-    routerId: word(child(g, 'router_id')),
+    routerId: childText(g, 'router_id'),
     scriptUser: child(g, 'script_user')?.args.map((a) => a.text).join(' '),
     enableScriptSecurity: flag(g, 'enable_script_security'),
     vrrpStrict: flag(g, 'vrrp_strict'),
-    vrrpVersion: num(child(g, 'vrrp_version')) === 3 ? 3 : num(child(g, 'vrrp_version')) === 2 ? 2 : undefined,
+    vrrpVersion: numOf(childText(g, 'vrrp_version')) === 3 ? 3 : numOf(childText(g, 'vrrp_version')) === 2 ? 2 : undefined,
     vrrpSkipCheckAdvAddr: flag(g, 'vrrp_skip_check_adv_addr'),
   };
   const instances = top('vrrp_instance').map((n) => instance(n, globals));
@@ -205,11 +200,11 @@ export function buildModel(nodes: ConfNode[], files: string[]): M.KeepalivedConf
       pos: posOf(n), node: n,
       name: word(n) ?? '',
       script: child(n, 'script')?.args.map((a) => a.text).join(' '),
-      interval: num(child(n, 'interval')) ?? 1,
-      timeout: num(child(n, 'timeout')),
-      weight: num(child(n, 'weight')) ?? 0,
-      rise: num(child(n, 'rise')) ?? 1,
-      fall: num(child(n, 'fall')) ?? 1,
+      interval: numOf(childText(n, 'interval')) ?? 1,
+      timeout: numOf(childText(n, 'timeout')),
+      weight: numOf(childText(n, 'weight')) ?? 0,
+      rise: numOf(childText(n, 'rise')) ?? 1,
+      fall: numOf(childText(n, 'fall')) ?? 1,
       user: child(n, 'user')?.args.map((a) => a.text).join(' '),
     })),
     trackers: [

@@ -1,6 +1,8 @@
 // Builds the syntax tree from preprocessed lines, driven by the keyword table, as keepalived reads blocks.
 import { checkArgs } from './args.js';
-import { type ConfNode, posOf, SyntaxNode } from './ast.js';
+import { type ChildRef, type ConfNode, posOf, SyntaxNode } from './ast.js';
+import type { Pos } from './diagnostics.js';
+import { type EagerLine, LeafNode, LeafStore } from './leaf-store.js';
 import { PlainLine } from './fastline.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { findKeyword, keywordTable } from './keywords/index.js';
@@ -57,9 +59,9 @@ export function parse(lines: readonly ConfigLine[], sink: DiagnosticSink): ConfN
 
 interface Frame {
   block: BlockSpec;
-  out: ConfNode[];
-  /** Keywords set in this block so far, for duplicate warnings. */
-  seen: Map<string, ConfNode>;
+  out: ChildRef[];
+  /** Keywords set in this block so far (first word's position), for duplicate warnings. */
+  seen: Map<string, Pos>;
   /** The block's keywords by name and alias. */
   keywords: ReadonlyMap<string, KeywordSpec>;
   /** The keyword whose block this is (absent for the top level). */
@@ -74,7 +76,8 @@ const isLone = (l: ConfigLine, brace: string): boolean => l.words.length === 1 &
  * whether it opens its `{`, as keepalived reads it.
  */
 export class Parser {
-  private readonly top: ConfNode[] = [];
+  private readonly store = new LeafStore();
+  private readonly top: ChildRef[] = [];
   private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: new Map(), keywords: keywordsOf('root'), owner: undefined }];
   /** Depth of a `{ ... }` being skipped (after an unknown keyword or a stray `{`). */
   private skipDepth = 0;
@@ -131,19 +134,19 @@ export class Parser {
       owner.endLine = this.lastLine;
       this.sink.error('unclosed-block', posOf(owner), `block '${owner.spec!.name}' is not closed: '}' missing before the end of the configuration`);
     }
-    return this.top;
+    return this.top.map((r) => (typeof r === 'number' ? new LeafNode(this.store, r) : r));
   }
 
   private open(node: SyntaxNode): void {
     const spec = node.spec!;
     node.blockId = spec.block;
-    node.children = [];
+    node.refs = [];
     const inner = keywordTable[spec.block!];
     if (!inner) {
       this.skipDepth = 1;
       return;
     }
-    this.stack.push({ block: inner, out: node.children, seen: new Map(), keywords: keywordsOf(inner.id), owner: node });
+    this.stack.push({ block: inner, out: node.refs, seen: new Map(), keywords: keywordsOf(inner.id), owner: node });
   }
 
   private bodyLine(l: ConfigLine): void {
@@ -182,13 +185,14 @@ export class Parser {
         related: [{ file: prev.file, line: prev.line, column: prev.column, message: 'first set here' }],
       });
     }
-    frame.seen.set(spec.name, node);
+    // Only a keyword that can be set again needs its place remembered; plain numbers, no node object.
+    if (!spec.multiple) frame.seen.set(spec.name, at(l, 0));
     frame.out.push(node);
-    if (spec.block) this.pending = node;
+    if (typeof node !== 'number') this.pending = node;
   }
 
-  private keyword(spec: KeywordSpec, l: ConfigLine): SyntaxNode {
-    const node = nodeOf(spec.name, spec, l);
+  private keyword(spec: KeywordSpec, l: ConfigLine): ChildRef & (number | SyntaxNode) {
+    const node = spec.block ? nodeOf(spec.name, spec, l, this.store) : leafOf(spec, l, this.store);
     if (spec.deprecated) {
       this.sink.warn('deprecated-keyword', at(l, 0), `'${l.words[0].text}' is deprecated: ${spec.deprecated}`, {
         suggestion: spec.replacement,
@@ -201,8 +205,8 @@ export class Parser {
     return node;
   }
 
-  private listItem(block: BlockSpec, l: ConfigLine): ConfNode {
-    const node = nodeOf(l.words[0].text, undefined, l);
+  private listItem(block: BlockSpec, l: ConfigLine): number {
+    const node = leafOf(undefined, l, this.store);
     if (block.item) {
       for (const p of checkArgs(blockName(block.id), block.item, l.words)) {
         this.sink.add(p.severity, p.code, at(l, Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
@@ -225,11 +229,20 @@ export class Parser {
 }
 
 /** The tree's node for a line: a plain line as offsets into its file's text, others with their words. */
-function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine): SyntaxNode {
+function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine, store: LeafStore): SyntaxNode {
   const column = l.words[0].column;
-  if (l instanceof PlainLine) return new SyntaxNode(keyword, l.file, l.line, column, spec, l.src, l.start, l.end, l.base, undefined);
-  return new SyntaxNode(keyword, l.file, l.line, column, spec, '', 0, 0, 0, { args: l.words.slice(1), text: l.text });
+  if (l instanceof PlainLine) return new SyntaxNode(keyword, l.file, l.line, column, spec, l.src, l.start, l.end, l.base, undefined, store);
+  return new SyntaxNode(keyword, l.file, l.line, column, spec, '', 0, 0, 0, eagerOf(l), store);
 }
+
+/** A leaf (keyword without a block, or list item) into the store: numbers, no object. */
+function leafOf(spec: KeywordSpec | undefined, l: ConfigLine, store: LeafStore): number {
+  const column = l.words[0].column;
+  if (l instanceof PlainLine) return store.add(spec, l.file, l.line, column, l.src, l.start, l.end, l.base);
+  return store.add(spec, l.file, l.line, column, eagerOf(l), 0, 0, 0);
+}
+
+const eagerOf = (l: ConfigLine): EagerLine => ({ first: l.words[0].text, args: l.words.slice(1), text: l.text });
 
 function at(l: ConfigLine, word: number): { file: string; line: number; column: number } {
   const w = l.words[Math.min(word, l.words.length - 1)];

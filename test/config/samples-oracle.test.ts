@@ -37,7 +37,15 @@ async function ours(ns: string, file: string, configId: string): Promise<Ours> {
     timeout: 60_000,
   });
   expect(r.stderr ?? '').not.toMatch(/at .*\.js:\d+/); // never a stack trace
-  return { rc: r.status ?? -1, diagnostics: JSON.parse(r.stdout).diagnostics };
+  // A run that printed no report fails here with what it printed instead.
+  let parsed: { diagnostics?: Ours['diagnostics'] } | undefined;
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch {
+    parsed = undefined;
+  }
+  expect(parsed?.diagnostics, `validate printed no JSON report (exit ${r.status}):\n${r.stdout}\n${r.stderr}`).toBeInstanceOf(Array);
+  return { rc: r.status ?? -1, diagnostics: parsed!.diagnostics! };
 }
 
 const runnable = isRoot() && haveKeepalived() && samples.length > 0;

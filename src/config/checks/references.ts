@@ -1,9 +1,9 @@
 // Names defined in one place and used in another (track_script -> vrrp_script, sync group members ...),
 // driven by the table's `defines` / `ref` marks.
-import { type ConfNode, posOf } from '../ast.js';
+import { type ConfNode, posOf, SyntaxNode } from '../ast.js';
 import type { DiagnosticSink, Pos } from '../diagnostics.js';
 import { keywordTable } from '../keywords/index.js';
-import type { ArgSpec, KeywordSpec, RefKind } from '../schema.js';
+import type { ArgSpec, BlockSpec, KeywordSpec, RefKind } from '../schema.js';
 import { didYouMean } from '../suggest.js';
 
 interface Use {
@@ -26,15 +26,9 @@ const KIND_WORDS: Record<RefKind, string> = {
 export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
   const defs = new Map<RefKind, Map<string, Pos>>();
   const uses: Use[] = [];
-  const visit = (list: ConfNode[], blockId: string) => {
-    const block = keywordTable[blockId];
-    for (const n of list) {
-      if (n.spec) {
-        // Most keywords name nothing: their arguments are not even split into words.
-        if (!namesAnything(n.spec)) {
-          if (n.children && n.blockId) visit(n.children, n.blockId);
-          continue;
-        }
+  const one = (n: ConfNode, block: BlockSpec | undefined) => {
+    if (n.spec) {
+      if (namesAnything(n.spec)) {
         const args = n.args;
         const form = pickForm(n, args);
         for (let i = 0; i < form.length && i < args.length; i++) {
@@ -45,12 +39,34 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
           if (a.defines) define(defs, a.defines, w.text, pos, sink);
           if (a.ref) uses.push({ kind: a.ref, name: w.text, pos });
         }
-      } else if (block?.item) {
-        const a = block.item.args[0];
-        if (a?.ref) uses.push({ kind: a.ref, name: n.keyword, pos: posOf(n) });
-        if (a?.defines) define(defs, a.defines, n.keyword, posOf(n), sink);
       }
-      if (n.children && n.blockId) visit(n.children, n.blockId);
+    } else if (block?.item) {
+      const a = block.item.args[0];
+      if (a?.ref) uses.push({ kind: a.ref, name: n.keyword, pos: posOf(n) });
+      if (a?.defines) define(defs, a.defines, n.keyword, posOf(n), sink);
+    }
+    if (n instanceof SyntaxNode) {
+      if (n.refs && n.blockId) visitBlock(n, n.blockId);
+    } else if (n.children && n.blockId) visit(n.children, n.blockId);
+  };
+  const visit = (list: ConfNode[], blockId: string) => {
+    const block = keywordTable[blockId];
+    for (const n of list) one(n, block);
+  };
+  // The parser's blocks: leaves that name nothing are passed over without becoming objects.
+  const visitBlock = (parent: SyntaxNode, blockId: string) => {
+    const block = keywordTable[blockId];
+    const item = block?.item?.args[0];
+    const itemNames = !!(item?.ref || item?.defines);
+    const refs = parent.refs!;
+    const store = parent.leaves;
+    for (let k = 0; k < refs.length; k++) {
+      const leaf = parent.leafAt(k);
+      if (leaf >= 0) {
+        const spec = store.spec(leaf);
+        if (spec ? !namesAnything(spec) : !itemNames) continue;
+      }
+      one(parent.childAt(k), block);
     }
   };
   visit(nodes, 'root');
