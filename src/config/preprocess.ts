@@ -49,26 +49,21 @@ interface Definition {
   fn?: (params: number[]) => string;
 }
 
-export function preprocess(
-  mainFile: string,
-  source: ConfigSource,
-  sink: DiagnosticSink,
-  opts: PreprocessOptions = {},
-): PreprocessResult {
+/** All lines of `mainFile` in a list (tests, tools); the engine itself streams with preprocessInto. */
+export function preprocess(mainFile: string, source: ConfigSource, sink: DiagnosticSink, opts: PreprocessOptions = {}): PreprocessResult {
   const lines: ConfigLine[] = [];
-  const files = new Preprocessor(source, sink, opts, (l) => lines.push(l)).run(mainFile);
-  return { lines, files };
+  return { lines, files: preprocessInto(mainFile, source, sink, opts, (l) => lines.push(l)) };
 }
 
 /** Streams the lines of `mainFile` into `onLine` (nothing kept here); returns every file read. */
-export function preprocessInto(
-  mainFile: string,
-  source: ConfigSource,
-  sink: DiagnosticSink,
-  opts: PreprocessOptions,
-  onLine: LineConsumer,
-): string[] {
+export function preprocessInto(mainFile: string, source: ConfigSource, sink: DiagnosticSink, opts: PreprocessOptions, onLine: LineConsumer): string[] {
   return new Preprocessor(source, sink, opts, onLine).run(mainFile);
+}
+
+/** Preprocesses text given directly (stdin, tests); includes resolve against `cwd`. */
+export function preprocessText(text: string, name: string, source: ConfigSource, sink: DiagnosticSink, opts: PreprocessOptions = {}, cwd = process.cwd()): PreprocessResult {
+  const lines: ConfigLine[] = [];
+  return { lines, files: preprocessTextInto(text, name, source, sink, opts, (l) => lines.push(l), cwd) };
 }
 
 /** preprocessText() streaming into `onLine`; returns every file read. */
@@ -82,20 +77,6 @@ export function preprocessTextInto(
   cwd = process.cwd(),
 ): string[] {
   return new Preprocessor(source, sink, opts, onLine).runText(text, name, cwd);
-}
-
-/** Preprocesses text given directly (stdin, tests); includes resolve against `cwd`. */
-export function preprocessText(
-  text: string,
-  name: string,
-  source: ConfigSource,
-  sink: DiagnosticSink,
-  opts: PreprocessOptions = {},
-  cwd = process.cwd(),
-): PreprocessResult {
-  const lines: ConfigLine[] = [];
-  const files = new Preprocessor(source, sink, opts, (l) => lines.push(l)).runText(text, name, cwd);
-  return { lines, files };
 }
 
 interface Frame {
