@@ -1,13 +1,12 @@
 // The VRRP child process (forked by the supervisor with an IPC channel): runs VrrpService with the
 // real network layer, answers the supervisor's messages, and always leaves cleanly (priority-0
 // adverts, VIPs removed) on shutdown, SIGTERM or when the supervisor goes away.
-import { isIPv4, isIPv6 } from 'node:net';
 import { RPC_ERRORS } from '../control/protocol.js';
-import { garpFrame, unsolicitedNaFrame } from '../net/frames.js';
 import { realClock } from './clock.js';
 import { type ChildMessage, type ChildStart, isParentMessage, sendIpc } from './ipc.js';
 import { consoleLogger, type Logger, makeLogger } from './log.js';
 import { realNetDeps } from './net-deps.js';
+import { warmTakeoverPath } from './runtime-warm.js';
 import { ServiceError, VrrpService } from './vrrp-service.js';
 
 let service: VrrpService | null = null;
@@ -51,18 +50,6 @@ async function start(m: ChildStart): Promise<void> {
   warmTakeoverPath();
 }
 
-/**
- * Runs, once and without I/O, what a first takeover runs: a backup never executed it, and the first
- * isIPv6() alone compiles Node's IPv6 pattern (26 ms measured), which a first GARP paid for between
- * the master down timer and the wire.
- */
-function warmTakeoverPath(): void {
-  isIPv6('2001:db8::1');
-  isIPv4('192.0.2.1');
-  const mac = new Uint8Array([2, 0, 0, 0, 0, 1]);
-  garpFrame(mac, '192.0.2.1');
-  unsolicitedNaFrame(mac, '2001:db8::1', { router: false });
-}
 
 process.on('message', (m: unknown) => {
   if (!isParentMessage(m) || exiting) return;
