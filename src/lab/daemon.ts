@@ -75,11 +75,15 @@ export async function killLeftovers(ns: string): Promise<number[]> {
   const r = await ip('netns', 'pids', ns);
   if (!r.ok) return [];
   const pids = r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
+  // Freeze them all first: a VRRP child that outlives its parent by a moment would say goodbye
+  // (priority 0, VIPs removed), which a crash must not do.
+  for (const sig of ['SIGSTOP', 'SIGKILL'] as const) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone already
+      }
     }
   }
   if (pids.length) await until(async () => {
