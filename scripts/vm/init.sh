@@ -16,13 +16,24 @@ for w in $($bb cat /proc/cmdline); do
 done
 fail() { echo "vm-init: $*"; $bb sync; $bb poweroff -f; }
 [ -n "$job" ] || fail "no kbjob= on the kernel command line"
-$bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro hostfs /host || fail "cannot mount the host root"
-$bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 job "/host$job" || fail "cannot mount the job folder"
+# The host root at /hostro, seen as /host through a bind mount: the tmpfs mounts below hide /tmp and
+# /run in /host only, so a checkout under /tmp or /run (CI clones often live there) can be shown again.
+$bb mkdir -p /hostro
+$bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro hostfs /hostro || fail "cannot mount the host root"
+$bb mount -o bind /hostro /host || fail "cannot bind the host root"
 $bb mount -t proc proc /host/proc
 $bb mount -t sysfs sys /host/sys
 $bb mount -t devtmpfs dev /host/dev
 $bb mount -t tmpfs tmp /host/tmp
 $bb mount -t tmpfs run /host/run
+case "$job" in
+  /tmp/*|/run/*)
+    top="$(echo "$job" | $bb sed 's#/\.tmp/vm/.*##')"
+    $bb mkdir -p "/host$top"
+    $bb mount -o bind "/hostro$top" "/host$top" || fail "cannot show $top inside the VM"
+    ;;
+esac
+$bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 job "/host$job" || fail "cannot mount the job folder"
 echo "vm-init: running $job/job.sh"
 $bb chroot /host /bin/sh "$job/job.sh" > "/host$job/job.log" 2>&1
 echo "$?" > "/host$job/job.rc"

@@ -26,7 +26,7 @@ fi
 [ -f dist/src/ipvs/apply-cli.js ] || { say "dist/src/ipvs/apply-cli.js missing after the build"; exit 2; }
 img="$(bash scripts/vm/build-initramfs.sh)" || { say "building the initramfs failed"; exit 2; }
 
-# Not under /tmp: the VM mounts a fresh tmpfs there, after the job folder.
+# Inside the checkout (the VM re-shows a checkout under /tmp or /run over its own tmpfs mounts).
 job="$repo/.tmp/vm/run-$$"
 rm -rf "$job"
 mkdir -p "$job"
