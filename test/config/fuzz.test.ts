@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CODES } from '../../src/config/codes.js';
 import { loadConfig, loadConfigText, type LoadResult, MAX_DIAGNOSTICS } from '../../src/config/index.js';
 import { type ConfigSource, decode, MAX_FILE_BYTES } from '../../src/config/source.js';
+import { Prng } from '../../src/vrrp/sim/prng.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const samplesDir = resolve(repoRoot, '..', 'shared', 'keepalived-samples');
@@ -121,16 +122,10 @@ function mutate(text: string, m: Mutation): string {
   }
 }
 
-/** mulberry32: a small seeded generator, so a failing iteration can be replayed. */
+/** The simulator's seeded mulberry32, so a failing iteration can be replayed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Prng(seed);
+  return () => g.next();
 }
 
 const SEEDED_RUNS = 7000;

@@ -2,7 +2,9 @@
 // 1) built by hand here (independently of src/vrrp's encoder), then mutated class by class. Each
 // deterministic class is built to trip exactly one receive check, so it must land in one drop reason;
 // the random classes (bit flips, garbage) land wherever the receive checks put them. Pure: a seeded
-// PRNG, no I/O.
+// PRNG (the simulator's), no I/O.
+
+import { Prng } from '../../src/vrrp/sim/prng.js';
 
 export const FUZZ = { vrid: 51, vip: '192.0.2.100', pass: 's3cret', src: '192.0.2.9', dst: '224.0.0.18', advertInt: 1 };
 
@@ -34,16 +36,10 @@ export const MIX: Record<FuzzClass, number> = {
   truncated_header: 5000, bitflip: 20000, garbage: 15000,
 };
 
-/** mulberry32: small, seeded, good enough to pick mutations reproducibly. */
+/** The simulator's seeded mulberry32, so a failing iteration can be replayed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Prng(seed);
+  return () => g.next();
 }
 
 const ip4 = (s: string): number[] => s.split('.').map(Number);

@@ -10,6 +10,7 @@ import { Counters, DROP_REASONS, isDropReason, type DropReason } from '../../src
 import { decodeIpv4, decodeIpv6, encode, type DecodeResult, type EncodeSpec } from '../../src/vrrp/packet.js';
 import type { Ipv6Meta } from '../../src/vrrp/codec-read.js';
 import { validate, type InstanceConfig, type ValidateContext, type ValidateResult } from '../../src/vrrp/validate.js';
+import { Prng } from '../../src/vrrp/sim/prng.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/vrrp/', import.meta.url));
 const peer = [{ addr: '192.0.2.1' }];
@@ -31,16 +32,10 @@ const SEEDS: Seed[] = SOURCES.flatMap(([name, cfg]) => {
   return r.packets.map((pkt) => ({ pkt, cfg }));
 });
 
-/** mulberry32: small, seeded, reproducible. */
+/** The simulator's seeded mulberry32, so a failing iteration can be replayed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Prng(seed);
+  return () => g.next();
 }
 
 const INTERESTING = [0, 1, 2, 3, 4, 5, 0x0f, 0x10, 0x21, 0x31, 0x33, 51, 64, 112, 0x7f, 0x80, 0xfe, 0xff];
