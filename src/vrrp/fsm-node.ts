@@ -93,11 +93,36 @@ export function routeEntry(c: InstanceState['cfg']): RouteEntry {
   return e;
 }
 
-function draftOf(node: NodeState, now: number): Draft {
-  const insts = new Map<string, InstanceState>();
-  for (const i of node.instances) {
-    insts.set(i.cfg.name, { ...i, timers: { ...i.timers }, trackStatus: { ...i.trackStatus } });
+/**
+ * Instances copied on first read: a step touches one instance (or one sync group), so copying all of
+ * them made each step cost O(instances) and a burst of simultaneous adverts O(instances^2).
+ */
+class CopyOnRead extends Map<string, InstanceState> {
+  constructor(private readonly source: Map<string, InstanceState>) {
+    super();
   }
+
+  override get(name: string): InstanceState | undefined {
+    let copy = super.get(name);
+    if (copy === undefined) {
+      const i = this.source.get(name);
+      if (i === undefined) return undefined;
+      copy = { ...i, timers: { ...i.timers }, trackStatus: { ...i.trackStatus } };
+      super.set(name, copy);
+    }
+    return copy;
+  }
+
+  /** The instance as it is after the step: the copy if the step read it, else the untouched original. */
+  result(i: InstanceState): InstanceState {
+    return super.get(i.cfg.name) ?? i;
+  }
+}
+
+function draftOf(node: NodeState, now: number): Draft {
+  const byName = new Map<string, InstanceState>();
+  for (const i of node.instances) byName.set(i.cfg.name, i);
+  const insts = new CopyOnRead(byName);
   const groups = new Map<string, SyncGroupState>();
   const groupOf = new Map<string, string>();
   for (const g of node.groups) {
@@ -109,7 +134,7 @@ function draftOf(node: NodeState, now: number): Draft {
 
 function fromDraft(d: Draft, node: NodeState): NodeState {
   return {
-    instances: node.instances.map((i) => d.insts.get(i.cfg.name) as InstanceState),
+    instances: node.instances.map((i) => (d.insts as CopyOnRead).result(i)),
     groups: node.groups.map((g) => d.groups.get(g.name) as SyncGroupState),
   };
 }
