@@ -4,9 +4,9 @@
 // require_reply gives hex data, the reply must be min..max_reply_length long and match the data
 // (x nibbles are wildcards) over the shorter of the two.
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
-import { clampTimer, errText, failure, hostPort, success, type CheckDeps, type CheckResult, type UdpSpec } from './types.js';
+import { errText, failure, hostPort, success, type CheckDeps, type CheckResult, type UdpSpec } from './types.js';
+import { udpExchange } from './udp-exchange.js';
 
 /** keepalived's default datagram size when no payload is configured. */
 export const UDP_DEFAULT_PAYLOAD = 32;
@@ -67,44 +67,22 @@ export function runUdpCheck(spec: UdpSpec, deps: CheckDeps): Promise<CheckResult
   const family = net.isIP(t.ip);
   if (!family) return Promise.resolve(failure(`UDP_CHECK address '${t.ip}' is not an IP address`, started, deps.now));
   const payload = spec.payload ?? randomBytes(UDP_DEFAULT_PAYLOAD);
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
-    let done = false;
-    const finish = (r: CheckResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      deps.signal?.removeEventListener('abort', onAbort);
-      try {
-        sock.close();
-      } catch {
-        /* closed already */
-      }
-      resolve(r);
-    };
-    const onAbort = (): void => finish(failure(`UDP_CHECK ${where} aborted`, started, deps.now));
-    const timer = setTimeout(() => {
-      if (spec.requireReply) finish(failure(`UDP_CHECK ${where}: no reply within ${t.timeoutMs / 1000}s`, started, deps.now));
-      else finish(success(`UDP_CHECK ${where}: no error within ${t.timeoutMs / 1000}s`, started, deps.now));
-    }, clampTimer(t.timeoutMs));
-    deps.signal?.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ECONNREFUSED' ? 'port unreachable' : errText(e);
-      finish(failure(`UDP_CHECK ${where}: ${why}`, started, deps.now));
-    });
-    sock.on('message', (msg) => {
+  return udpExchange({
+    target: t,
+    family: family as 4 | 6,
+    payload,
+    deps,
+    onMessage: (msg) => {
       const problem = spec.requireReply ? udpReplyProblem(msg, spec) : undefined;
-      if (problem) finish(failure(`UDP_CHECK ${where}: ${problem}`, started, deps.now));
-      else finish(success(`UDP_CHECK ${where}: reply of ${msg.length} bytes`, started, deps.now));
-    });
-    const send = (): void => {
-      sock.connect(t.port, t.ip, () => {
-        sock.send(payload, (e) => {
-          if (e) finish(failure(`UDP_CHECK ${where}: failed to send: ${errText(e)}`, started, deps.now));
-        });
-      });
-    };
-    if (t.bindto || t.bindPort) sock.bind({ address: t.bindto, port: t.bindPort ?? 0 }, send);
-    else send();
+      if (problem) return failure(`UDP_CHECK ${where}: ${problem}`, started, deps.now);
+      return success(`UDP_CHECK ${where}: reply of ${msg.length} bytes`, started, deps.now);
+    },
+    onTimeout: () =>
+      spec.requireReply
+        ? failure(`UDP_CHECK ${where}: no reply within ${t.timeoutMs / 1000}s`, started, deps.now)
+        : success(`UDP_CHECK ${where}: no error within ${t.timeoutMs / 1000}s`, started, deps.now),
+    onError: (e) => failure(`UDP_CHECK ${where}: ${e.code === 'ECONNREFUSED' ? 'port unreachable' : errText(e)}`, started, deps.now),
+    onAbort: () => failure(`UDP_CHECK ${where} aborted`, started, deps.now),
+    onSendError: (why) => failure(`UDP_CHECK ${where}: failed to send: ${why}`, started, deps.now),
   });
 }
