@@ -2,7 +2,7 @@
 // advertisements (IPv6) as whole Ethernet frames on an AF_PACKET socket (native addon), one
 // frame per address per call; the daemon owns repeats and intervals.
 import { readFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { parseIpv4, parseIpv6 } from '../vrrp/codec-addr.js';
 import { garpFrame, parseMac, unsolicitedNaFrame } from './frames.js';
 import { loadNative, type NativeAddon, type NativeHandle } from './native.js';
 import type { Announcer, NetResult } from './types.js';
@@ -47,8 +47,10 @@ export function buildAnnouncements(
   if (!Array.isArray(addrs)) return { ok: false, error: `announce on ${ifname}: addrs must be a list of addresses` };
   const frames: Uint8Array[] = [];
   for (const [i, a] of addrs.entries()) {
-    const v4 = typeof a === 'string' && isIPv4(a);
-    const v6 = typeof a === 'string' && isIPv6(a);
+    // The codec's parsers, not node:net's isIPv6, whose first call compiles a large pattern (~26 ms)
+    // on the takeover path.
+    const v4 = typeof a === 'string' && parseIpv4(a) !== null;
+    const v6 = !v4 && typeof a === 'string' && parseIpv6(a) !== null;
     if (!v4 && !v6) return { ok: false, error: `announce on ${ifname}: addrs[${i}] ${JSON.stringify(a)} is not an IP address` };
     const f = v4 ? garpFrame(mac, a) : unsolicitedNaFrame(mac, a, { router });
     if (!f.ok) return { ok: false, error: `announce on ${ifname}: ${f.error}` };
