@@ -65,6 +65,14 @@ function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run
   });
 }
 
+// An operator's terminal: chalk (supports-color) turns colours off under CI=, NO_COLOR=, FORCE_COLOR=0 or
+// TERM=dumb, which a CI runner may set; this test is about the terminal, so it starts from a clean one.
+function operatorTty(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', COLUMNS: '250' };
+  for (const k of Object.keys(env)) if (k === 'CI' || k === 'NO_COLOR' || k === 'FORCE_COLOR' || k.startsWith('CI_') || k === 'CONTINUOUS_INTEGRATION' || k === 'BUILD_NUMBER' || k === 'RUN_ID') delete env[k];
+  return env;
+}
+
 const noStack = (r: Run) => expect(r.stdout + r.stderr).not.toMatch(/^\s+at /m);
 
 describe('keepalivedctl status', () => {
@@ -105,7 +113,7 @@ describe('keepalivedctl status', () => {
     // script(1) gives the CLI a pseudo-terminal, as an operator's shell would.
     const cmd = `${process.execPath} ${bin} status --socket ${d.path}`;
     const r = await new Promise<Run>((res) =>
-      execFile('script', ['-qec', cmd, '/dev/null'], { cwd: repoRoot, env: { ...process.env, TERM: 'xterm', COLUMNS: '250' }, timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile('script', ['-qec', cmd, '/dev/null'], { cwd: repoRoot, env: operatorTty(), timeout: 60_000 }, (err, stdout, stderr) =>
         res({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
       ),
     );
