@@ -106,4 +106,122 @@ export interface Rtnl {
    */
   watch(onEvent: (e: LinkEvent | AddressEvent) => void): NetResult<{ close(): void; ready?: Promise<void> }>;
   close(): void;
+  // Routes, rules and VMACs (virtual_routes/rules, static_*, use_vmac): optional so that older fakes
+  // still satisfy the contract; the runtime says so in its log when one is missing.
+  /** Adding a route that is already there succeeds. */
+  addRoute?(r: RouteSpec): Promise<NetResult>;
+  /** Removing a route that is not there succeeds. */
+  deleteRoute?(r: RouteSpec): Promise<NetResult>;
+  listRoutes?(family?: Family): Promise<NetResult<RouteSpec[]>>;
+  addRule?(r: RuleSpec): Promise<NetResult>;
+  deleteRule?(r: RuleSpec): Promise<NetResult>;
+  listRules?(family?: Family): Promise<NetResult<RuleSpec[]>>;
+  /** Route and rule changes (RTNLGRP_IPV4/6_ROUTE, RTNLGRP_IPV4/6_RULE). */
+  watchRoutes?(onEvent: (e: RouteEvent) => void): NetResult<{ close(): void }>;
+  /** Creates (or fixes, or reuses) a private-mode macvlan and sets it up. */
+  ensureVmac?(v: VmacSpec): Promise<NetResult<{ created: boolean }>>;
+  /** Deletes a link (a VMAC); a link that is not there succeeds. */
+  deleteLink?(ifname: string): Promise<NetResult>;
+}
+
+// ---- rtnetlink: routes and rules ----
+
+/** One route as keepalived's virtual_routes/static_routes line gives it, names resolved to numbers. */
+export interface RouteSpec {
+  family: Family;
+  /** Destination address (network) and prefix length. */
+  dst: string;
+  dstLen: number;
+  /** Routing table id (254 main). */
+  table: number;
+  /** rtm_protocol: 18 (keepalived) unless no_track with another protocol. */
+  protocol: number;
+  /** rtm_scope (0 universe). */
+  scope: number;
+  /** rtm_type (1 unicast, 6 blackhole, 7 unreachable, 8 prohibit, 9 throw, ...). */
+  type: number;
+  /** `from` (IPv6 source routing, RTA_SRC). */
+  from?: string;
+  fromLen?: number;
+  /** `src`: preferred source (RTA_PREFSRC). */
+  prefsrc?: string;
+  /** `via`/`gw`: gateway; viaFamily differs from family for RTA_VIA (IPv4 via IPv6). */
+  via?: string;
+  viaFamily?: Family;
+  /** `dev`/`oif`. */
+  dev?: string;
+  /** `metric`/`priority`/`preference` (RTA_PRIORITY). */
+  metric?: number;
+  tos?: number;
+  onlink?: boolean;
+  /** RTA_FLOW. */
+  realms?: number;
+  /** IPv6 only: seconds. */
+  expires?: number;
+  /** IPv6 router preference (RTA_PREF). */
+  pref?: number;
+  ttlPropagate?: number;
+  /** RTAX_* metrics by name (mtu, window, rtt, ...), and the lock bits (1 << RTAX_*). */
+  metrics?: Partial<Record<RouteMetricName, number>>;
+  lock?: number;
+  congctl?: string;
+  nexthops?: NextHopSpec[];
+  /** How to add: keepalived's default is prepend (NLM_F_CREATE only); add = EXCL; append = APPEND. */
+  mode?: 'prepend' | 'add' | 'append';
+}
+
+export type RouteMetricName =
+  | 'mtu' | 'window' | 'rtt' | 'rttvar' | 'ssthresh' | 'cwnd' | 'advmss' | 'reordering' | 'hoplimit'
+  | 'initcwnd' | 'features' | 'rtoMin' | 'initrwnd' | 'quickack' | 'fastopenNoCookie';
+
+export interface NextHopSpec {
+  via?: string;
+  viaFamily?: Family;
+  dev?: string;
+  /** ip's weight (1-256); rtnh_hops is weight - 1. */
+  weight?: number;
+  onlink?: boolean;
+  realms?: number;
+}
+
+/** One policy routing rule (virtual_rules/static_rules). */
+export interface RuleSpec {
+  family: Family;
+  /** FR_ACT_*: 1 to table, 2 goto, 3 nop, 6 blackhole, 7 unreachable, 8 prohibit. */
+  action: number;
+  table?: number;
+  priority?: number;
+  from?: string;
+  fromLen?: number;
+  to?: string;
+  toLen?: number;
+  tos?: number;
+  invert?: boolean;
+  fwmark?: number;
+  fwmask?: number;
+  realms?: number;
+  suppressPrefixlen?: number;
+  suppressIfgroup?: number;
+  iif?: string;
+  oif?: string;
+  uidRange?: [number, number];
+  l3mdev?: boolean;
+  /** FRA_PROTOCOL: 18 (keepalived) for tracked rules. */
+  protocol?: number;
+  ipProto?: number;
+  sport?: [number, number];
+  dport?: [number, number];
+  goto?: number;
+}
+
+export type RouteEvent = { type: 'route'; route: RouteSpec; removed: boolean } | { type: 'rule'; rule: RuleSpec; removed: boolean };
+
+/** A VRRP virtual MAC interface (use_vmac). */
+export interface VmacSpec {
+  /** The vmac's name (vrrp.VRID by default). */
+  ifname: string;
+  /** The interface it sits on. */
+  base: string;
+  /** 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6). */
+  mac: string;
 }
