@@ -117,6 +117,34 @@ export interface StatusResult {
   /** Received packets no instance could own (unknown VRID, unreadable headers), per socket and reason,
    * so every packet is accounted for; absent from daemons that predate it. */
   unattributedDrops?: UnattributedDrop[];
+  /** The checker process's virtual servers (absent without virtual servers or from older daemons). */
+  virtualServers?: VirtualServerStatus[];
+  /** Whether the kernel's IPVS table is being kept (false: no ip_vs; checkers still run). */
+  ipvs?: { available: boolean; detail?: string };
+}
+
+export interface VirtualServerStatus {
+  /** As keepalived names it: 'TCP 192.0.2.10:80', 'FWM 7', 'GROUP web TCP'. */
+  name: string;
+  /** The kernel services it makes (one, or one per group entry). */
+  services: string[];
+  /** Quorum state (weight of live real servers against quorum/hysteresis). */
+  quorumUp: boolean;
+  /** Held as they are (ha_suspend while the VIP's instance is not MASTER). */
+  suspended?: boolean;
+  sorryServer?: { address: string; active: boolean };
+  realServers: RealServerEntry[];
+}
+
+export interface RealServerEntry {
+  /** 'addr:port' ('[v6]:port'). */
+  address: string;
+  up: boolean;
+  /** The weight the checkers give it (MISC_CHECK may change it). */
+  weight: number;
+  /** Its weight in the kernel's table now; null when it is not in the table (or there is no IPVS). */
+  tableWeight: number | null;
+  checkers: { type: string; up: boolean; detail: string }[];
 }
 
 export interface UnattributedDrop {
