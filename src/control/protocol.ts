@@ -97,6 +97,8 @@ export interface InstanceStatus {
   tracks: TrackState[];
   override?: Override;
   lastTransition?: Transition;
+  /** keepalived's own view, as its STATS / JSON dumps give it (absent from daemons that predate it). */
+  keepalived?: KeepalivedInstanceView;
   counters: {
     advertsSent: number;
     advertsReceived: number;
@@ -107,6 +109,34 @@ export interface InstanceStatus {
     /** Received packets dropped, by the codec's drop reason. */
     drops: Record<string, number>;
   };
+}
+
+/** keepalived's vrrp_stats, under keepalived's names (the keepalived.stats and keepalived.json dumps). */
+export interface KeepalivedStats {
+  advert_rcvd: number;
+  advert_sent: number;
+  become_master: number;
+  release_master: number;
+  packet_len_err: number;
+  advert_interval_err: number;
+  ip_ttl_err: number;
+  invalid_type_rcvd: number;
+  addr_list_err: number;
+  invalid_authtype: number;
+  authtype_mismatch: number;
+  auth_failure: number;
+  pri_zero_rcvd: number;
+  pri_zero_sent: number;
+}
+
+export interface KeepalivedInstanceView {
+  stats: KeepalivedStats;
+  /** The state the instance would be in without its sync group (keepalived's wantstate). */
+  wantState: VrrpStateName;
+  /** The master's advertised priority (0 when none heard), as keepalived's master_priority. */
+  masterPriority: number;
+  /** Whether the VIPs are configured on the host now (keepalived's vipset). */
+  vipSet: boolean;
 }
 
 export interface StatusResult {
