@@ -1,0 +1,310 @@
+// The checker child's IPVS side (keepalived's ipwrapper): checker verdicts -> desiredTable -> plan ->
+// kernel, on every real server change (coalesced: a burst is one pass, one pass at a time), at start
+// (adopting what is already in the kernel; lvs_flush flushes first), on reload (new specs, services
+// the old config made and the new one drops are deleted; unchanged ones untouched) and at stop
+// (shutdownPlan per lvs_flush_on_stop). Also quorum_up/quorum_down scripts, ha_suspend from relayed
+// VRRP states, and the lvs_sync_daemon. The kernel is injected (IpvsClient, or reconcile.ts's
+// applyOps in tests); a kernel without IPVS is said once and the checkers keep running.
+import type { KeepalivedConfig } from '../config/model.js';
+import type { RealServerEntry, VirtualServerStatus } from '../control/protocol.js';
+import type { RealServerStatus } from '../check/scheduler.js';
+import { checkerKeys, ipvsGlobals, syncDaemonRequest, vipOwners, vsScripts, type IpvsGlobals, type VsScripts } from '../ipvs/daemon-config.js';
+import { desiredTable, poolOf, type CheckerState, type Desired } from '../ipvs/desired.js';
+import { FWD, type IpvsDaemon } from '../ipvs/genl-codec.js';
+import type { Result } from '../ipvs/nlattr.js';
+import { applyOps, describeOp, plan, shutdownPlan, type Op } from '../ipvs/reconcile.js';
+import { specsFromConfig, type ServerSpec, type VsSpec } from '../ipvs/spec.js';
+import { hostPort, serviceKey, type Table } from '../ipvs/table.js';
+import type { LogLevel } from './ipc.js';
+
+/** What the service needs of the kernel (IpvsClient has it all). */
+export interface IpvsKernel {
+  readTable(): Promise<Result<Table>>;
+  apply(ops: readonly Op[]): Promise<{ done: number; errors: string[] }>;
+  getDaemons(): Promise<Result<IpvsDaemon[]>>;
+  startDaemon(d: IpvsDaemon): Promise<Result<void>>;
+  stopDaemon(state: number): Promise<Result<void>>;
+  close(): void;
+}
+
+export interface IpvsServiceDeps {
+  open(): Promise<Result<IpvsKernel>>;
+  /** The checkers' verdicts now, by the checkers' key (src/check/keys.ts). */
+  results(): ReadonlyMap<string, CheckerState>;
+  log(level: LogLevel, message: string): void;
+  /** Runs a notify script (quorum_up/quorum_down); never waits for it. */
+  runScript(command: string, why: string): void;
+  /** A burst of changes within this window is one pass (default 20 ms). */
+  coalesceMs?: number;
+}
+
+const MAX_PASSES_IN_A_ROW = 50;
+const SYNC_MASTER = 1;
+const SYNC_BACKUP = 2;
+
+export class IpvsService {
+  private kernel: IpvsKernel | undefined;
+  private unavailable: string | undefined;
+  private specs: VsSpec[] = [];
+  private globals: IpvsGlobals = { lvsFlush: false, flushOnStop: 'none', problems: [] };
+  private scripts = new Map<string, VsScripts>();
+  private owners = new Map<string, string>();
+  /** IPVS real server key -> the checkers' key for it. */
+  private keys = new Map<string, string>();
+  private readonly vrrpStates = new Map<string, string>();
+  private quorumUp: Map<string, boolean> | undefined;
+  private desired: Desired | undefined;
+  /** The table as it was after the last pass (what status shows). */
+  private table: Table | undefined;
+  private stale = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+  private syncState = 0;
+  /** Passes run and operations applied so far (tests and logs). */
+  passes = 0;
+  operations = 0;
+  problems: string[] = [];
+
+  constructor(private readonly deps: IpvsServiceDeps) {}
+
+  get available(): { available: boolean; detail?: string } {
+    return this.kernel ? { available: true } : { available: false, ...(this.unavailable ? { detail: this.unavailable } : {}) };
+  }
+
+  private configure(cfg: KeepalivedConfig): void {
+    const { specs, problems } = specsFromConfig(cfg);
+    this.specs = specs;
+    this.globals = ipvsGlobals(cfg);
+    this.scripts = vsScripts(cfg);
+    this.owners = vipOwners(cfg);
+    this.keys = checkerKeys(cfg);
+    this.problems = [...problems, ...this.globals.problems];
+    for (const p of this.problems) this.deps.log('warning', `IPVS: ${p}`);
+  }
+
+  /** Opens the kernel side, adopts (or, with lvs_flush, flushes) its table and programs it. */
+  async start(cfg: KeepalivedConfig, vrrpStates: Readonly<Record<string, string>> = {}): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'started';
+    for (const [k, v] of Object.entries(vrrpStates)) this.vrrpStates.set(k, v);
+    this.configure(cfg);
+    const o = await this.deps.open();
+    if (!o.ok) {
+      this.unavailable = o.error;
+      this.deps.log('warning', `IPVS: ${o.error}; the health checks keep running, no IPVS table is kept`);
+    } else {
+      this.kernel = o.value;
+      if (this.globals.lvsFlush) await this.applyLogged([{ op: 'flush' }], 'lvs_flush at start');
+    }
+    await this.kick();
+    await this.syncDaemonUpdate();
+  }
+
+  /** New config (HUP): services the old one made and the new one does not name are deleted. */
+  async reload(cfg: KeepalivedConfig): Promise<void> {
+    if (this.state !== 'started') return;
+    const before = this.ownKeys();
+    const sync = JSON.stringify(this.globals.syncDaemon ?? null);
+    this.configure(cfg);
+    const now = this.ownKeys();
+    for (const k of before) if (!now.has(k)) this.stale.add(k);
+    if (JSON.stringify(this.globals.syncDaemon ?? null) !== sync) await this.stopSyncDaemon();
+    await this.kick();
+    await this.syncDaemonUpdate();
+  }
+
+  /** A real server changed: one pass soon, however many changes arrive meanwhile. */
+  changed(): void {
+    if (this.state !== 'started' || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.kick();
+    }, this.deps.coalesceMs ?? 20);
+  }
+
+  /** A VRRP instance's state (relayed by the supervisor): ha_suspend and the sync daemon follow it. */
+  vrrpState(instance: string, state: string): void {
+    if (this.vrrpStates.get(instance) === state) return;
+    this.vrrpStates.set(instance, state);
+    if (this.state !== 'started') return;
+    if ([...this.owners.values()].includes(instance)) this.changed();
+    if (this.globals.syncDaemon?.instance === instance) void this.syncDaemonUpdate();
+  }
+
+  /** Runs passes until no change is pending; resolves when the table is in step. */
+  kick(): Promise<void> {
+    if (this.running) {
+      this.dirty = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        let n = 0;
+        do {
+          this.dirty = false;
+          await this.pass();
+        } while (this.dirty && this.state === 'started' && ++n < MAX_PASSES_IN_A_ROW);
+        if (this.dirty) this.changed(); // still busy: go on after a breath instead of spinning
+      } catch (e) {
+        this.deps.log('err', `IPVS: reconcile failed: ${String(e)}`);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private isMaster = (spec: VsSpec): boolean => {
+    const owner = this.owners.get(spec.id);
+    return owner === undefined || this.vrrpStates.get(owner) === 'MASTER';
+  };
+
+  private ownKeys(): Set<string> {
+    return new Set(this.specs.flatMap((s) => s.services.map((id) => serviceKey(id))));
+  }
+
+  /** The checkers' verdicts under the IPVS side's keys. */
+  private results(): Map<string, CheckerState> {
+    const byChecker = this.deps.results();
+    const out = new Map<string, CheckerState>();
+    for (const [ipvsKey, checkerKey] of this.keys) {
+      const r = byChecker.get(checkerKey);
+      if (r) out.set(ipvsKey, r);
+    }
+    return out;
+  }
+
+  private async pass(): Promise<void> {
+    this.passes++;
+    const results = this.results();
+    const prev = this.quorumUp;
+    const d = desiredTable({ specs: this.specs, results, quorumUp: prev, isMaster: this.isMaster });
+    this.quorumUp = d.quorumUp;
+    this.desired = d;
+    this.quorumNotifies(prev, d.quorumUp, results);
+    const k = this.kernel;
+    if (!k || this.state !== 'started') return;
+    const actual = await k.readTable();
+    if (!actual.ok) {
+      this.deps.log('err', `IPVS: cannot read the table: ${actual.error}`);
+      return;
+    }
+    const ops = plan(actual.value, d.table, { held: d.held, managed: d.managed, stale: this.stale });
+    this.stale = new Set();
+    if (ops.length) await this.applyLogged(ops, 'reconcile');
+    this.table = applyOps(actual.value, ops).table;
+  }
+
+  private async applyLogged(ops: Op[], why: string): Promise<void> {
+    const k = this.kernel;
+    if (!k) return;
+    for (const o of ops) this.deps.log('info', `IPVS: ${describeOp(o)}`);
+    const r = await k.apply(ops);
+    this.operations += r.done;
+    for (const e of r.errors) this.deps.log('err', `IPVS (${why}): ${e}`);
+  }
+
+  /** keepalived's update_quorum_state: scripts on each change; at start only "starting with quorum down" with a sorry server. */
+  private quorumNotifies(prev: ReadonlyMap<string, boolean> | undefined, now: ReadonlyMap<string, boolean>, results: ReadonlyMap<string, CheckerState>): void {
+    for (const spec of this.specs) {
+      const was = prev?.get(spec.id);
+      const is = now.get(spec.id) ?? true;
+      if (was === is || (was === undefined && (is || !spec.sorry))) continue;
+      const sum = poolOf(spec, results, was).weightSum;
+      const words = was === undefined ? 'Starting with quorum down' : is ? 'Gained quorum' : 'Lost quorum';
+      this.deps.log('info', `${words} ${spec.quorum}${is ? '+' : '-'}${spec.hysteresis} weight ${sum} for VS ${spec.id}`);
+      const script = is ? this.scripts.get(spec.id)?.quorumUp : this.scripts.get(spec.id)?.quorumDown;
+      if (script) this.deps.runScript(script, `${is ? 'quorum_up' : 'quorum_down'} of VS ${spec.id}`);
+    }
+  }
+
+  private async syncDaemonUpdate(): Promise<void> {
+    const c = this.globals.syncDaemon;
+    const k = this.kernel;
+    if (!c || !k || this.state !== 'started') return;
+    const want = this.vrrpStates.get(c.instance) === 'MASTER' ? SYNC_MASTER : SYNC_BACKUP;
+    if (this.syncState === want) return;
+    if (this.syncState === 0) {
+      // A daemon left running by an earlier run (a restart): adopt it rather than fail with EEXIST.
+      const have = await k.getDaemons();
+      const states = have.ok ? have.value.map((x) => x.state) : [];
+      for (const s of states) if (s !== want && s !== undefined) await k.stopDaemon(s);
+      if (states.includes(want)) {
+        this.syncState = want;
+        return;
+      }
+    } else {
+      const r = await k.stopDaemon(this.syncState);
+      if (!r.ok) this.deps.log('err', `IPVS: stopping the sync daemon: ${r.error}`);
+    }
+    const r = await k.startDaemon(syncDaemonRequest(c, want));
+    this.syncState = r.ok ? want : 0;
+    this.deps.log(r.ok ? 'info' : 'err', r.ok
+      ? `Starting IPVS sync daemon ${want === SYNC_MASTER ? 'master' : 'backup'} on ${c.ifname} (syncid ${c.syncId ?? 0})`
+      : `IPVS: starting the sync daemon: ${r.error}`);
+  }
+
+  private async stopSyncDaemon(): Promise<void> {
+    if (!this.kernel || !this.syncState) return;
+    const r = await this.kernel.stopDaemon(this.syncState);
+    if (!r.ok) this.deps.log('err', `IPVS: stopping the sync daemon: ${r.error}`);
+    this.syncState = 0;
+  }
+
+  /** What keepalived does at exit: its services deleted (or the table flushed), omega scripts, sync daemon stopped. */
+  async stop(): Promise<void> {
+    if (this.state !== 'started') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    for (const spec of this.specs) {
+      const down = this.scripts.get(spec.id)?.quorumDown;
+      if (spec.omega && down) this.deps.runScript(down, `quorum_down of VS ${spec.id} (omega, stopping)`);
+    }
+    const k = this.kernel;
+    if (!k) return;
+    await this.stopSyncDaemon();
+    const actual = await k.readTable();
+    if (actual.ok) {
+      const ops = shutdownPlan(actual.value, this.ownKeys(), this.globals.flushOnStop === 'full' ? 'full' : 'services');
+      if (ops.length) await this.applyLogged(ops, 'stop');
+    } else this.deps.log('err', `IPVS: cannot read the table at stop: ${actual.error}`);
+    k.close();
+    this.kernel = undefined;
+  }
+
+  /** Virtual servers for `status`, with the checkers' snapshot. */
+  status(snapshot: readonly RealServerStatus[]): VirtualServerStatus[] {
+    const byKey = new Map(snapshot.map((s) => [s.rsKey, s]));
+    return this.specs.map((spec) => {
+      const svc = spec.services[0];
+      const inTable = svc ? this.table?.services.find((s) => serviceKey(s) === serviceKey(svc)) : undefined;
+      const weightOf = (s: ServerSpec): number | null => {
+        if (!svc || !inTable) return null;
+        const port = s.fwd === FWD.MASQ ? s.port : svc.fwmark ? 0 : svc.port;
+        return inTable.dests.find((d) => d.addr === s.addr && d.port === port)?.weight ?? null;
+      };
+      const realServers: RealServerEntry[] = spec.realServers.map((s) => {
+        const c = byKey.get(this.keys.get(s.key) ?? s.key);
+        return {
+          address: hostPort(s.addr, s.port),
+          up: c?.up ?? !(s.alpha && s.hasCheckers),
+          weight: c?.weight ?? s.weight,
+          tableWeight: weightOf(s),
+          checkers: (c?.checkers ?? []).map((x) => ({ type: x.type, up: x.up, detail: x.detail })),
+        };
+      });
+      const quorumUp = this.quorumUp?.get(spec.id) ?? true;
+      const out: VirtualServerStatus = { name: spec.id, services: spec.services.map((id) => serviceKey(id)), quorumUp, realServers };
+      if (svc && this.desired?.held.has(serviceKey(svc))) out.suspended = true;
+      if (spec.sorry) out.sorryServer = { address: hostPort(spec.sorry.addr, spec.sorry.port), active: !quorumUp };
+      return out;
+    });
+  }
+}

@@ -1,0 +1,148 @@
+// What the daemon's IPVS side reads from the config besides the virtual server specs: global_defs
+// lvs_flush / lvs_flush_on_stop / lvs_sync_daemon, each virtual server's quorum_up/quorum_down
+// scripts, and which vrrp_instance holds a virtual server's address (for ha_suspend). Pure.
+import { child, type ConfNode } from '../config/ast.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import type { IpvsDaemon } from './genl-codec.js';
+import { realServerKey as checkerKey, rsPortOf, vsKeyOf } from '../check/keys.js';
+import { realServerKey, vsId } from './spec.js';
+
+export type FlushOnStop = 'none' | 'vs' | 'full';
+
+export interface SyncDaemonConf {
+  /** The interface the sync messages go out of (and are received on). */
+  ifname: string;
+  /** The vrrp_instance whose state decides master or backup. */
+  instance: string;
+  syncId?: number;
+  maxlen?: number;
+  port?: number;
+  ttl?: number;
+  group?: string;
+}
+
+export interface IpvsGlobals {
+  lvsFlush: boolean;
+  flushOnStop: FlushOnStop;
+  syncDaemon?: SyncDaemonConf;
+  problems: string[];
+}
+
+function globalNodes(cfg: KeepalivedConfig): ConfNode[] {
+  return cfg.nodes.filter((n) => n.keyword === 'global_defs');
+}
+
+const num = (t: string | undefined) => (t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined);
+
+/** lvs_sync_daemon <INTERFACE> <VRRP_INSTANCE> [id N] [maxlen N] [port N] [ttl N] [group ADDR]. */
+export function parseSyncDaemon(n: ConfNode, where: string, problems: string[]): SyncDaemonConf | undefined {
+  const a = n.args.map((x) => x.text);
+  if (a.length < 2) {
+    problems.push(`${where}: lvs_sync_daemon needs an interface and a vrrp_instance - ignored`);
+    return undefined;
+  }
+  const out: SyncDaemonConf = { ifname: a[0]!, instance: a[1] === 'inst' ? (a[2] ?? '') : a[1]! };
+  for (let i = a[1] === 'inst' ? 3 : 2; i < a.length; i += 2) {
+    const k = a[i]!;
+    const v = a[i + 1];
+    if (k === 'group') {
+      if (v) out.group = v;
+      continue;
+    }
+    const x = num(v);
+    if (x === undefined || !['id', 'maxlen', 'port', 'ttl'].includes(k)) {
+      problems.push(`${where}: lvs_sync_daemon option '${k}${v !== undefined ? ` ${v}` : ''}' not understood - ignored`);
+      continue;
+    }
+    if (k === 'id') out.syncId = x;
+    else if (k === 'maxlen') out.maxlen = x;
+    else if (k === 'port') out.port = x;
+    else out.ttl = x;
+  }
+  return out;
+}
+
+export function ipvsGlobals(cfg: KeepalivedConfig): IpvsGlobals {
+  const problems: string[] = [];
+  let lvsFlush = false;
+  let flushOnStop: FlushOnStop = 'none';
+  let syncDaemon: SyncDaemonConf | undefined;
+  for (const g of globalNodes(cfg)) {
+    if (child(g, 'lvs_flush')) lvsFlush = true;
+    const f = child(g, 'lvs_flush_on_stop') ?? child(g, 'lvs_flush_onstop');
+    if (f) {
+      const t = f.args[0]?.text;
+      if (t === undefined) flushOnStop = 'full';
+      else if (t === 'VS') flushOnStop = 'vs';
+      else problems.push(`${f.file}:${f.line}: unknown lvs_flush_on_stop type ${t} - ignored`);
+    }
+    const s = child(g, 'lvs_sync_daemon');
+    if (s && !syncDaemon) syncDaemon = parseSyncDaemon(s, `${s.file}:${s.line}`, problems);
+  }
+  if (syncDaemon) {
+    const inst = cfg.instances.find((i) => i.name === syncDaemon!.instance);
+    if (!inst) {
+      problems.push(`lvs_sync_daemon: vrrp_instance '${syncDaemon.instance}' is not defined - sync daemon not started`);
+      syncDaemon = undefined;
+    } else if (syncDaemon.syncId === undefined && inst.vrid !== undefined) syncDaemon.syncId = inst.vrid; // keepalived's default
+  }
+  return { lvsFlush, flushOnStop, syncDaemon, problems };
+}
+
+/** The kernel's sync daemon request for a state (1 master, 2 backup). */
+export function syncDaemonRequest(c: SyncDaemonConf, state: 1 | 2): IpvsDaemon {
+  const d: IpvsDaemon = { state, mcastIfn: c.ifname, syncId: c.syncId ?? 0 };
+  if (c.maxlen !== undefined) d.syncMaxlen = c.maxlen;
+  if (c.port !== undefined) d.mcastPort = c.port;
+  if (c.ttl !== undefined) d.mcastTtl = c.ttl;
+  if (c.group) {
+    if (c.group.includes(':')) d.mcastGroup6 = c.group;
+    else d.mcastGroup = c.group;
+  }
+  return d;
+}
+
+export interface VsScripts {
+  quorumUp?: string;
+  quorumDown?: string;
+}
+
+const line = (n: ConfNode | undefined) => (n && n.args.length ? n.args.map((a) => a.text).join(' ') : undefined);
+
+/** quorum_up / quorum_down per virtual server id. */
+export function vsScripts(cfg: KeepalivedConfig): Map<string, VsScripts> {
+  const out = new Map<string, VsScripts>();
+  for (const vs of cfg.virtualServers) {
+    const up = line(child(vs.node, 'quorum_up'));
+    const down = line(child(vs.node, 'quorum_down'));
+    if (up || down) out.set(vsId(vs), { ...(up ? { quorumUp: up } : {}), ...(down ? { quorumDown: down } : {}) });
+  }
+  return out;
+}
+
+/**
+ * For ha_suspend: the vrrp_instance whose virtual_ipaddress holds each virtual server's address
+ * (keepalived suspends the checkers while that address is not on this node).
+ */
+export function vipOwners(cfg: KeepalivedConfig): Map<string, string> {
+  const byAddr = new Map<string, string>();
+  for (const inst of cfg.instances) for (const v of inst.vips) if (!byAddr.has(v.addr)) byAddr.set(v.addr, inst.name);
+  const out = new Map<string, string>();
+  for (const vs of cfg.virtualServers) {
+    if (vs.kind === 'ip' && vs.addr && byAddr.has(vs.addr)) out.set(vsId(vs), byAddr.get(vs.addr)!);
+  }
+  return out;
+}
+
+/**
+ * The checkers name a real server by keepalived's FMT_VS wording (src/check/keys.ts), the IPVS
+ * side by spec.ts's realServerKey: IPVS key -> checker key, for every real server of the config.
+ */
+export function checkerKeys(cfg: KeepalivedConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const vs of cfg.virtualServers) {
+    const vk = vsKeyOf(vs);
+    for (const rs of vs.realServers) out.set(realServerKey(vs, rs), checkerKey(vk, rs.addr, rsPortOf(vs, rs)));
+  }
+  return out;
+}

@@ -1,0 +1,286 @@
+// The checker child's IPVS side against the in-memory kernel (reconcile.ts applyOps): start-up
+// adoption, coalesced passes, inhibit/sorry/quorum scripts, MISC weights, reload, stop, ha_suspend,
+// the sync daemon, no IPVS, and status.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import type { KeepalivedConfig } from '../../src/config/model.js';
+import { IpvsService, type IpvsKernel } from '../../src/daemon/ipvs-service.js';
+import type { CheckerState } from '../../src/ipvs/desired.js';
+import type { IpvsDaemon } from '../../src/ipvs/genl-codec.js';
+import { err, ok } from '../../src/ipvs/nlattr.js';
+import { applyOps, type Op } from '../../src/ipvs/reconcile.js';
+import type { Table } from '../../src/ipvs/table.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ipvs-service-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+function cfg(text: string): KeepalivedConfig {
+  const f = join(dir, `k${n++}.conf`);
+  writeFileSync(f, text);
+  const r = loadConfig(f, { configId: 'test' });
+  expect(r.errors, JSON.stringify(r.diagnostics)).toBe(0);
+  return r.model;
+}
+
+class MemKernel implements IpvsKernel {
+  table: Table = { services: [] };
+  daemons: IpvsDaemon[] = [];
+  ops: Op[] = [];
+  reads = 0;
+  closed = false;
+  async readTable() {
+    this.reads++;
+    return ok(structuredClone(this.table));
+  }
+  async apply(ops: readonly Op[]) {
+    const r = applyOps(this.table, ops);
+    this.table = r.table;
+    this.ops.push(...ops);
+    return { done: ops.length - r.errors.length, errors: r.errors };
+  }
+  async getDaemons() { return ok(structuredClone(this.daemons)); }
+  async startDaemon(d: IpvsDaemon) {
+    if (this.daemons.some((x) => x.state === d.state)) return err<void>('NEW_DAEMON: already exists (EEXIST)');
+    this.daemons.push(d);
+    return ok(undefined);
+  }
+  async stopDaemon(state: number) {
+    const i = this.daemons.findIndex((x) => x.state === state);
+    if (i < 0) return err<void>('DEL_DAEMON: no such process (ESRCH)');
+    this.daemons.splice(i, 1);
+    return ok(undefined);
+  }
+  close() { this.closed = true; }
+  /** "service -> dest:weight" lines, sorted. */
+  lines(): string[] {
+    return this.table.services.flatMap((s) => {
+      const k = s.fwmark ? `FWM ${s.fwmark}` : `${s.addr}:${s.port}`;
+      return [`${k} ${s.sched}`, ...s.dests.map((d) => `${k} -> ${d.addr}:${d.port} w${d.weight}`)];
+    }).sort();
+  }
+}
+
+function harness(kernel: MemKernel | undefined, opts: { coalesceMs?: number } = {}) {
+  const results = new Map<string, CheckerState>();
+  const logs: string[] = [];
+  const scripts: string[] = [];
+  const svc = new IpvsService({
+    open: async () => (kernel ? ok(kernel) : err('the kernel has no IPVS (ip_vs module not loaded or not built)')),
+    results: () => results,
+    log: (level, m) => logs.push(`${level}: ${m}`),
+    runScript: (c) => scripts.push(c),
+    coalesceMs: opts.coalesceMs ?? 5,
+  });
+  return { svc, results, logs, scripts };
+}
+
+const WEB = `
+virtual_server 192.0.2.10 80 {
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+    quorum 3
+    quorum_up "/usr/local/bin/up web"
+    quorum_down "/usr/local/bin/down web"
+    sorry_server 198.51.100.99 8080
+    real_server 198.51.100.11 8080 {
+        weight 3
+        TCP_CHECK { connect_timeout 3 }
+    }
+    real_server 198.51.100.12 8080 {
+        weight 1
+        inhibit_on_failure
+        TCP_CHECK { connect_timeout 3 }
+    }
+}
+`;
+const DNS = `
+virtual_server fwmark 7 {
+    lb_algo rr
+    lb_kind DR
+    real_server 198.51.100.21 53 {
+        MISC_CHECK { misc_path "/bin/true" misc_dynamic }
+    }
+}
+`;
+// The checkers' own keys (src/check/keys.ts), written out so a mapping slip shows.
+const RS11 = '[192.0.2.10]:tcp:80|198.51.100.11:8080';
+const RS12 = '[192.0.2.10]:tcp:80|198.51.100.12:8080';
+const RS21 = 'FWM 7|198.51.100.21:53';
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('IpvsService', () => {
+  it('programs the table at start and adopts matching entries without re-creating them', async () => {
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(WEB + DNS));
+    expect(k.lines()).toEqual([
+      '192.0.2.10:80 -> 198.51.100.11:8080 w3', '192.0.2.10:80 -> 198.51.100.12:8080 w1', '192.0.2.10:80 wrr',
+      'FWM 7 -> 198.51.100.21:0 w1', 'FWM 7 rr',
+    ]);
+    // A new process (a restart) finds the same table: nothing is touched, a foreign service stays.
+    k.table.services.push({ af: 2, protocol: 6, addr: '203.0.113.50', port: 80, fwmark: 0, sched: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff, peName: '', dests: [] });
+    const before = k.ops.length;
+    const h2 = harness(k);
+    await h2.svc.start(cfg(WEB + DNS));
+    expect(k.ops.length).toBe(before);
+    expect(k.lines()).toContain('203.0.113.50:80 rr');
+  });
+
+  it('follows checker changes in one pass per burst: down leaves, inhibited stays at 0, MISC weight applies', async () => {
+    const k = new MemKernel();
+    const h = harness(k, { coalesceMs: 20 });
+    await h.svc.start(cfg(WEB + DNS));
+    const passes = h.svc.passes;
+    h.results.set(RS12, { up: false, weight: 1 });
+    h.results.set(RS21, { up: true, weight: 5 });
+    for (let i = 0; i < 100; i++) h.svc.changed();
+    await wait(60);
+    await h.svc.kick();
+    expect(h.svc.passes - passes).toBeLessThanOrEqual(2);
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.12:8080 w0');
+    expect(k.lines()).toContain('FWM 7 -> 198.51.100.21:0 w5');
+    h.results.set(RS21, { up: false, weight: 5 });
+    h.svc.changed();
+    await wait(40);
+    await h.svc.kick();
+    expect(k.lines().filter((l) => l.startsWith('FWM 7 ->'))).toEqual([]);
+  });
+
+  it('loses quorum: the sorry server takes the pool and quorum_down runs; gaining it runs quorum_up', async () => {
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(WEB));
+    expect(h.scripts).toEqual([]);
+    h.results.set(RS11, { up: false, weight: 3 });
+    await h.svc.kick();
+    expect(k.lines()).toEqual([
+      '192.0.2.10:80 -> 198.51.100.12:8080 w0', '192.0.2.10:80 -> 198.51.100.99:8080 w1', '192.0.2.10:80 wrr',
+    ]);
+    expect(h.scripts).toEqual(['/usr/local/bin/down web']);
+    expect(h.logs.some((l) => /Lost quorum .* for VS TCP 192.0.2.10:80/.test(l))).toBe(true);
+    h.results.set(RS11, { up: true, weight: 3 });
+    await h.svc.kick();
+    expect(k.lines()).toEqual([
+      '192.0.2.10:80 -> 198.51.100.11:8080 w3', '192.0.2.10:80 -> 198.51.100.12:8080 w1', '192.0.2.10:80 wrr',
+    ]);
+    expect(h.scripts).toEqual(['/usr/local/bin/down web', '/usr/local/bin/up web']);
+  });
+
+  it('reload: a dropped virtual server is deleted, an unchanged one is not touched, a new one is added', async () => {
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(WEB + DNS));
+    const mark = k.ops.length;
+    await h.svc.reload(cfg(WEB + DNS.replace('fwmark 7', 'fwmark 8')));
+    const ops = k.ops.slice(mark);
+    expect(ops.map((o) => o.op).sort()).toEqual(['add-dest', 'add-service', 'delete-service']);
+    expect(ops.every((o) => o.op === 'flush' || !('service' in o) || o.service.fwmark !== 0)).toBe(true);
+    expect(k.lines()).toContain('FWM 8 rr');
+    expect(k.lines().some((l) => l.startsWith('FWM 7'))).toBe(false);
+  });
+
+  it('stop deletes its own services only; lvs_flush_on_stop flushes all; lvs_flush at start flushes first', async () => {
+    const foreign = { af: 2, protocol: 6, addr: '203.0.113.50', port: 80, fwmark: 0, sched: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff, peName: '', dests: [] };
+    const k = new MemKernel();
+    k.table.services.push(structuredClone(foreign));
+    const h = harness(k);
+    await h.svc.start(cfg(WEB));
+    await h.svc.stop();
+    expect(k.lines()).toEqual(['203.0.113.50:80 rr']);
+    expect(k.closed).toBe(true);
+
+    const k2 = new MemKernel();
+    k2.table.services.push(structuredClone(foreign));
+    const h2 = harness(k2);
+    await h2.svc.start(cfg('global_defs {\n lvs_flush\n lvs_flush_on_stop\n}\n' + WEB));
+    expect(k2.ops[0]).toEqual({ op: 'flush' });
+    expect(k2.lines().some((l) => l.startsWith('203.0.113.50'))).toBe(false);
+    k2.table.services.push(structuredClone(foreign));
+    await h2.svc.stop();
+    expect(k2.table.services).toEqual([]);
+  });
+
+  it('without IPVS: says so once, keeps quorum state and status from the checkers', async () => {
+    const h = harness(undefined);
+    await h.svc.start(cfg(WEB));
+    h.results.set(RS11, { up: false, weight: 3 });
+    await h.svc.kick();
+    await h.svc.kick();
+    expect(h.logs.filter((l) => /no IPVS/.test(l))).toHaveLength(1);
+    expect(h.svc.available).toEqual({ available: false, detail: expect.stringMatching(/no IPVS/) });
+    const st = h.svc.status([]);
+    expect(st[0]).toMatchObject({ name: 'TCP 192.0.2.10:80', quorumUp: false, sorryServer: { address: '198.51.100.99:8080', active: true } });
+    expect(st[0]!.realServers.map((r) => r.tableWeight)).toEqual([null, null]);
+    expect(h.scripts).toEqual(['/usr/local/bin/down web']);
+    await h.svc.stop();
+  });
+
+  it('ha_suspend: held while the VIP instance is not MASTER, followed once it is', async () => {
+    const conf = `
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress { 192.0.2.10/24 }
+}
+` + WEB.replace('lb_algo wrr', 'lb_algo wrr\n    ha_suspend');
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(conf), { VI_1: 'BACKUP' });
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.11:8080 w3'); // created at start, as keepalived
+    h.results.set(RS11, { up: false, weight: 3 });
+    await h.svc.kick();
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.11:8080 w3');
+    expect(h.svc.status([])[0]!.suspended).toBe(true);
+    h.svc.vrrpState('VI_1', 'MASTER');
+    await wait(30);
+    await h.svc.kick();
+    expect(k.lines()).not.toContain('192.0.2.10:80 -> 198.51.100.11:8080 w3');
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.99:8080 w1');
+  });
+
+  it('lvs_sync_daemon: backup at start, master with the instance, stopped at exit', async () => {
+    const conf = `
+global_defs {
+    lvs_sync_daemon eth0 VI_1 id 9 port 8848
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress { 192.0.2.10/24 }
+}
+` + DNS;
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(conf));
+    expect(k.daemons).toEqual([{ state: 2, mcastIfn: 'eth0', syncId: 9, mcastPort: 8848 }]);
+    h.svc.vrrpState('VI_1', 'MASTER');
+    await wait(20);
+    expect(k.daemons.map((d) => d.state)).toEqual([1]);
+    await h.svc.stop();
+    expect(k.daemons).toEqual([]);
+  });
+
+  it('status: checker state, weights and the kernel weight per real server', async () => {
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(WEB));
+    h.results.set(RS12, { up: false, weight: 1 });
+    await h.svc.kick();
+    const snap = [{ vsKey: '[192.0.2.10]:tcp:80', rsKey: RS12, up: false, weight: 1, checkers: [{ id: 'c', type: 'TCP_CHECK', up: false, detail: 'connection refused', latencyMs: 1, runs: 1, failures: 1, retryIt: 0 }] }];
+    const st = h.svc.status(snap);
+    expect(st).toEqual([{
+      name: 'TCP 192.0.2.10:80', services: ['TCP 192.0.2.10:80'], quorumUp: true,
+      sorryServer: { address: '198.51.100.99:8080', active: false },
+      realServers: [
+        { address: '198.51.100.11:8080', up: true, weight: 3, tableWeight: 3, checkers: [] },
+        { address: '198.51.100.12:8080', up: false, weight: 1, tableWeight: 0, checkers: [{ type: 'TCP_CHECK', up: false, detail: 'connection refused' }] },
+      ],
+    }]);
+  });
+});
