@@ -40,6 +40,8 @@ export interface ChildStart {
   daemonPid: number;
   daemonVersion: string;
   startedAt: string;
+  /** Checker child: the VRRP instances' states known so far (ha_suspend, lvs_sync_daemon follow them). */
+  vrrpStates?: Record<string, string>;
 }
 
 /** A JSON-RPC method the parent forwards from the control socket (status, promote, demote, clear, reload). */
@@ -61,7 +63,9 @@ export type ParentMessage =
   /** USR1/USR2 relayed (data / stats dumps). */
   | { type: 'signal'; signal: 'SIGUSR1' | 'SIGUSR2' }
   /** TERM/INT: stop cleanly and exit 0. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** To the checker child: a VRRP instance changed state (relayed from the VRRP child's transitions). */
+  | { type: 'vrrp-state'; instance: string; state: string };
 
 /** A typed error for an RPC, mapped by the parent onto RpcFailure(code, message, data). */
 export interface ChildRpcError {
@@ -89,7 +93,7 @@ export type ChildMessage =
   /** Shutdown is complete; the child exits right after. */
   | { type: 'stopped' };
 
-const PARENT_TYPES = new Set(['start', 'rpc', 'reload', 'status', 'signal', 'shutdown']);
+const PARENT_TYPES = new Set(['start', 'rpc', 'reload', 'status', 'signal', 'shutdown', 'vrrp-state']);
 const CHILD_TYPES = new Set(['hello', 'ready', 'fatal', 'rpc-reply', 'status-reply', 'event', 'log', 'reload-result', 'stopped']);
 
 function typed(m: unknown): m is { type: string } {
