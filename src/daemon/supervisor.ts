@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/index.js';
 import type { ControlServer, startControlServer as StartControlServer } from '../control/server.js';
 import { RpcFailure } from '../control/server.js';
-import { type DaemonEvent, RPC_ERRORS } from '../control/protocol.js';
+import { type DaemonEvent, PROTOCOL_VERSION, RPC_ERRORS, type StatusResult } from '../control/protocol.js';
 import type { DaemonArgs } from './args.js';
 import { ChildManager, RpcError } from './child-manager.js';
 import type { ChildRole, ChildStart } from './ipc.js';
@@ -58,6 +58,8 @@ export class Supervisor {
   private readonly startedAt = new Date().toISOString();
   private readonly configId: string;
   private reloading = false;
+  /** Last state of each VRRP instance, relayed to the checker child (ha_suspend, lvs_sync_daemon). */
+  private readonly vrrpStates = new Map<string, string>();
 
   constructor(
     private readonly args: DaemonArgs,
@@ -89,6 +91,7 @@ export class Supervisor {
       type: 'start', role, configFile: a.configFile, configId: this.configId,
       log: { console: a.logConsole, detail: a.logDetail, ...(a.logFacility !== undefined ? { facility: a.logFacility } : {}) },
       stateDir: a.stateDir, daemonPid: process.pid, daemonVersion: this.version, startedAt: this.startedAt,
+      ...(role === 'checker' ? { vrrpStates: Object.fromEntries(this.vrrpStates) } : {}),
     };
   }
 
@@ -107,7 +110,13 @@ export class Supervisor {
       startMessage: () => this.startMessage(role),
       pidFile: role === 'vrrp' ? this.args.vrrpPidFile : this.args.checkersPidFile,
       log: this.log,
-      onEvent: (e) => this.broadcast(e),
+      onEvent: (e) => {
+        this.broadcast(e);
+        if (role === 'vrrp' && e.type === 'transition') {
+          this.vrrpStates.set(e.instance, e.transition.to);
+          this.checker?.send({ type: 'vrrp-state', instance: e.instance, state: e.transition.to });
+        }
+      },
     });
     m.start();
     return m;
@@ -177,12 +186,26 @@ export class Supervisor {
   private handlers() {
     const fwd = (method: string) => (params: Record<string, unknown>) => this.vrrpRpc(method, params ?? {});
     return {
-      status: fwd('status'),
+      status: (params: Record<string, unknown>) => this.status(params ?? {}),
       promote: fwd('promote'),
       demote: fwd('demote'),
       clear: fwd('clear'),
       reload: (params: Record<string, unknown>) => (params?.dryRun === true ? this.vrrpRpc('reload', { dryRun: true }) : this.reload()),
     };
+  }
+
+  /** VRRP status plus the checker child's virtual servers (either may be absent: -P, -C, none configured). */
+  private async status(params: Record<string, unknown>): Promise<unknown> {
+    const a = this.args;
+    const base: StatusResult = this.vrrp || !this.checker
+      ? ((await this.vrrpRpc('status', params)) as StatusResult)
+      : {
+          protocolVersion: PROTOCOL_VERSION, instances: [], syncGroups: [],
+          daemon: { pid: process.pid, version: this.version, configFile: a.configFile, configId: this.configId, startedAt: this.startedAt },
+        };
+    if (!this.checker || params.instance !== undefined) return base;
+    const c = (await this.checker.rpc('status', {}).catch(() => undefined)) as Pick<StatusResult, 'virtualServers' | 'ipvs'> | undefined;
+    return c?.virtualServers ? { ...base, virtualServers: c.virtualServers, ...(c.ipvs ? { ipvs: c.ipvs } : {}) } : base;
   }
 
   /** HUP / `reload`: a config with errors keeps the running one; otherwise the children apply it. */
