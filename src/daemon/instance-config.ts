@@ -10,6 +10,7 @@ import type { AddressSpec, Family } from '../net/types.js';
 import type { InstanceConfig, SyncGroupConfig } from '../vrrp/fsm.js';
 import type { TrackSpec } from '../vrrp/tracking.js';
 import type { InstanceConfig as CheckConfig, UnicastPeer } from '../vrrp/validate.js';
+import { buildTrackerPlan, instanceTrackRefs, refSpecs, type TrackerPlan, type TrackRef } from './instance-tracks.js';
 
 const HZ = 1_000_000;
 /** Internal track names: a prefix keeps an interface apart from a vrrp_script of the same name. */
@@ -51,6 +52,8 @@ export interface InstancePlan {
   garpIntervalUs: number;
   gnaIntervalUs: number;
   tracks: TrackedInterface[];
+  /** track_script / track_file / track_process / track_bfd of the instance and its sync group. */
+  trackRefs?: TrackRef[];
   syncGroup?: string;
 }
 
@@ -62,6 +65,8 @@ export interface PlanIssue {
 export interface VrrpPlan {
   instances: InstancePlan[];
   syncGroups: SyncGroupConfig[];
+  /** The tracked objects (scripts, files, processes, BFD) the instances refer to. */
+  trackers?: TrackerPlan;
   issues: PlanIssue[];
 }
 
@@ -102,8 +107,12 @@ function vipSpec(a: IpAddress, ifname: string, advertised: boolean): VipSpec {
   return spec;
 }
 
-function interfaceTracks(vi: VrrpInstance, ifname: string, issues: PlanIssue[]): TrackedInterface[] {
+function interfaceTracks(vi: VrrpInstance, model: KeepalivedConfig, ifname: string, issues: PlanIssue[]): TrackedInterface[] {
   const out: TrackedInterface[] = [];
+  // keepalived: a sync group member (unless sync_group_tracking_weight) tracks unweighted; an owner drops weighted ones.
+  const sg = vi.syncGroup ? model.syncGroups.find((s) => s.name === vi.syncGroup) : undefined;
+  const owner = vi.priority === 255;
+  const groupNoWeight = sg !== undefined && !child(sg.node, 'sync_group_tracking_weight');
   if (!child(vi.node, 'dont_track_primary')) out.push({ ifname, weight: 0, reverse: false, own: true });
   for (const t of vi.trackInterfaces) {
     if (out.some((o) => o.ifname === t.name)) {
@@ -111,13 +120,18 @@ function interfaceTracks(vi: VrrpInstance, ifname: string, issues: PlanIssue[]):
       if (t.name !== ifname) issues.push({ where: `${vi.name}.track_interface`, message: `${t.name} is tracked twice; the first wins` });
       continue;
     }
-    const w = t.weight ?? 0;
+    let w = t.weight ?? 0;
+    if (w !== 0 && (owner || groupNoWeight)) {
+      issues.push({ where: `${vi.name}.track_interface`, message: `ignoring ${t.name} tracked interface ${owner ? '' : 'weight '}due to ${owner ? 'address owner' : 'SYNC group'}` });
+      if (owner) continue;
+      w = 0;
+    }
     out.push({ ifname: t.name, weight: Math.max(-253, Math.min(253, w)), reverse: t.reverse, own: false });
   }
   return out;
 }
 
-function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, issues: PlanIssue[]): InstancePlan | null {
+function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: TrackerPlan, issues: PlanIssue[]): InstancePlan | null {
   const g = model.globals?.node;
   const n = vi.node;
   const where = (f: string) => `${vi.name}.${f}`;
@@ -147,9 +161,11 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, issues: PlanIssu
   };
   const authType = version === 2 && vi.authType ? (vi.authType === 'PASS' ? 'pass' : 'ah') : 'none';
   const authData = authType === 'none' ? undefined : (vi.authPass ?? '').slice(0, 8);
-  const tracks = interfaceTracks(vi, ifname, issues);
+  const tracks = interfaceTracks(vi, model, ifname, issues);
+  const trackRefs = instanceTrackRefs(vi, model, trackers, issues);
   const fsmTracks: TrackSpec[] = [
     ...tracks.map((t) => ({ name: IF_TRACK_PREFIX + t.ifname, kind: 'interface' as const, weight: t.weight, reverse: t.reverse })),
+    ...refSpecs(trackRefs),
     { name: OPERATOR_FAULT_PREFIX + vi.name, kind: 'script', weight: 0 },
   ];
   const advertIntUs = Math.round(vi.advertInt * HZ);
@@ -208,6 +224,7 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, issues: PlanIssu
     garpIntervalUs: secondsUs(numOf(child(g, 'vrrp_garp_interval'))) ?? 0,
     gnaIntervalUs: secondsUs(numOf(child(g, 'vrrp_gna_interval'))) ?? 0,
     tracks,
+    trackRefs,
   };
   const src = vi.unicastPeers.length > 0 ? vi.unicastSrcIp ?? vi.mcastSrcIp : vi.mcastSrcIp ?? vi.unicastSrcIp;
   if (src && (src.includes(':') ? 6 : 4) === family) plan.srcAddr = src;
@@ -219,9 +236,10 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, issues: PlanIssu
 export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
   const issues: PlanIssue[] = [];
   const instances: InstancePlan[] = [];
+  const trackers = buildTrackerPlan(model, issues);
   for (const vi of model.instances) {
     try {
-      const p = oneInstance(vi, model, issues);
+      const p = oneInstance(vi, model, trackers, issues);
       if (p) instances.push(p);
     } catch (e) {
       issues.push({ where: vi.name || 'vrrp_instance', message: `cannot map instance: ${(e as Error).message}` });
@@ -231,7 +249,7 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
   const syncGroups: SyncGroupConfig[] = model.syncGroups
     .map((sg) => ({ name: sg.name, members: sg.members.map((m) => m.name).filter((m) => names.has(m)) }))
     .filter((sg) => sg.members.length > 0);
-  return { instances, syncGroups, issues };
+  return { instances, syncGroups, trackers, issues };
 }
 
 /** The state machine's config once the primary address is known (with the source-address track). */
