@@ -119,3 +119,31 @@ export function loadNative(): { ok: true; addon: NativeAddon } | { ok: false; er
   }
   return cached;
 }
+
+/** The second addon (native/sdnotify.c, native/rtsignal.c): process-level calls for the daemon. */
+export interface SysAddon {
+  /** One sd_notify(3) datagram to socketPath ('@name': abstract). */
+  sdNotify(socketPath: string, message: string): NativeResult;
+  /** Calls cb on the event loop each time the real-time signal `signum` arrives (SIGRTMIN..SIGRTMAX only). */
+  signalWatch(signum: number, cb: (signum: number) => void): NativeResult;
+  signalUnwatch(signum: number): NativeResult;
+}
+
+const SYS_ADDON_FILE = join('build', 'Release', 'keepalived_sys.node');
+let sysCached: { ok: true; addon: SysAddon } | { ok: false; error: string } | undefined;
+
+export function loadSysNative(): { ok: true; addon: SysAddon } | { ok: false; error: string } {
+  if (sysCached) return sysCached;
+  const root = findRoot(dirname(fileURLToPath(import.meta.url)));
+  const file = root ? join(root, SYS_ADDON_FILE) : null;
+  if (!file || !existsSync(file)) {
+    sysCached = { ok: false, error: `native addon not built (${file ?? SYS_ADDON_FILE} missing): run \`npm ci\` or \`npm rebuild\` in the project` };
+    return sysCached;
+  }
+  try {
+    sysCached = { ok: true, addon: createRequire(import.meta.url)(file) as SysAddon };
+  } catch (e) {
+    sysCached = { ok: false, error: `native addon ${file} failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+  }
+  return sysCached;
+}

@@ -1,0 +1,10 @@
+/* keepalived_sys addon: shared declarations of sdnotify.c and rtsignal.c. */
+#ifndef KEEPALIVED_SYS_H
+#define KEEPALIVED_SYS_H
+#include <node_api.h>
+
+napi_value ks_result(napi_env env, int ok, const char *error);
+napi_value ks_signal_watch(napi_env env, napi_callback_info info);
+napi_value ks_signal_unwatch(napi_env env, napi_callback_info info);
+
+#endif
