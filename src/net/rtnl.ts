@@ -16,6 +16,8 @@ import {
   show,
 } from './rtnl-codec.js';
 import { openWatch, type WatchHandle } from './rtnl-watch.js';
+import { routeOps, watchRoutes } from './rtnl-route-io.js';
+import { vmacOps } from './vmac.js';
 
 const MAX_IN_FLIGHT = 64;
 const REQUEST_RCVBUF = 1 << 20;
@@ -195,9 +197,26 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
     return { ok: true, value: { close: () => h.value.close(), ready: h.value.ready } };
   }
 
+  // Routes, rules and VMACs (rtnl-route-io.ts, vmac.ts) share this socket's request plumbing.
+  const plumbing = { sock, timeout, call, dump, linkIndex, dumpLinks };
+  const routeNames = new Map<number, string>();
+  const routeWatches = new Set<{ close(): void }>();
+
   return {
     ok: true,
     value: {
+      ...routeOps(plumbing),
+      ...vmacOps(plumbing),
+      watchRoutes(onEvent) {
+        if (closed) return { ok: false, error: 'watch routes: rtnetlink socket is closed' };
+        // Interface names for the events' oif: listed now, refreshed when an unknown index shows up.
+        const refresh = () => void dumpLinks().then((l) => l.ok && l.value.forEach((x) => routeNames.set(x.ifindex, x.ifname)));
+        refresh();
+        const w = watchRoutes(onEvent, (i) => routeNames.get(i) ?? (refresh(), undefined));
+        if (!w.ok) return w;
+        routeWatches.add(w.value);
+        return { ok: true, value: { close: () => { routeWatches.delete(w.value); w.value.close(); } } };
+      },
       listLinks,
       listAddresses,
       addAddress: (a) => changeAddress('add', a),
@@ -208,6 +227,7 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
         closed = true;
         onClosed();
         for (const w of [...watches]) w.close();
+        for (const w of [...routeWatches]) w.close();
         try {
           sock.socket.close();
         } catch {
