@@ -60,8 +60,8 @@ export type ParentMessage =
   | { type: 'reload' }
   /** A cheap health/status probe (the parent uses it for its own logging and tests). */
   | { type: 'status'; id: number }
-  /** USR1/USR2 relayed (data / stats dumps). */
-  | { type: 'signal'; signal: 'SIGUSR1' | 'SIGUSR2' }
+  /** USR1/USR2 relayed (data / stats dumps); JSON (SIGRTMIN+2) and STATS_CLEAR (SIGRTMAX-1) by keepalived's names. */
+  | { type: 'signal'; signal: 'SIGUSR1' | 'SIGUSR2' | 'JSON' | 'STATS_CLEAR' }
   /** TERM/INT: stop cleanly and exit 0. */
   | { type: 'shutdown' }
   /** To the checker child: a VRRP instance changed state (relayed from the VRRP child's transitions). */
