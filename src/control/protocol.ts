@@ -225,6 +225,8 @@ export type DaemonEvent =
   | { type: 'transition'; instance: string; transition: Transition }
   | { type: 'group-transition'; group: string; transition: Transition }
   | { type: 'priority'; instance: string; effective: number }
+  /** A MASTER received an advert with a lower priority (keepalived's notify_master_rx_lower_pri). */
+  | { type: 'master-rx-lower-pri'; instance: string }
   | { type: 'track'; instance: string; track: TrackState }
   | { type: 'override'; instance: string; override: Override | null }
   | { type: 'checker'; virtualServer: string; realServer: string; checker: string; up: boolean; detail?: string }

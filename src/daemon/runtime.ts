@@ -328,8 +328,11 @@ export class VrrpRuntime {
         this.emit({ type: 'priority', instance: a.instance, effective: a.priority });
         return;
       case 'notify-event':
+        if (this.log.detail) this.log.log('debug', `(${a.instance}) ${a.event}`);
+        this.emit({ type: 'master-rx-lower-pri', instance: a.instance });
+        return;
       case 'discard':
-        if (this.log.detail) this.log.log('debug', `${'instance' in a && a.instance ? `(${a.instance}) ` : ''}${a.type === 'discard' ? a.reason : a.event}`);
+        if (this.log.detail) this.log.log('debug', `${'instance' in a && a.instance ? `(${a.instance}) ` : ''}${a.reason}`);
         return;
       case 'error':
         this.log.log('err', `state machine: ${a.where}: ${a.message}`);
