@@ -11,6 +11,7 @@ import type { InstanceConfig, SyncGroupConfig } from '../vrrp/fsm.js';
 import type { TrackSpec } from '../vrrp/tracking.js';
 import type { InstanceConfig as CheckConfig, UnicastPeer } from '../vrrp/validate.js';
 import { buildTrackerPlan, instanceTrackRefs, refSpecs, type TrackerPlan, type TrackRef } from './instance-tracks.js';
+import { instanceRoutes, newRuleCounter, staticPlan, type InstanceRoutesPlan, type RuleCounter, type StaticPlan } from './instance-routes.js';
 
 const HZ = 1_000_000;
 /** Internal track names: a prefix keeps an interface apart from a vrrp_script of the same name. */
@@ -34,7 +35,7 @@ export interface TrackedInterface {
   own: boolean;
 }
 
-export interface InstancePlan {
+export interface InstancePlan extends InstanceRoutesPlan {
   name: string;
   ifname: string;
   family: Family;
@@ -67,6 +68,8 @@ export interface VrrpPlan {
   syncGroups: SyncGroupConfig[];
   /** The tracked objects (scripts, files, processes, BFD) the instances refer to. */
   trackers?: TrackerPlan;
+  /** static_ipaddress / static_routes / static_rules (instance-routes.ts). */
+  statics?: StaticPlan;
   issues: PlanIssue[];
 }
 
@@ -131,7 +134,7 @@ function interfaceTracks(vi: VrrpInstance, model: KeepalivedConfig, ifname: stri
   return out;
 }
 
-function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: TrackerPlan, issues: PlanIssue[]): InstancePlan | null {
+function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: TrackerPlan, issues: PlanIssue[], ruleCounter: RuleCounter = newRuleCounter()): InstancePlan | null {
   const g = model.globals?.node;
   const n = vi.node;
   const where = (f: string) => `${vi.name}.${f}`;
@@ -149,9 +152,13 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: Tracke
     issues.push({ where: where('virtual_ipaddress'), message: `${a.addr} must match the instance's family (IPv${family}); skipped, as keepalived does` });
   }
   const advertised = vi.vips.filter((a) => a.family === family);
+  // virtual_routes/rules and use_vmac (instance-routes.ts): VIPs without a dev go on the vmac.
+  const extra = instanceRoutes(vi, {
+    ifname, family, useVmac: child(n, 'use_vmac'), xmitBase: !!child(n, 'vmac_xmit_base'), vmacPrefix: word(child(g, 'vmac_prefix')),
+  }, ruleCounter, issues);
   const vips = [
-    ...advertised.map((a) => vipSpec(a, ifname, true)),
-    ...vi.excludedVips.map((a) => vipSpec(a, ifname, false)),
+    ...advertised.map((a) => vipSpec(a, extra.vipIfname, true)),
+    ...vi.excludedVips.map((a) => vipSpec(a, extra.vipIfname, false)),
   ];
   const minGarp = onOff(child(g, 'vrrp_min_garp')) === true;
   const secs = (kw: string) => secondsUs(numOf(pick(n, g, kw)));
@@ -166,6 +173,7 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: Tracke
   const fsmTracks: TrackSpec[] = [
     ...tracks.map((t) => ({ name: IF_TRACK_PREFIX + t.ifname, kind: 'interface' as const, weight: t.weight, reverse: t.reverse })),
     ...refSpecs(trackRefs),
+    ...extra.tracks,
     { name: OPERATOR_FAULT_PREFIX + vi.name, kind: 'script', weight: 0 },
   ];
   const advertIntUs = Math.round(vi.advertInt * HZ);
@@ -225,6 +233,7 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: Tracke
     gnaIntervalUs: secondsUs(numOf(child(g, 'vrrp_gna_interval'))) ?? 0,
     tracks,
     trackRefs,
+    ...extra.fields,
   };
   const src = vi.unicastPeers.length > 0 ? vi.unicastSrcIp ?? vi.mcastSrcIp : vi.mcastSrcIp ?? vi.unicastSrcIp;
   if (src && (src.includes(':') ? 6 : 4) === family) plan.srcAddr = src;
@@ -237,9 +246,12 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
   const issues: PlanIssue[] = [];
   const instances: InstancePlan[] = [];
   const trackers = buildTrackerPlan(model, issues);
+  // Rules without a preference are numbered down from 32766 across the config, as keepalived does.
+  const ruleCounter = newRuleCounter();
+  const statics = staticPlan(model, word(child(model.globals?.node, 'default_interface')) ?? 'eth0', ruleCounter, issues);
   for (const vi of model.instances) {
     try {
-      const p = oneInstance(vi, model, trackers, issues);
+      const p = oneInstance(vi, model, trackers, issues, ruleCounter);
       if (p) instances.push(p);
     } catch (e) {
       issues.push({ where: vi.name || 'vrrp_instance', message: `cannot map instance: ${(e as Error).message}` });
@@ -249,7 +261,7 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
   const syncGroups: SyncGroupConfig[] = model.syncGroups
     .map((sg) => ({ name: sg.name, members: sg.members.map((m) => m.name).filter((m) => names.has(m)) }))
     .filter((sg) => sg.members.length > 0);
-  return { instances, syncGroups, trackers, issues };
+  return { instances, syncGroups, trackers, ...(statics ? { statics } : {}), issues };
 }
 
 /** The state machine's config once the primary address is known (with the source-address track). */

@@ -2,7 +2,7 @@
 // (vrrp_iproute.c alloc_route, vrrp_iprule.c alloc_rule): words -> RouteSpec / RuleSpec with names
 // resolved (tables, protocols, scopes, types), keepalived's defaults (table main, prepend, protocol
 // keepalived for tracked entries) and its fix-ups. Pure: a line that cannot be used is an issue.
-import type { Family, NextHopSpec, RouteMetricName, RouteSpec, RuleSpec } from '../net/types.js';
+import type { AddressSpec, Family, NextHopSpec, RouteMetricName, RouteSpec, RuleSpec } from '../net/types.js';
 import { parseAddr } from '../vrrp/codec-addr.js';
 import { RTAX, RTPROT_KEEPALIVED, RT_TABLE_MAIN } from '../net/rtnl-route.js';
 
@@ -487,4 +487,97 @@ export function planRules(items: { node: { keyword: string; args: { text: string
     else issues.push({ where, message: `${r.error}; skipped` });
   }
   return out;
+}
+
+/** The weight-0 track through which a tracked virtual route or rule that disappears moves its
+ * instance out of MASTER (keepalived's set_vrrp_backup on a route/rule deletion). */
+export const ROUTE_TRACK_PREFIX = 'routes:';
+
+export interface VmacPlan {
+  /** The macvlan's name (use_vmac NAME, else vmac_prefix.VRID). */
+  ifname: string;
+  mac: string;
+  /** vmac_xmit_base: adverts leave from the base interface instead of the vmac. */
+  xmitBase: boolean;
+}
+
+/** What an instance plan carries for this part (each field only when configured). */
+export interface InstanceRoutesPlan {
+  routes?: PlannedRoute[];
+  rules?: PlannedRule[];
+  vmac?: VmacPlan;
+}
+
+type Node = { keyword: string; args: { text: string }[] };
+
+/**
+ * virtual_routes, virtual_rules and use_vmac of one instance. `vipIfname` is where VIPs without a dev
+ * go (the vmac when there is one, as keepalived); `tracks` the state machine tracks to add.
+ */
+export function instanceRoutes(
+  vi: { name: string; vrid?: number; virtualRoutes: { node: Node }[]; virtualRules: { node: Node }[]; unicastPeers: unknown[] },
+  opts: { ifname: string; family: Family; useVmac?: Node; xmitBase: boolean; vmacPrefix?: string },
+  counter: RuleCounter,
+  issues: PlanIssueLike[],
+): { fields: InstanceRoutesPlan; vipIfname: string; tracks: { name: string; kind: 'script'; weight: number }[] } {
+  const fields: InstanceRoutesPlan = {};
+  const routes = planRoutes(vi.virtualRoutes, `${vi.name}.virtual_routes`, issues);
+  const rules = planRules(vi.virtualRules, `${vi.name}.virtual_rules`, counter, issues);
+  if (routes.length) fields.routes = routes;
+  if (rules.length) fields.rules = rules;
+  let vipIfname = opts.ifname;
+  if (opts.useVmac && vi.vrid !== undefined) {
+    const named = opts.useVmac.args[0]?.text;
+    const ifname = named ?? vmacNameFor(vi.vrid, opts.vmacPrefix);
+    let xmitBase = opts.xmitBase;
+    if (vi.unicastPeers.length > 0 && !xmitBase) {
+      issues.push({ where: `${vi.name}.use_vmac`, message: 'unicast with use_vmac requires vmac_xmit_base - setting' });
+      xmitBase = true;
+    }
+    if (ifname.length > 15 || /[\s/:]/.test(ifname)) {
+      issues.push({ where: `${vi.name}.use_vmac`, message: `invalid vmac name '${ifname}'; use_vmac ignored` });
+    } else {
+      fields.vmac = { ifname, mac: vmacMac(vi.vrid, opts.family), xmitBase };
+      vipIfname = ifname;
+    }
+  }
+  const tracked = routes.some((r) => r.track) || rules.some((r) => r.track);
+  return { fields, vipIfname, tracks: tracked ? [{ name: ROUTE_TRACK_PREFIX + vi.name, kind: 'script', weight: 0 }] : [] };
+}
+
+function vmacNameFor(vrid: number, prefix = 'vrrp'): string {
+  const suffix = `.${vrid}`;
+  return `${prefix.slice(0, 15 - suffix.length)}${suffix}`;
+}
+
+function vmacMac(vrid: number, family: Family): string {
+  return `00:00:5e:00:0${family === 4 ? 1 : 2}:${(vrid & 255).toString(16).padStart(2, '0')}`;
+}
+
+export interface StaticPlan {
+  addresses: AddressSpec[];
+  routes: PlannedRoute[];
+  rules: PlannedRule[];
+}
+
+/** static_ipaddress, static_routes, static_rules (undefined when none is configured). */
+export function staticPlan(
+  model: { staticAddresses: { addr: string; prefix?: number; family: Family; dev?: string; scope?: string; label?: string; brd?: string }[]; staticRoutes: { node: Node }[]; staticRules: { node: Node }[] },
+  defaultIfname: string,
+  counter: RuleCounter,
+  issues: PlanIssueLike[],
+): StaticPlan | undefined {
+  if (model.staticAddresses.length + model.staticRoutes.length + model.staticRules.length === 0) return undefined;
+  const addresses = model.staticAddresses.map((a) => {
+    const s: AddressSpec = { ifname: a.dev ?? defaultIfname, family: a.family, addr: a.addr, prefix: a.prefix ?? (a.family === 4 ? 32 : 128) };
+    if (a.scope) s.scope = a.scope;
+    if (a.family === 4 && a.label) s.label = a.label;
+    if (a.family === 4 && a.brd) s.brd = a.brd;
+    return s;
+  });
+  return {
+    addresses,
+    routes: planRoutes(model.staticRoutes, 'static_routes', issues),
+    rules: planRules(model.staticRules, 'static_rules', counter, issues),
+  };
 }
