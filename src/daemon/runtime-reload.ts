@@ -9,6 +9,8 @@ import { effectOf, retainInstances } from './overrides.js';
 import { applyEffect, armExpiry, persist } from './runtime-overrides.js';
 import { socketKey } from './runtime-io.js';
 import type { StartResult, VrrpRuntime } from './runtime.js';
+import { allRefs } from './track-manager.js';
+import { syncTrackStatus, withTrackers } from './track-runtime.js';
 
 const REASON = 'configuration reload';
 
@@ -25,6 +27,9 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
   const kept = retainInstances(rt.store, new Set(plan.instances.map((p) => p.name)));
   rt.addrs = addrs.value;
   const primaries = new Map<string, string>();
+  // Trackers: unchanged ones keep running with their state, removed ones stop, new ones are made.
+  rt.trackers.beginReload();
+  rt.trackers.prepare(plan.trackers, allRefs(plan.instances), true);
   // Build (and so validate) the new node before touching the running one.
   const configs = plan.instances.map((p) => {
     // A carried instance keeps its state (and source); the others choose from the addresses now.
@@ -37,7 +42,7 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
     for (const t of p.tracks) initialTrackStatus[IF_TRACK_PREFIX + t.ifname] = rt.linkUp.get(t.ifname) ?? false;
     initialTrackStatus[OPERATOR_FAULT_PREFIX + p.name] = !effectOf(kept.store.overrides[p.name]).fault;
     initialTrackStatus[SRC_ADDR_PREFIX + p.name] = found !== null;
-    return { ...fsmConfig(p, primary), initialTrackStatus };
+    return withTrackers(rt.trackers, p, { ...fsmConfig(p, primary), initialTrackStatus });
   });
   const created = createNode({ instances: configs, syncGroups: plan.syncGroups });
   if (!created.ok) {
@@ -102,6 +107,8 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
     if (!r.ok) rt.log.log('err', r.error);
   }
   rt.dispatch({ type: 'start' }, 'start-up (reload)');
+  syncTrackStatus(rt);
+  rt.trackers.run();
   armExpiry(rt);
   rt.log.log('info', `Reload done: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`);
   return { ok: true };

@@ -4,6 +4,7 @@ import type { InstanceIo } from './runtime-io.js';
 import type { RuntimeInfo, VrrpRuntime } from './runtime.js';
 import { PROTOCOL_VERSION } from '../control/protocol.js';
 import { IF_TRACK_PREFIX } from './instance-config.js';
+import { trackerStates } from './track-runtime.js';
 
 export function buildStatus(rt: VrrpRuntime, info: RuntimeInfo | null): StatusResult {
   const instances: InstanceStatus[] = [];
@@ -16,6 +17,7 @@ export function buildStatus(rt: VrrpRuntime, info: RuntimeInfo | null): StatusRe
       weight: t.weight,
       status: i.trackStatus[IF_TRACK_PREFIX + t.ifname] !== false,
     }));
+    tracks.push(...trackerStates(rt.trackers, p, i.trackStatus));
     const drops: Record<string, number> = {};
     for (const [reason, n] of io.counters.entries()) drops[reason] = n;
     const s: InstanceStatus = {

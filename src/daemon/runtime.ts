@@ -14,6 +14,8 @@ import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from
 import { reloadRuntime } from './runtime-reload.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
+import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
+import { onTrackerChange, withTrackers } from './track-runtime.js';
 
 export interface RuntimeDeps {
   openVrrpSocket: OpenVrrpSocket;
@@ -24,6 +26,8 @@ export interface RuntimeDeps {
   onEvent?: (e: DaemonEvent) => void;
   /** Persists the override store; returns an error text or null. */
   persistOverrides?: (s: OverrideStore) => string | null;
+  /** Tracker I/O (scripts, files, /proc) for tests; real by default. */
+  tracking?: Partial<Omit<TrackerDeps, 'clock' | 'log'>>;
 }
 
 export interface RuntimeInfo {
@@ -63,9 +67,12 @@ export class VrrpRuntime {
   private ioQueue: Promise<void> = Promise.resolve();
   private lastPrio0 = new Map<string, string>();
   stopping = false;
+  /** vrrp_script / track_file / vrrp_track_process / track_bfd (track-manager.ts). */
+  readonly trackers: TrackerManager;
 
   constructor(public plan: VrrpPlan, readonly deps: RuntimeDeps, overrides: OverrideStore = emptyStore()) {
     this.store = overrides;
+    this.trackers = new TrackerManager({ clock: deps.clock, log: deps.log, ...deps.tracking }, (k, kind, s, why) => onTrackerChange(this, k, kind, s, why));
   }
 
   get log(): Logger {
@@ -119,6 +126,7 @@ export class VrrpRuntime {
     this.store = kept.store;
     for (const n of [...expired.expired, ...kept.dropped]) this.log.log('info', `(${n}) operator override dropped (expired or instance gone)`);
 
+    this.trackers.prepare(this.plan.trackers, allRefs(this.plan.instances), false);
     const configs = this.plan.instances.map((p) => {
       const found = chooseSource(this, p, this.addrs);
       if (found === null && this.linkUp.has(p.ifname)) this.log.log('err', noSourceMessage(p));
@@ -132,7 +140,7 @@ export class VrrpRuntime {
       initialTrackStatus[OPERATOR_FAULT_PREFIX + p.name] = !effectOf(this.store.overrides[p.name]).fault;
       initialTrackStatus[SRC_ADDR_PREFIX + p.name] = found !== null;
       if (!this.linkUp.has(p.ifname)) this.log.log('err', `(${p.name}) interface ${p.ifname} does not exist; instance in FAULT until it appears`);
-      return { ...fsmConfig(p, primary), initialTrackStatus };
+      return withTrackers(this.trackers, p, { ...fsmConfig(p, primary), initialTrackStatus });
     });
     const created = createNode({ instances: configs, syncGroups: this.plan.syncGroups });
     for (const i of created.issues) this.log.log(i.severity === 'error' ? 'err' : 'warning', `${i.where}: ${i.message}`);
@@ -150,6 +158,7 @@ export class VrrpRuntime {
       if (!r.ok) return r;
     }
     this.dispatch({ type: 'start' }, 'start-up');
+    this.trackers.run();
     armExpiry(this);
     if (w.ok && w.value.ready) void w.value.ready.then(() => catchUp(this), () => undefined);
     return { ok: true };
@@ -387,6 +396,7 @@ export class VrrpRuntime {
     if (this.stopping) return this.ioQueue;
     if (this.node) this.dispatch({ type: 'shutdown' }, 'daemon stopping');
     this.stopping = true;
+    const trackersStopped = this.trackers.stop();
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const t of this.garpTimers) t.cancel();
@@ -396,5 +406,6 @@ export class VrrpRuntime {
     this.watcher?.close();
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();
+    await trackersStopped;
   }
 }
