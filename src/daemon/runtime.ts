@@ -12,6 +12,7 @@ import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, 
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
+import { queueRoutes, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
@@ -109,6 +110,7 @@ export class VrrpRuntime {
     });
     if (w.ok) this.watcher = w.value;
     else this.log.log('warning', `interface tracking unavailable: ${w.error}`);
+    await startRoutes(this); // VMACs and static_* first: the listings below then include them
     const links = await rtnl.listLinks();
     if (!links.ok) return { ok: false, error: `cannot list interfaces: ${links.error}` };
     for (const l of links.value) this.linkUp.set(l.ifname, l.up && l.running);
@@ -181,12 +183,13 @@ export class VrrpRuntime {
     for (const family of [4, 6] as const) {
       const key = socketKey(ifname, family);
       if (this.sockets.has(key)) continue;
-      const users = this.plan.instances.filter((p) => p.ifname === ifname && p.family === family);
+      // A vmac that adverts leave from gets a socket too; only the base interface joins the group.
+      const users = this.plan.instances.filter((p) => (p.ifname === ifname || sendIfname(p) === ifname) && p.family === family);
       if (users.length === 0) continue;
       const r = this.deps.openVrrpSocket(
         {
           family, ifname,
-          joinMulticast: users.some((u) => u.unicastPeers.length === 0),
+          joinMulticast: users.some((u) => u.ifname === ifname && u.unicastPeers.length === 0),
           ah: family === 4 && users.some((u) => u.check.authType === 'ah'),
         },
         (pkt) => this.onPacket(pkt),
@@ -271,7 +274,7 @@ export class VrrpRuntime {
       case 'send-advert': {
         const io = this.ios.get(a.instance);
         if (!io) return;
-        const sock = this.sockets.get(socketKey(io.plan.ifname, io.plan.family));
+        const sock = this.sockets.get(socketKey(sendIfname(io.plan), io.plan.family));
         this.queue(async () => {
           const n = await sendAdvert(io, sock, a.advert, this.log);
           if (n === 0) return;
@@ -289,7 +292,9 @@ export class VrrpRuntime {
         if (!io) return;
         const add = a.type === 'add-vips';
         this.log.log('info', `(${a.instance}) ${add ? 'setting' : 'removing'} VIPs.`);
+        if (!add) queueRoutes(this, a.instance, false); // rules, routes, then VIPs (keepalived's order)
         this.queue(() => changeVips(this.deps.rtnl, io.plan, a.addrs, add, this.log));
+        if (add) queueRoutes(this, a.instance, true);
         return;
       }
       case 'send-garp': {
@@ -403,6 +408,7 @@ export class VrrpRuntime {
     this.garpTimers.clear();
     this.expiryTimer?.cancel();
     await this.ioQueue;
+    await stopRoutes(this);
     this.watcher?.close();
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();
