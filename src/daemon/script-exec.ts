@@ -302,7 +302,14 @@ export interface RunOptions {
   /** Time between SIGTERM and SIGKILL (keepalived: 2 s). */
   killGraceMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Schedules the timeout and the kill escalation (default: Node timers); the daemon passes its clock. */
+  after?: (ms: number, fn: () => void) => { cancel(): void };
 }
+
+const nodeAfter = (ms: number, fn: () => void) => {
+  const t = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(t) };
+};
 
 const SETPRIV = '/usr/bin/setpriv';
 let setprivOk: boolean | undefined;
@@ -341,7 +348,8 @@ export function runScript(argv: readonly string[], user: ScriptUser, opts: RunOp
     if (switchUser) Object.assign(spawnOpts, { uid: user.uid, gid: user.gid });
   }
   let phase: 'running' | 'term' | 'kill' = 'running';
-  let timer: NodeJS.Timeout | null = null;
+  let timer: { cancel(): void } | null = null;
+  const after = opts.after ?? nodeAfter;
   let pid: number | undefined;
   const signalGroup = (sig: NodeJS.Signals) => {
     if (pid === undefined) return;
@@ -362,18 +370,18 @@ export function runScript(argv: readonly string[], user: ScriptUser, opts: RunOp
     }
     pid = child.pid;
     const clear = () => {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
     };
     const escalate = () => {
       if (phase === 'running') {
         phase = 'term';
         signalGroup('SIGTERM');
-        timer = setTimeout(escalate, opts.killGraceMs ?? 2000);
+        timer = after(opts.killGraceMs ?? 2000, escalate);
       } else {
         phase = 'kill';
         signalGroup('SIGKILL');
-        timer = setTimeout(escalate, 10_000);
+        timer = after(10_000, escalate);
       }
     };
     kill = () => {
@@ -381,7 +389,7 @@ export function runScript(argv: readonly string[], user: ScriptUser, opts: RunOp
       clear();
       escalate();
     };
-    if (opts.timeoutMs && opts.timeoutMs > 0) timer = setTimeout(escalate, opts.timeoutMs);
+    if (opts.timeoutMs && opts.timeoutMs > 0) timer = after(opts.timeoutMs, escalate);
     child.once('error', (e) => {
       clear();
       resolve({ kind: 'error', error: `Error exec-ing command '${argv[0]}': ${e.message}` });

@@ -121,7 +121,10 @@ export class ScriptTracker {
       this.deps.log.log('info', `Track script ${this.def.name} is already running, expect idle - skipping run`);
       return;
     }
-    const run = this.deps.run(this.argv, this.user, { timeoutMs: this.def.timeoutMs });
+    const run = this.deps.run(this.argv, this.user, {
+      timeoutMs: this.def.timeoutMs,
+      after: (ms, fn) => clock.at(clock.nowUs() + ms * 1000, fn),
+    });
     this.current = run;
     void run.done.then((exit) => {
       if (this.current === run) this.current = null;
