@@ -15,6 +15,12 @@ import { ChildManager, RpcError } from './child-manager.js';
 import type { ChildRole, ChildStart } from './ipc.js';
 import type { Logger } from './log.js';
 import { removePidFile, runningPid, writePidFile } from './pidfile.js';
+import { watchRealtime } from './dump-child.js';
+import { formatParentData } from './dump-data.js';
+import { dumpGlobals } from './dump-input.js';
+import type { DumpGlobals } from './dump-types.js';
+import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
+import { pollUntil, SdNotifier } from './sdnotify.js';
 
 export interface SupervisorDeps {
   log: Logger;
@@ -26,6 +32,10 @@ export interface SupervisorDeps {
   onSignal?: (sig: NodeJS.Signals, fn: () => void) => void;
   /** How long a child may take to stop before SIGKILL (default 8 s). */
   childGraceMs?: number;
+  /** systemd notifications (default: from $NOTIFY_SOCKET / $WATCHDOG_USEC). */
+  notifier?: SdNotifier;
+  /** Watches the real-time dump signals (default: the native addon); tests pass none. */
+  watchRealtime?: (cb: (signum: number) => void) => string[];
 }
 
 const CHILD_GRACE_MS = 8000;
@@ -60,6 +70,9 @@ export class Supervisor {
   private reloading = false;
   /** Last state of each VRRP instance, relayed to the checker child (ha_suspend, lvs_sync_daemon). */
   private readonly vrrpStates = new Map<string, string>();
+  private globals: DumpGlobals | null = null;
+  private sdNotifier: SdNotifier | null = null;
+  private cancelReadyWait: () => void = () => undefined;
 
   constructor(
     private readonly args: DaemonArgs,
@@ -73,6 +86,22 @@ export class Supervisor {
     return this.deps.log;
   }
 
+  private get sd(): SdNotifier {
+    this.sdNotifier ??= this.deps.notifier ?? new SdNotifier({ warn: (m) => this.log.log('warning', m) });
+    return this.sdNotifier;
+  }
+
+  /** READY=1 once every child we run says it is up (the VRRP child: sockets open, instances running). */
+  private readyWhenChildrenUp(what: string): void {
+    this.cancelReadyWait();
+    const kids = () => [this.vrrp, this.checker].filter((m): m is ChildManager => m !== null);
+    this.cancelReadyWait = pollUntil(() => this.stopping !== null || kids().every((m) => m.ready), () => {
+      if (this.stopping) return;
+      const roles = kids().map((m) => (m === this.vrrp ? 'VRRP' : 'checker'));
+      this.sd.ready(`${what}; running ${roles.length > 0 ? roles.join(' and ') : 'no'} child${roles.length === 1 ? '' : 'ren'}`);
+    });
+  }
+
   private get graceMs(): number {
     return this.deps.childGraceMs ?? CHILD_GRACE_MS;
   }
@@ -82,6 +111,7 @@ export class Supervisor {
     const r = loadConfig(this.args.configFile, { configId: this.configId });
     for (const d of r.diagnostics) this.log.log(d.severity === 'error' ? 'err' : 'warning', diagLine(d));
     if (r.unreadable || r.errors > 0) return { ok: false };
+    this.globals = dumpGlobals(r.model);
     return { ok: true, hasVirtualServers: r.model.virtualServers.length > 0 };
   }
 
@@ -140,6 +170,7 @@ export class Supervisor {
     const loaded = this.load();
     if (!loaded.ok) {
       this.log.log('err', `Stopping: configuration ${a.configFile} has errors`);
+      this.sd.error(22, `configuration ${a.configFile} has errors`);
       return 1;
     }
     const w = writePidFile(a.pidFile);
@@ -154,6 +185,10 @@ export class Supervisor {
     on('SIGHUP', () => void this.reload().catch(() => undefined));
     on('SIGUSR1', () => this.relay('SIGUSR1'));
     on('SIGUSR2', () => this.relay('SIGUSR2'));
+    for (const p of (this.deps.watchRealtime ?? (this.deps.onSignal ? () => [] : watchRealtime))((n) => this.relay(n === 36 ? 'JSON' : 'STATS_CLEAR'))) {
+      this.log.log('warning', p);
+    }
+    this.sd.startWatchdog();
 
     const c = await this.deps.startControlServer({
       path: a.socket,
@@ -167,12 +202,19 @@ export class Supervisor {
     if (!a.checkOnly) this.vrrp = this.manager('vrrp');
     if (!a.vrrpOnly && loaded.hasVirtualServers) this.checker = this.manager('checker');
     this.log.log('info', 'Startup complete');
+    this.readyWhenChildrenUp('Startup complete');
     return exited;
   }
 
-  private relay(signal: 'SIGUSR1' | 'SIGUSR2'): void {
+  /** As keepalived's parent: DATA goes to both children (and the parent dumps its own part); STATS,
+   * STATS_CLEAR and JSON only to the VRRP child. */
+  private relay(signal: 'SIGUSR1' | 'SIGUSR2' | 'JSON' | 'STATS_CLEAR'): void {
     this.vrrp?.send({ type: 'signal', signal });
+    if (signal !== 'SIGUSR1') return;
     this.checker?.send({ type: 'signal', signal });
+    this.log.log('info', `Printing parent data for process(${process.pid}) on signal`);
+    const w = writeDumpFile(dumpDir(), DUMP_FILES.parentData, formatParentData(this.globals ?? dumpGlobals(null)));
+    if (!w.ok) this.log.log('info', w.error);
   }
 
   private vrrpRpc(method: string, params: Record<string, unknown>): Promise<unknown> {
@@ -212,12 +254,15 @@ export class Supervisor {
   async reload(): Promise<unknown> {
     if (this.reloading) throw new RpcFailure(RPC_ERRORS.busy, 'a reload is already running');
     this.reloading = true;
+    let outcome = 'Reload complete';
     try {
+      this.sd.reloading();
       this.log.log('info', 'Reloading');
       const loaded = this.load();
       if (!loaded.ok) {
         this.log.log('err', 'Reload failed: the new configuration has errors; keeping the running one');
         this.broadcast({ type: 'reload', ok: false, detail: 'configuration has errors' });
+        outcome = 'Reload failed (configuration has errors); running the previous configuration';
         throw new RpcFailure(RPC_ERRORS.invalidConfig, 'the new configuration has errors; the running one is kept');
       }
       if (!this.args.vrrpOnly) {
@@ -230,8 +275,12 @@ export class Supervisor {
       const result = this.vrrp ? await this.vrrpRpc('reload', {}) : { applied: true, plan: { added: [], removed: [], changed: [], unchanged: [] } };
       this.broadcast({ type: 'reload', ok: true });
       return result;
+    } catch (e) {
+      if (outcome === 'Reload complete') outcome = `Reload failed: ${(e as Error).message}`;
+      throw e;
     } finally {
       this.reloading = false;
+      if (!this.stopping) this.readyWhenChildrenUp(outcome);
     }
   }
 
@@ -239,6 +288,9 @@ export class Supervisor {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
+      this.cancelReadyWait();
+      this.sd.stopWatchdog();
+      this.sd.stopping();
       this.log.log('info', 'Stopping');
       await Promise.all([this.vrrp?.stop(this.graceMs), this.checker?.stop(this.graceMs)]);
       await this.control?.close();

@@ -1,15 +1,18 @@
 // The VRRP child process (forked by the supervisor with an IPC channel): runs VrrpService with the
 // real network layer, answers the supervisor's messages, and always leaves cleanly (priority-0
 // adverts, VIPs removed) on shutdown, SIGTERM or when the supervisor goes away.
-import { RPC_ERRORS } from '../control/protocol.js';
+import { RPC_ERRORS, type ReloadResult, type StatusResult } from '../control/protocol.js';
 import { realClock } from './clock.js';
 import { type ChildMessage, type ChildStart, isParentMessage, sendIpc } from './ipc.js';
+import { SIGNAL_DUMPS, VrrpDumper } from './dump-child.js';
+import { withKeepalivedView } from './dump-input.js';
 import { consoleLogger, type Logger, makeLogger } from './log.js';
 import { realNetDeps } from './net-deps.js';
 import { warmTakeoverPath } from './runtime-warm.js';
 import { ServiceError, VrrpService } from './vrrp-service.js';
 
 let service: VrrpService | null = null;
+let dumper: VrrpDumper | null = null;
 let log: Logger = consoleLogger('Keepalived_vrrp', { detail: false });
 let exiting = false;
 
@@ -39,6 +42,8 @@ async function start(m: ChildStart): Promise<void> {
     log.log('err', net.error);
     return exit(1);
   }
+  dumper = new VrrpDumper(() => service?.runtime ?? null, log, m.configFile, m.configId);
+  for (const p of dumper.watchSignals()) log.log('warning', p);
   service = new VrrpService(m, { ...net.value, clock: realClock(), log, onEvent: (event) => send({ type: 'event', event }) });
   const r = await service.run();
   if (!r.ok) {
@@ -46,6 +51,7 @@ async function start(m: ChildStart): Promise<void> {
     for (const line of r.error.split('\n')) log.log('err', line);
     return exit(1);
   }
+  dumper.refreshGlobals();
   send({ type: 'ready', pid: process.pid });
   warmTakeoverPath();
 }
@@ -63,7 +69,10 @@ process.on('message', (m: unknown) => {
     case 'reload':
       if (!service) return;
       service.reload().then(
-        (r) => send({ type: 'reload-result', ok: true, detail: JSON.stringify(r.plan) }),
+        (r) => {
+          dumper?.refreshGlobals();
+          send({ type: 'reload-result', ok: true, detail: JSON.stringify(r.plan) });
+        },
         (e: Error) => {
           log.log('err', `Reload failed: ${e.message}`);
           send({ type: 'reload-result', ok: false, detail: e.message });
@@ -77,7 +86,12 @@ process.on('message', (m: unknown) => {
         return;
       }
       service.rpc(m.method, m.params ?? {}).then(
-        (result) => send({ type: 'rpc-reply', id, ok: true, result }),
+        (result) => {
+          // status carries keepalived's view (stats, wantstate) too; a reload may change global_defs.
+          if (m.method === 'status' && result && service?.runtime) withKeepalivedView(result as StatusResult, service.runtime);
+          if (m.method === 'reload' && (result as ReloadResult | undefined)?.applied) dumper?.refreshGlobals();
+          send({ type: 'rpc-reply', id, ok: true, result });
+        },
         (e: unknown) => {
           const error = e instanceof ServiceError ? e.rpc : { code: RPC_ERRORS.internalError, message: (e as Error)?.message ?? String(e) };
           send({ type: 'rpc-reply', id, ok: false, error });
@@ -88,10 +102,11 @@ process.on('message', (m: unknown) => {
     case 'status':
       send({ type: 'status-reply', id: m.id, status: service?.status() ?? null });
       return;
-    case 'signal':
-      // Data/stats dumps (USR1/USR2) come with the next issue; say that it arrived.
-      log.log('info', `Received ${m.signal}; dumps are not implemented yet`);
+    case 'signal': {
+      const kind = SIGNAL_DUMPS[m.signal];
+      if (kind) dumper?.dump(kind);
       return;
+    }
   }
 });
 

@@ -1,0 +1,197 @@
+// keepalived's DATA dump (SIGUSR1, /tmp/keepalived.data from the VRRP child): the global
+// definitions, the VRRP topology (every instance) and the sync groups, with keepalived 2.2.7's
+// section headings, labels, indentation and order (vrrp_data.c dump_vrrp / dump_sync_group,
+// global_data.c dump_global_data). Pure: the snapshot and the time zone come in.
+import type { DumpGlobals, DumpInstance, DumpSnapshot, DumpSyncGroup } from './dump-types.js';
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** keepalived's ctime_us_r: "Wed Nov 25 06:06:33.908333 2026" in local time (utc: in UTC). */
+export function ctimeUs(us: number, utc = false): string {
+  const d = new Date(Math.floor(us / 1000));
+  const f = utc
+    ? [d.getUTCDay(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCFullYear()]
+    : [d.getDay(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds(), d.getFullYear()];
+  const frac = String(Math.floor(us) % 1_000_000).padStart(6, '0');
+  return `${DAYS[f[0]]} ${MONTHS[f[1]]} ${String(f[2]).padStart(2, ' ')} ${p2(f[3])}:${p2(f[4])}:${p2(f[5])}.${frac} ${f[6]}`;
+}
+
+/** "sec.usec (ctime)" as keepalived prints a timeval. */
+function timeval(us: number, utc: boolean): string {
+  const sec = Math.floor(us / 1_000_000);
+  return `${sec}.${String(Math.floor(us) % 1_000_000).padStart(6, '0')} (${ctimeUs(us, utc)})`;
+}
+
+const tf = (b: boolean) => (b ? 'true' : 'false');
+
+export function globalLines(g: DumpGlobals, vrrpChild: boolean): string[] {
+  const out = [
+    '------< Global definitions >------',
+    ' Network namespace = (default)',
+    ' Network namespace ipvs = (main namespace)',
+    ` Router ID = ${g.routerId}`,
+    ' Default smtp_alert = unset',
+    ' Default smtp_alert_vrrp = unset',
+    ' Default smtp_alert_checker = unset',
+    ' Checkers log all failures = false',
+    ' No test config before reload',
+    ' Dynamic interfaces = false',
+  ];
+  if (vrrpChild) out.push(` Default interface = ${g.defaultInterface}`);
+  out.push(
+    ' Disable local IGMP = no',
+    ' LVS flush = false',
+    ' LVS flush on stop = disabled',
+    ' FIFO write vrrp states on reload = false',
+    ' VRRP notify priority changes = false',
+    ` VRRP IPv4 mcast group = ${g.vrrpMcastGroup4}`,
+    ` VRRP IPv6 mcast group = ${g.vrrpMcastGroup6}`,
+    ` Gratuitous ARP delay = ${g.garpDelayS}`,
+    ` Gratuitous ARP repeat = ${g.garpRepeat}`,
+    ` Gratuitous ARP refresh timer = ${g.garpRefreshS}`,
+    ` Gratuitous ARP refresh repeat = ${g.garpRefreshRepeat}`,
+    ` Gratuitous ARP lower priority delay = ${g.garpLowerPrioDelayS}`,
+    ` Gratuitous ARP lower priority repeat = ${g.garpLowerPrioRepeat}`,
+    ` Num adverts before down = ${g.downTimerAdverts}`,
+    ' Gratuitous ARP for each secondary VMAC = 0s',
+    ` Send advert after receive lower priority advert = ${tf(!g.lowerPrioNoAdvert)}`,
+    ` Send advert after receive higher priority advert = ${tf(g.higherPrioSendAdvert)}`,
+    ` Gratuitous ARP interval = ${g.garpIntervalS.toFixed(6)}`,
+    ` Gratuitous NA interval = ${g.gnaIntervalS.toFixed(6)}`,
+    ` VRRP default protocol version = ${g.vrrpVersion}`,
+    ` VRRP check unicast_src = ${tf(g.checkUnicastSrc)}`,
+    ` VRRP skip check advert addresses = ${tf(g.skipCheckAdvAddr)}`,
+    ` VRRP strict mode = ${tf(g.strict)}`,
+    ' Max auto priority = 0',
+    ' Min auto priority delay = 1000000 usecs',
+    ' VRRP process priority = 0',
+    " VRRP don't swap = false",
+    ' VRRP realtime priority = 0',
+    ' VRRP realtime limit = 10000',
+    ' Checker process priority = 0',
+    " Checker don't swap = false",
+    ' Checker realtime priority = 0',
+    ' Checker realtime limit = 10000',
+    ' BFD process priority = 0',
+    " BFD don't swap = false",
+    ' BFD realtime priority = 0',
+    ' BFD realtime limit = 10000',
+    ' SNMP vrrp disabled',
+    ' SNMP checker disabled',
+    ' SNMP RFCv2 disabled',
+    ' SNMP RFCv3 disabled',
+    ' SNMP traps disabled',
+    ' SNMP socket = default (unix:/var/agentx/master)',
+    ' DBus disabled',
+    ' DBus service name = ',
+    ` Script security ${g.scriptSecurity ? 'enabled' : 'disabled'}`,
+    ' Default script uid:gid 0:0',
+    ' vrrp_netlink_cmd_rcv_bufs = 0',
+    ' vrrp_netlink_cmd_rcv_bufs_force = 0',
+    ' vrrp_netlink_monitor_rcv_bufs = 0',
+    ' vrrp_netlink_monitor_rcv_bufs_force = 0',
+    ' process_monitor_rcv_bufs = 0',
+    ' process_monitor_rcv_bufs_force = 0',
+    ' lvs_netlink_cmd_rcv_bufs = 0',
+    ' lvs_netlink_cmd_rcv_bufs_force = 0',
+    ' lvs_netlink_monitor_rcv_bufs = 0',
+    ' lvs_netlink_monitor_rcv_bufs_force = 0',
+    ' rs_init_notifies = 0',
+    ' no_checker_emails = 0',
+    ' rx_bufs_multiples = 3',
+    ' umask = 0177',
+  );
+  return out;
+}
+
+function instanceLines(i: DumpInstance, utc: boolean): string[] {
+  const o: string[] = [` VRRP Instance = ${i.name}`, `   VRRP Version = ${i.version}`];
+  if (i.syncGroup) o.push(`   Sync group = ${i.syncGroup}`);
+  if (i.family === 6) o.push('   Using Native IPv6');
+  o.push(`   State = ${i.state}`);
+  if (i.state === 'BACKUP') {
+    o.push(`   Master router = ${i.masterAddr ?? '[none]'}`, `   Master priority = ${i.masterPriority}`);
+    if (i.version === 3) o.push(`   Master advert int = ${(i.masterAdverIntUs / 1e6).toFixed(2)} sec`);
+  }
+  if (i.unicast) o.push('   Flags:', '     Using unicast');
+  else o.push('   Flags: none');
+  o.push(
+    `   Wantstate = ${i.wantState}`,
+    '   Number of config faults = 0',
+    `   Number of interface and track script faults = ${i.state === 'FAULT' ? 1 : 0}`,
+    '   Number of track scripts init = 0',
+    `   Last transition = ${timeval(i.lastTransitionUs, utc)}`,
+    i.readTimeoutUs === null ? '   Read timeout = DISABLED' : `   Read timeout = ${timeval(i.readTimeoutUs, utc)}`,
+    `   Master down timer = ${i.msDownTimerUs} usecs`,
+    `   Interface = ${i.ifname}`,
+  );
+  if (i.dontTrackPrimary) o.push('   VRRP interface tracking disabled');
+  if (i.skipCheckAdvAddr) o.push('   Skip checking advert IP addresses');
+  if (i.strict) o.push('   Enforcing strict VRRP compliance');
+  o.push(`   Using src_ip = ${i.srcAddr ?? '(none)'}${i.srcFromConfig ? ' (from configuration)' : ''}`);
+  if (!i.unicast) o.push(i.family === 4 ? '   Multicast address 224.0.0.18' : `   Multicast address ff02::12, ifindex 0`);
+  o.push(
+    `   Gratuitous ARP delay = ${Math.floor(i.garpDelayUs / 1e6)}`,
+    `   Gratuitous ARP repeat = ${i.garpRepeat}`,
+    `   Gratuitous ARP refresh = ${Math.floor(i.garpRefreshUs / 1e6)}`,
+    `   Gratuitous ARP refresh repeat = ${i.garpRefreshRepeat}`,
+    `   Gratuitous ARP lower priority delay = ${Math.floor(i.garpLowerPrioDelayUs / 1e6)}`,
+    `   Gratuitous ARP lower priority repeat = ${i.garpLowerPrioRepeat}`,
+    `   Down timer adverts = ${i.downTimerAdverts}`,
+    `   Send advert after receive lower priority advert = ${tf(!i.lowerPrioNoAdvert)}`,
+    `   Send advert after receive higher priority advert = ${tf(i.higherPrioSendAdvert)}`,
+    `   Virtual Router ID = ${i.vrid}`,
+    `   Priority = ${i.basePriority}`,
+    `   Effective priority = ${i.effectivePriority}`,
+    `   Total priority = ${i.totalPriority}`,
+    i.version === 2 ? `   Advert interval = ${Math.floor(i.advertIntUs / 1e6)} sec` : `   Advert interval = ${Math.floor(i.advertIntUs / 1000)} milli-sec`,
+  );
+  if (i.state === 'BACKUP' && i.version === 3) o.push(`   Master advert interval = ${Math.floor(i.masterAdverIntUs / 1000)} milli-sec`);
+  o.push(`   Accept = ${i.accept ? 'enabled' : 'disabled'}`, `   Preempt = ${i.nopreempt ? 'disabled' : 'enabled'}`);
+  if (i.preemptDelayUs > 0) o.push(`   Preempt delay = ${Number((i.preemptDelayUs / 1e6).toPrecision(6))} secs`);
+  o.push(`   Promote_secondaries = ${i.promoteSecondaries ? 'enabled' : 'disabled'}`);
+  if (i.authType !== 'none') {
+    o.push(`   Authentication type = ${i.authType === 'ah' ? 'IPSEC_AH' : 'SIMPLE_PASSWORD'}`);
+    if (i.authType === 'pass') o.push(`   Password = ${i.authData ?? ''}`);
+  } else if (i.version === 2) o.push('   Authentication type = none');
+  if (i.vips.length > 0) o.push(`   Virtual IP (${i.vips.length}):`, ...i.vips.map((v) => `     ${v}`));
+  if (i.excludedVips.length > 0) o.push('   Virtual IP Excluded :', ...i.excludedVips.map((v) => `     ${v}`));
+  if (i.unicast) {
+    o.push(`   Unicast TTL = ${i.unicastTtl}`, `   Check unicast src : ${i.checkUnicastSrc ? 'yes' : 'no'}`, '   Unicast Peer :');
+    for (const u of i.unicastPeers) o.push(`     ${u.addr} min_ttl ${u.minTtl} max_ttl ${u.maxTtl}`);
+    o.push(`   Unicast checksum compatibility = ${i.unicastChecksumCompat}`);
+  }
+  if (i.trackedInterfaces.length > 0) {
+    o.push('   Tracked interfaces :', ...i.trackedInterfaces.map((t) => `     ${t.ifname} weight ${t.weight}${t.reverse ? ' reverse' : ''}`));
+  }
+  o.push('   Using smtp notification = no', '   Notify deleted = Fault', '   Notify priority changes = false');
+  return o;
+}
+
+function groupLines(g: DumpSyncGroup): string[] {
+  const o = [` VRRP Sync Group = ${g.name}, ${g.state}`, `   Num member fault ${g.numMemberFault}, num member init ${g.numMemberInit}`];
+  if (g.members.length > 0) o.push('   VRRP member instances :', ...g.members.map((m) => `     ${m}`));
+  o.push('   Using smtp notification = no');
+  return o;
+}
+
+/** /tmp/keepalived.data. utc: print times in UTC instead of local time (tests). */
+export function formatData(s: DumpSnapshot, utc = false): string {
+  const out = globalLines(s.globals, true);
+  if (s.instances.length > 0) {
+    out.push('------< VRRP Topology >------');
+    for (const i of s.instances) out.push(...instanceLines(i, utc));
+  }
+  if (s.syncGroups.length > 0) {
+    out.push('------< VRRP Sync groups >------');
+    for (const g of s.syncGroups) out.push(...groupLines(g));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** /tmp/keepalived_parent.data: the parent's part (its global definitions). */
+export function formatParentData(g: DumpGlobals): string {
+  return `${globalLines(g, false).join('\n')}\n`;
+}
