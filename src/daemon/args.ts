@@ -31,6 +31,8 @@ export interface DaemonArgs {
   help: boolean;
   socket: string;
   stateDir: string;
+  /** --signum=SIGFUNC: print keepalived's signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON and exit. */
+  signum?: string;
 }
 
 export type ParseResult = { ok: true; args: DaemonArgs } | { ok: false; error: string };
@@ -58,6 +60,7 @@ export const USAGE = `Usage: keepalived [OPTION...]
                                 default '${DEFAULT_SOCKET}' (env ${SOCKET_ENV})
       --state-dir=DIR          Where operator overrides (promote/demote) persist
                                 default '${DEFAULT_STATE_DIR}'
+      --signum=SIGFUNC         Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
   -v, --version                Display the version number
   -h, --help                   Display this help message
 `;
@@ -78,6 +81,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   socket: { type: 'string' },
   'state-dir': { type: 'string' },
+  signum: { type: 'string' },
 } as const;
 
 function nonEmpty(v: string | undefined, flag: string): string | undefined | Error {
@@ -146,6 +150,7 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
       help: bool('help'),
       socket: str('socket') ?? (envSocket ? envSocket : DEFAULT_SOCKET),
       stateDir: str('state-dir') ?? DEFAULT_STATE_DIR,
+      ...(str('signum') !== undefined ? { signum: str('signum') } : {}),
     },
   };
 }

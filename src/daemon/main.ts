@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { startControlServer } from '../control/server.js';
 import { parseDaemonArgs, USAGE, type DaemonArgs } from './args.js';
 import { runConfigTest } from './config-test.js';
+import { signumOf } from './dump-signals.js';
 import { makeLogger } from './log.js';
 import { readPidFile, runningPid } from './pidfile.js';
 import { Supervisor } from './supervisor.js';
@@ -22,6 +23,16 @@ export async function main(argv: string[], version: string): Promise<number> {
   const a = r.args;
   if (a.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (a.signum !== undefined) {
+    // keepalived: the number on stdout, exit 0; "Unknown sigfunc NAME" on stderr, exit 1.
+    const n = signumOf(a.signum);
+    if (n === null) {
+      process.stderr.write(`Unknown sigfunc ${a.signum}\n`);
+      return 1;
+    }
+    process.stdout.write(`${n}\n`);
     return 0;
   }
   if (a.version) {
