@@ -1,0 +1,257 @@
+// Trackers in the VRRP runtime on fakes (fake clock, LAN, rtnetlink, script runner, files, /proc):
+// weights move the VIP, weight 0 faults, status/events show tracks, reload keeps unchanged
+// trackers, stop ends script runs. One test runs a real script to a timeout on the fake clock.
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/index.js';
+import type { DaemonEvent } from '../../src/control/protocol.js';
+import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
+import { VrrpRuntime, type RuntimeDeps } from '../../src/daemon/runtime.js';
+import type { ScriptExit, ScriptRun } from '../../src/daemon/script-exec.js';
+import type { ProcInfo } from '../../src/daemon/track-process.js';
+import { FakeAnnouncer, FakeClock, FakeLan, FakeRtnl, memLogger } from './fakes.js';
+
+const S = 1_000_000;
+
+/** Scripts whose exit the test sets; `hang` runs until killed. */
+class FakeRunner {
+  exits = new Map<string, number | 'hang'>();
+  runs: string[][] = [];
+  killed = 0;
+  run = (argv: readonly string[]): ScriptRun => {
+    this.runs.push([...argv]);
+    const e = this.exits.get(argv[argv.length - 1]) ?? 0;
+    let kill = () => {};
+    const done = new Promise<ScriptExit>((resolve) => {
+      if (e === 'hang') kill = () => (this.killed++, resolve({ kind: 'signal', signal: 'SIGTERM', timedOut: true }));
+      else resolve({ kind: 'exit', code: e });
+    });
+    return { pid: 1, done, kill: () => kill() };
+  };
+}
+
+interface Host {
+  rt: VrrpRuntime;
+  log: ReturnType<typeof memLogger>;
+  events: DaemonEvent[];
+  rtnl: FakeRtnl;
+}
+
+function conf(prio: number, tracks: string, defs: string): string {
+  return `${defs}
+vrrp_instance VI_1 {
+  interface veth0
+  state BACKUP
+  virtual_router_id 51
+  priority ${prio}
+  advert_int 1
+  ${tracks}
+  virtual_ipaddress { 192.0.2.100/24 }
+}`;
+}
+
+interface World {
+  lan: FakeLan;
+  clock: FakeClock;
+  runner: FakeRunner;
+  files: Map<string, string>;
+  fileWatch: ((name: string | null) => void)[];
+  procs: ProcInfo[];
+}
+
+function world(): World {
+  return { lan: new FakeLan(), clock: new FakeClock(), runner: new FakeRunner(), files: new Map(), fileWatch: [], procs: [] };
+}
+
+function host(w: World, name: string, text: string, addr: string, real = false): Host {
+  const { model } = loadConfigText(text, `${name}.conf`);
+  const plan = buildVrrpPlan(model);
+  const rtnl = new FakeRtnl(['veth0'], [{ ifname: 'veth0', addr }]);
+  const log = memLogger(true);
+  const events: DaemonEvent[] = [];
+  const tracking: RuntimeDeps['tracking'] = real ? {} : {
+    runScript: w.runner.run,
+    checkScript: (argv) => ({ runnable: !argv[0].includes('missing'), argv: [...argv], insecure: false, messages: [] }),
+    scriptUser: () => ({ ok: true, value: { uid: 0, gid: 0 } }),
+    file: {
+      read: (f) => w.files.get(f) ?? null,
+      write: (f, t) => (w.files.set(f, t), null),
+      watch: (_dir, cb) => (w.fileWatch.push(cb), { close: () => void w.fileWatch.splice(w.fileWatch.indexOf(cb), 1) }),
+    },
+    listProcs: () => w.procs,
+  };
+  const rt = new VrrpRuntime(plan, {
+    openVrrpSocket: w.lan.opener(name), announcer: new FakeAnnouncer(w.clock), rtnl, clock: w.clock, log,
+    onEvent: (e) => void events.push(e), tracking,
+  });
+  return { rt, log, events, rtnl };
+}
+
+const settle = (...hs: Host[]) => async () => {
+  for (let i = 0; i < 3; i++) await Promise.all(hs.map((h) => h.rt.idle()));
+};
+const st = (h: Host) => h.rt.statusOf('VI_1')!;
+
+async function pair(w: World, tracksA: string, defs: string): Promise<[Host, Host]> {
+  const a = host(w, 'a', conf(150, tracksA, defs), '192.0.2.1');
+  const b = host(w, 'b', conf(100, '', ''), '192.0.2.2');
+  expect(await a.rt.start()).toEqual({ ok: true });
+  expect(await b.rt.start()).toEqual({ ok: true });
+  await w.clock.advance(5 * S, settle(a, b));
+  return [a, b];
+}
+
+describe('tracking in the runtime (fakes)', () => {
+  it('a weighted vrrp_script moves the VIP after fall failures and back after rise successes', async () => {
+    const w = world();
+    const defs = 'vrrp_script chk { \n script "/x/chk flag"\n interval 2\n weight -60\n rise 2\n fall 2\n}';
+    const [a, b] = await pair(w, 'track_script { chk }', defs);
+    expect(st(a).state).toBe('MASTER');
+    expect(st(a).tracks).toContainEqual({ name: 'chk', kind: 'script', weight: -60, status: true });
+    expect(w.runner.runs[0]).toEqual(['/x/chk', 'flag']);
+    w.runner.exits.set('flag', 1);
+    await w.clock.advance(2 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(150); // one failure of fall 2
+    await w.clock.advance(2 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(90);
+    expect(a.log.lines).toContain('info: VRRP_Script(chk) failed (exited with status 1)');
+    await w.clock.advance(4 * S, settle(a, b));
+    expect(st(b).state).toBe('MASTER');
+    expect(st(a).state).toBe('BACKUP');
+    expect(b.rtnl.has('veth0', '192.0.2.100')).toBe(true);
+    expect(a.events).toContainEqual({ type: 'track', instance: 'VI_1', track: { name: 'chk', kind: 'script', weight: -60, status: false } });
+    w.runner.exits.set('flag', 0);
+    await w.clock.advance(8 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(150);
+    expect(st(a).state).toBe('MASTER');
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
+  it('weight 0: a failing script puts the instance in FAULT; a disabled script is not tracked', async () => {
+    const w = world();
+    const defs = 'vrrp_script chk { \n script "/x/chk z"\n}\nvrrp_script gone { \n script /missing/x\n}';
+    const [a, b] = await pair(w, 'track_script { chk\n gone }', defs);
+    expect(st(a).state).toBe('MASTER');
+    expect(st(a).tracks.map((t) => t.name)).not.toContain('gone');
+    expect(a.log.lines.some((l) => l.includes('Disabling track script gone since not found/accessible'))).toBe(true);
+    w.runner.exits.set('z', 2);
+    await w.clock.advance(1 * S, settle(a, b));
+    expect(st(a).state).toBe('FAULT');
+    await w.clock.advance(4 * S, settle(a, b));
+    expect(st(b).state).toBe('MASTER');
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
+  it('track_file: the value times the weight moves the priority; weight 0 and a non-zero value is FAULT', async () => {
+    const w = world();
+    w.files.set('/t/f1', '0\n');
+    const defs = 'track_file f1 {\n file /t/f1\n weight -10\n}\ntrack_file f2 {\n file /t/f2\n weight 0\n init_file 0\n}';
+    const [a, b] = await pair(w, 'track_file { f1\n f2 }', defs);
+    expect(w.files.get('/t/f2')).toBe('0\n'); // init_file created it
+    expect(st(a).tracks).toContainEqual({ name: 'f1', kind: 'file', weight: -10, status: 0 });
+    w.files.set('/t/f1', '3\n');
+    for (const cb of w.fileWatch) cb('f1');
+    await w.clock.advance(4 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(120);
+    w.files.set('/t/f1', '0x6');
+    for (const cb of w.fileWatch) cb('f1');
+    await w.clock.advance(4 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(90);
+    expect(st(b).state).toBe('MASTER');
+    w.files.set('/t/f1', '0');
+    for (const cb of w.fileWatch) cb('f1');
+    await w.clock.advance(4 * S, settle(a, b));
+    expect(st(a).state).toBe('MASTER');
+    w.files.set('/t/f2', '1');
+    for (const cb of w.fileWatch) cb('f2');
+    await w.clock.advance(1 * S, settle(a, b));
+    expect(st(a).state).toBe('FAULT');
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
+  it('track_process: quorum lost and gained move the VIP (scan every second)', async () => {
+    const w = world();
+    w.procs = [{ pid: 5, comm: 'sleep', cmdline: ['sleep', '999'] }];
+    const defs = 'vrrp_track_process tp {\n process sleep 999\n weight 60\n}';
+    const a = host(w, 'a', conf(80, 'track_process { tp }', defs), '192.0.2.1');
+    const b = host(w, 'b', conf(100, '', ''), '192.0.2.2');
+    await a.rt.start();
+    await b.rt.start();
+    await w.clock.advance(5 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(140);
+    expect(st(a).state).toBe('MASTER');
+    w.procs = [];
+    await w.clock.advance(5 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(80);
+    expect(st(b).state).toBe('MASTER');
+    expect(st(a).tracks).toContainEqual({ name: 'tp', kind: 'process', weight: 60, status: false });
+    w.procs = [{ pid: 6, comm: 'sleep', cmdline: ['sleep', '999'] }];
+    await w.clock.advance(5 * S, settle(a, b));
+    expect(st(a).state).toBe('MASTER');
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
+  it('track_bfd is logged once as unsupported and counts as up', async () => {
+    const w = world();
+    const defs = 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n}';
+    const [a, b] = await pair(w, 'track_bfd { b1 }', defs);
+    expect(st(a).state).toBe('MASTER');
+    expect(st(a).tracks).toContainEqual({ name: 'b1', kind: 'bfd', weight: 0, status: true });
+    expect(a.log.lines.filter((l) => l.includes('BFD is not supported')).length).toBe(1);
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
+  it('reload: an unchanged script keeps its counters, a removed one stops, a new one starts', async () => {
+    const w = world();
+    const defs = 'vrrp_script s1 {\n script "/x/s one"\n interval 1\n weight -60\n rise 1\n fall 3\n}\nvrrp_script s2 {\n script "/x/s two"\n interval 1\n}';
+    const [a, b] = await pair(w, 'track_script { s1\n s2 }', defs);
+    w.runner.exits.set('one', 1);
+    await w.clock.advance(2 * S, settle(a, b)); // two failures of fall 3
+    expect(st(a).priority.effective).toBe(150);
+    const defs2 = defs.replace(/vrrp_script s2[^}]*}/, 'vrrp_script s3 {\n script "/x/s three"\n interval 1\n}');
+    const plan = buildVrrpPlan(loadConfigText(conf(150, 'track_script { s1\n s3 }', defs2), 'a2.conf').model);
+    const before = w.runner.runs.length;
+    expect(await a.rt.reload(plan)).toEqual({ ok: true });
+    // s1 was not restarted: its third failure comes at its next interval and counts.
+    await w.clock.advance(1 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(90);
+    const after = w.runner.runs.slice(before).map((r) => r[1]);
+    expect(after).toContain('three');
+    expect(after).not.toContain('two');
+    expect(st(a).tracks.filter((t) => t.kind === 'script').map((t) => t.name)).toEqual(['s1', 's3']);
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
+  it('stop kills a script run in progress and stops the schedule', async () => {
+    const w = world();
+    w.runner.exits.set('h', 'hang');
+    const defs = 'vrrp_script hang {\n script "/x/s h"\n interval 1\n timeout 100\n weight 10\n}';
+    const [a, b] = await pair(w, 'track_script { hang }', defs);
+    expect(a.log.lines.some((l) => l.includes('Track script hang is already running'))).toBe(true);
+    const n = w.runner.runs.length;
+    await a.rt.stop();
+    expect(w.runner.killed).toBe(1);
+    await w.clock.advance(5 * S, settle(b));
+    expect(w.runner.runs.length).toBe(n);
+    await b.rt.stop();
+  });
+
+  it.runIf(process.getuid?.() === 0)('a real script that outlives its timeout is killed and counts as a failure', async () => {
+    const w = world();
+    const defs = 'vrrp_script slow {\n script "/bin/sleep 30"\n interval 10\n timeout 1\n weight -60\n}';
+    const a = host(w, 'a', conf(150, 'track_script { slow }', defs), '192.0.2.1', true);
+    expect(await a.rt.start()).toEqual({ ok: true });
+    expect(st(a).tracks).toContainEqual({ name: 'slow', kind: 'script', weight: -60, status: 'init' });
+    await w.clock.advance(1 * S, settle(a)); // the timeout: SIGTERM to the group
+    for (let k = 0; k < 200 && st(a).tracks[1]?.status !== false; k++) await new Promise((r) => setTimeout(r, 20));
+    expect(st(a).tracks).toContainEqual({ name: 'slow', kind: 'script', weight: -60, status: false });
+    expect(a.log.lines).toContain('info: VRRP_Script(slow) timed_out');
+    expect(st(a).priority.effective).toBe(90);
+    await a.rt.stop();
+  });
+});
