@@ -24,6 +24,8 @@ export interface ServiceDeps extends NetDeps {
   onEvent: (e: DaemonEvent) => void;
   /** Config loader (tests pass text-based ones); default: the config engine on the file. */
   load?: (file: string, configId: string) => { plan: VrrpPlan; errors: string[] };
+  /** Around every applied reload (notify: re-reads its settings; instances the reload removes report DELETED). */
+  reloadHooks?: { before(): void; after(applied: boolean): Promise<void> | void };
 }
 
 /** A typed RPC failure; the child sends it back as { ok: false, error }. */
@@ -104,11 +106,20 @@ export class VrrpService {
     if (errors.length > 0) throw new ServiceError({ code: RPC_ERRORS.invalidConfig, message: 'the new configuration is invalid', data: errors });
     const diff = planDiff(this.plan ?? { instances: [], syncGroups: [], issues: [] }, plan);
     const needed = diff.added.length + diff.removed.length + diff.changed.length > 0;
-    if (dryRun || !needed) return { applied: !dryRun && !needed ? true : false, plan: diff };
+    if (dryRun || !needed) {
+      // Settings outside the instances' plan (notify scripts, FIFOs, mail) may still have changed.
+      if (!dryRun && this.deps.reloadHooks) {
+        this.deps.reloadHooks.before();
+        await this.deps.reloadHooks.after(true);
+      }
+      return { applied: !dryRun && !needed ? true : false, plan: diff };
+    }
     this.busy = true;
     try {
       for (const i of plan.issues) this.deps.log.log('warning', `(${i.where}) ${i.message}`);
+      this.deps.reloadHooks?.before();
       const r = this.runtime ? await this.runtime.reload(plan) : { ok: false as const, error: 'the VRRP runtime is not running' };
+      await this.deps.reloadHooks?.after(r.ok);
       if (!r.ok) throw new ServiceError({ code: RPC_ERRORS.internalError, message: `reload failed: ${r.error}` });
       this.plan = plan;
       return { applied: true, plan: diff };
