@@ -170,6 +170,26 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
   return o;
 }
 
+/** keepalived's socket pool: one socket per interface, family, protocol (VRRP or AH) and unicast
+ * source. We do not expose file descriptors: the fd line carries -1. */
+function sockpoolLines(instances: readonly DumpInstance[]): string[] {
+  const pools = new Map<string, DumpInstance[]>();
+  for (const i of instances) {
+    const key = `${i.ifname}|${i.family}|${i.authType === 'ah' ? 'AH' : 'VRRP'}|${i.unicast ? i.srcAddr ?? '' : ''}`;
+    pools.set(key, [...(pools.get(key) ?? []), i]);
+  }
+  const o: string[] = [];
+  for (const [key, members] of pools) {
+    const [ifname, family, proto, src] = key.split('|');
+    o.push(' fd_in -1 fd_out = -1', `   Interface = ${ifname}`, `   Family = IPv${family}`, `   Protocol = ${proto}`);
+    o.push(`   Type = ${members[0].unicast ? 'Unicast' : 'Multicast'}`);
+    if (members[0].unicast) o.push(`   Address = ${src}`);
+    o.push('   Rx buf size = 0', '   VRRP instances');
+    for (const m of [...members].sort((a, b) => a.vrid - b.vrid)) o.push(`     ${m.name} vrid ${m.vrid}`);
+  }
+  return o;
+}
+
 function groupLines(g: DumpSyncGroup): string[] {
   const o = [` VRRP Sync Group = ${g.name}, ${g.state}`, `   Num member fault ${g.numMemberFault}, num member init ${g.numMemberInit}`];
   if (g.members.length > 0) o.push('   VRRP member instances :', ...g.members.map((m) => `     ${m}`));
@@ -183,6 +203,7 @@ export function formatData(s: DumpSnapshot, utc = false): string {
   if (s.instances.length > 0) {
     out.push('------< VRRP Topology >------');
     for (const i of s.instances) out.push(...instanceLines(i, utc));
+    out.push('------< VRRP Sockpool >------', ...sockpoolLines(s.instances));
   }
   if (s.syncGroups.length > 0) {
     out.push('------< VRRP Sync groups >------');
