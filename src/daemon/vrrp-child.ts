@@ -8,11 +8,13 @@ import { SIGNAL_DUMPS, VrrpDumper } from './dump-child.js';
 import { withKeepalivedView } from './dump-input.js';
 import { consoleLogger, type Logger, makeLogger } from './log.js';
 import { realNetDeps } from './net-deps.js';
+import { loadNotify, Notifier } from './notify.js';
 import { warmTakeoverPath } from './runtime-warm.js';
 import { ServiceError, VrrpService } from './vrrp-service.js';
 
 let service: VrrpService | null = null;
 let dumper: VrrpDumper | null = null;
+let notifier: Notifier | null = null;
 let log: Logger = consoleLogger('Keepalived_vrrp', { detail: false });
 let exiting = false;
 
@@ -28,6 +30,7 @@ async function exit(code: number): Promise<void> {
   } catch (e) {
     log.log('err', `shutdown: ${(e as Error).message}`);
   }
+  await notifier?.stop(); // after the runtime's STOP transitions: STOP notifies, then nothing left running
   log.log('info', 'Stopped');
   send({ type: 'stopped' });
   process.exit(code);
@@ -44,7 +47,25 @@ async function start(m: ChildStart): Promise<void> {
   }
   dumper = new VrrpDumper(() => service?.runtime ?? null, log, m.configFile, m.configId);
   for (const p of dumper.watchSignals()) log.log('warning', p);
-  service = new VrrpService(m, { ...net.value, clock: realClock(), log, onEvent: (event) => send({ type: 'event', event }) });
+  const notify = loadNotify(m.configFile, m.configId, log);
+  if (notify) {
+    notifier = new Notifier(notify, { log, priorityOf: (n) => service?.runtime?.node?.instances.find((i) => i.cfg.name === n)?.effectivePriority });
+    notifier.start();
+  }
+  const reloadHooks = {
+    before: () => {
+      const next = loadNotify(m.configFile, m.configId, log);
+      if (next) notifier?.beginReload(next);
+    },
+    after: (applied: boolean) => notifier?.endReload(applied),
+  };
+  service = new VrrpService(m, {
+    ...net.value, clock: realClock(), log, reloadHooks,
+    onEvent: (event) => {
+      send({ type: 'event', event });
+      notifier?.onEvent(event);
+    },
+  });
   const r = await service.run();
   if (!r.ok) {
     send({ type: 'fatal', message: r.error });
