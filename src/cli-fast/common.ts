@@ -1,0 +1,69 @@
+// What the fast path and the oclif commands share without loading oclif: the flag checks and failure
+// lines of src/control/cli.ts (which imports @oclif/core for its flag definitions, so it cannot be
+// imported here), the --json failure report, and when the process's surroundings leave oclif's
+// behaviour in doubt.
+import { existsSync, fstatSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallFailure } from '../control/client.js';
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A flag in seconds -> ms; `min0` allows zero. The error names the flag. (As cli.ts's secondsFlag.) */
+export function secondsFlag(name: string, text: string, min0 = false): Checked<number> {
+  const t = text.trim();
+  const n = /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(n) || (!min0 && n <= 0) || n > 86_400) {
+    return { ok: false, error: `--${name}: '${text}' is not a number of seconds (${min0 ? '0' : 'above 0'} to 86400)` };
+  }
+  return { ok: true, value: Math.round(n * 1000) };
+}
+
+/** The one line for a failed call: not-running and denied stand alone, the rest name the command. */
+export function failureLine(command: string, f: CallFailure): string {
+  if (f.kind === 'not-running' || f.kind === 'denied') return f.message;
+  return `keepalivedctl ${command}: ${f.message}`;
+}
+
+/** The machine-readable part of a failure, for --json. */
+export function failureDetail(f: CallFailure): Record<string, unknown> {
+  return { kind: f.kind, ...(f.code !== undefined ? { code: f.code } : {}), ...(f.data !== undefined ? { data: f.data } : {}) };
+}
+
+/** A failure's line on stderr, and under --json `{"error": {...}}` on stdout; sets the exit status. */
+export function reportFailureJson(json: boolean, line: string, exit: number, detail: Record<string, unknown> = {}): void {
+  process.stderr.write(line + '\n');
+  if (json) process.stdout.write(JSON.stringify({ error: { message: line, ...detail } }, null, 2) + '\n');
+  process.exitCode = exit;
+}
+
+/**
+ * Whether oclif would do something here the fast path does not: its debug and scoped environment
+ * variables, a user JSON theme, or reading a missing argument from a non-terminal stdin (oclif takes
+ * whatever arrives there within 10 ms as the argument: a race the fast path cannot reproduce, so only
+ * stdin that is certainly empty, /dev/null or an empty file, is left to it).
+ */
+export function oclifWouldDiffer(missingArg: boolean): boolean {
+  const env = process.env;
+  if (env.DEBUG || env.CLI_FLAGS_DEBUG) return true;
+  for (const k of Object.keys(env)) if (k.startsWith('KEEPALIVEDCTL_') && k !== 'KEEPALIVEDCTL_SOCKET' && k !== 'KEEPALIVEDCTL_FAST_PATH') return true;
+  const home = env.HOME || homedir() || tmpdir();
+  if (existsSync(join(env.XDG_CONFIG_HOME || join(home, '.config'), 'keepalivedctl', 'theme.json'))) return true;
+  if (missingArg && !process.stdin.isTTY) {
+    try {
+      const st = fstatSync(0);
+      if (st.isFile()) return st.size !== 0;
+      if (st.isCharacterDevice()) return st.rdev !== statSync('/dev/null').rdev;
+      return true;
+    } catch {
+      // No stdin at all (closed descriptor): oclif's readline would fail its own way.
+      return true;
+    }
+  }
+  return false;
+}
+
+/** oclif's logJson without a theme: two-space JSON and a newline. */
+export function logJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
