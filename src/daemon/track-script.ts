@@ -81,7 +81,8 @@ export class ScriptTracker {
   counter: ScriptCounter;
   private timer: TimerHandle | null = null;
   private current: ScriptRun | null = null;
-  private lastStatus: number | null = null;
+  /** keepalived starts from 0, so a first success is not logged as a change. */
+  private lastStatus = 0;
   private lastError: string | null = null;
   private stopped = false;
 

@@ -227,6 +227,26 @@ describe('tracking in the runtime (fakes)', () => {
     await b.rt.stop();
   });
 
+  it('reload: a script whose rise/fall changed keeps its position (keepalived mapping), not a new init', async () => {
+    const w = world();
+    const defs = (rise: number, fall: number) => `vrrp_script s1 {\n script "/x/s one"\n interval 1\n weight -60\n rise ${rise}\n fall ${fall}\n}`;
+    const [a, b] = await pair(w, 'track_script { s1 }', defs(1, 3));
+    w.runner.exits.set('one', 1);
+    await w.clock.advance(1 * S, settle(a, b)); // result 3 -> 2: still good
+    const plan = buildVrrpPlan(loadConfigText(conf(150, 'track_script { s1 }', defs(1, 2)), 'a2.conf').model);
+    expect(await a.rt.reload(plan)).toEqual({ ok: true });
+    // Carried: result 2 of 0..2 (one failure seen), then the restarted script's immediate run (as
+    // keepalived runs a script at once after a reload) fails: 1, still good; a fresh init would be bad now.
+    await a.rt.idle();
+    expect(a.rt.trackers.scripts.get('s1')!.counter).toEqual({ result: 1, init: 'done' });
+    expect(st(a).tracks.find((t) => t.name === 's1')?.status).toBe(true);
+    expect(st(a).priority.effective).toBe(150);
+    await w.clock.advance(1 * S, settle(a, b));
+    expect(st(a).priority.effective).toBe(90);
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
   it('stop kills a script run in progress and stops the schedule', async () => {
     const w = world();
     w.runner.exits.set('h', 'hang');
