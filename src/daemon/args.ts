@@ -3,6 +3,7 @@
 // environment in, parsed options or one error line out.
 import { parseArgs } from 'node:util';
 import { DEFAULT_SOCKET, SOCKET_ENV } from '../control/protocol.js';
+import { METRICS_ENV, type MetricsListen, parseMetricsListen } from './metrics-addr.js';
 
 export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 export const DEFAULT_PID_FILE = '/run/keepalived.pid';
@@ -33,6 +34,8 @@ export interface DaemonArgs {
   stateDir: string;
   /** --signum=SIGFUNC: print keepalived's signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON and exit. */
   signum?: string;
+  /** --metrics ADDR:PORT (or $KEEPALIVED_METRICS): serve Prometheus metrics over HTTP there. */
+  metrics?: MetricsListen;
 }
 
 export type ParseResult = { ok: true; args: DaemonArgs } | { ok: false; error: string };
@@ -60,6 +63,8 @@ export const USAGE = `Usage: keepalived [OPTION...]
                                 default '${DEFAULT_SOCKET}' (env ${SOCKET_ENV})
       --state-dir=DIR          Where operator overrides (promote/demote) persist
                                 default '${DEFAULT_STATE_DIR}'
+      --metrics=ADDR:PORT      Serve Prometheus metrics on http://ADDR:PORT/metrics
+                                (env ${METRICS_ENV}; default: off)
       --signum=SIGFUNC         Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON
   -v, --version                Display the version number
   -h, --help                   Display this help message
@@ -82,6 +87,7 @@ const OPTIONS = {
   socket: { type: 'string' },
   'state-dir': { type: 'string' },
   signum: { type: 'string' },
+  metrics: { type: 'string' },
 } as const;
 
 function nonEmpty(v: string | undefined, flag: string): string | undefined | Error {
@@ -130,6 +136,9 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
     if (v instanceof Error) return { ok: false, error: v.message };
   }
   const envSocket = env[SOCKET_ENV];
+  const metricsText = str('metrics') ?? (env[METRICS_ENV] ? env[METRICS_ENV] : undefined);
+  const metrics = metricsText === undefined ? undefined : parseMetricsListen(metricsText);
+  if (metrics && !metrics.ok) return { ok: false, error: metrics.error };
   return {
     ok: true,
     args: {
@@ -151,6 +160,7 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
       socket: str('socket') ?? (envSocket ? envSocket : DEFAULT_SOCKET),
       stateDir: str('state-dir') ?? DEFAULT_STATE_DIR,
       ...(str('signum') !== undefined ? { signum: str('signum') } : {}),
+      ...(metrics?.ok ? { metrics: metrics.listen } : {}),
     },
   };
 }
