@@ -3,7 +3,7 @@
 import type TableType from 'cli-table3';
 import { createRequire } from 'node:module';
 import { formatDuration } from './duration.js';
-import type { InstanceStatus, Override, StatusResult, TrackState, Transition, VrrpStateName } from './protocol.js';
+import type { InstanceStatus, Override, StatusResult, TrackState, Transition, VirtualServerStatus, VrrpStateName } from './protocol.js';
 
 /** Colour functions; identity everywhere means no colours. */
 export interface Paint {
@@ -33,6 +33,7 @@ export function renderStatus(s: StatusResult, o: RenderOptions): string {
   const out: string[] = [daemonLine(s, o.now)];
   if (s.instances.length === 0) {
     out.push('no vrrp_instance configured');
+    out.push(...renderVirtualServers(s, o.tty, paint));
     return out.join('\n') + '\n';
   }
   // On a terminal, lists go one per line inside the cell; in plain text, one row per instance.
@@ -55,7 +56,36 @@ export function renderStatus(s: StatusResult, o: RenderOptions): string {
     out.push(table.toString());
   } else out.push(...aligned([HEAD, ...rows]));
   for (const g of s.syncGroups) out.push(`sync group ${g.name}: ${paint.state(g.state, g.state)} (${g.members.join(', ')})`);
+  out.push(...renderVirtualServers(s, o.tty, paint));
   return out.join('\n') + '\n';
+}
+
+const VS_HEAD = ['VIRTUAL SERVER', 'REAL SERVER', 'STATE', 'WEIGHT', 'IPVS', 'CHECKERS'];
+
+/** The second table: one row per real server (and sorry server), the virtual server named on its first row. */
+export function renderVirtualServers(s: StatusResult, tty: boolean, paint: Paint = NO_PAINT): string[] {
+  const vss: VirtualServerStatus[] = s.virtualServers ?? [];
+  if (!vss.length) return [];
+  const up = (x: boolean) => paint.state(x ? 'MASTER' : 'FAULT', x ? 'UP' : 'DOWN');
+  const rows: string[][] = [];
+  for (const v of vss) {
+    const name = `${v.name}${v.quorumUp ? '' : ' (quorum lost)'}${v.suspended ? ' (suspended)' : ''}`;
+    const first = rows.length;
+    for (const r of v.realServers) {
+      const checks = r.checkers.map((c) => `${c.type} ${c.up ? 'up' : `down: ${c.detail}`}`).join(tty ? '\n' : '; ');
+      rows.push([rows.length === first ? name : '', r.address, up(r.up), String(r.weight), r.tableWeight === null ? '-' : String(r.tableWeight), checks || '-']);
+    }
+    if (v.sorryServer) rows.push([rows.length === first ? name : '', `${v.sorryServer.address} (sorry)`, v.sorryServer.active ? 'ACTIVE' : 'standby', '1', v.sorryServer.active ? '1' : '-', '-']);
+  }
+  const out: string[] = [];
+  if (s.ipvs && !s.ipvs.available) out.push(paint.warn(`IPVS: not kept (${s.ipvs.detail ?? 'unavailable'}); the checkers still run`));
+  if (tty) {
+    TableClass ??= requireCjs('cli-table3') as typeof TableType;
+    const table = new TableClass({ head: VS_HEAD.map((h) => paint.head(h)), style: { head: [], border: [] } });
+    table.push(...rows);
+    out.push(table.toString());
+  } else out.push(...aligned([VS_HEAD, ...rows]));
+  return out;
 }
 
 export function daemonLine(s: StatusResult, now: Date): string {
