@@ -21,6 +21,8 @@ import { dumpGlobals } from './dump-input.js';
 import type { DumpGlobals } from './dump-types.js';
 import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
 import { pollUntil, SdNotifier } from './sdnotify.js';
+import { type MetricsEndpoint, startDaemonMetrics } from './metrics-http.js';
+import type { CheckerSnapshot } from './metrics.js';
 
 export interface SupervisorDeps {
   log: Logger;
@@ -73,6 +75,7 @@ export class Supervisor {
   private globals: DumpGlobals | null = null;
   private sdNotifier: SdNotifier | null = null;
   private cancelReadyWait: () => void = () => undefined;
+  private metrics: MetricsEndpoint | null = null;
 
   constructor(
     private readonly args: DaemonArgs,
@@ -154,6 +157,7 @@ export class Supervisor {
 
   private broadcast(e: DaemonEvent): void {
     this.control?.broadcast(e);
+    this.metrics?.onEvent(e);
   }
 
   /** Runs until TERM/INT; resolves with the exit status. */
@@ -198,6 +202,13 @@ export class Supervisor {
     });
     if (c.ok) this.control = c.server;
     else this.log.log('err', `control socket unavailable: ${c.error}`);
+    // --metrics: scraped on demand from the children's status (metrics*.ts).
+    if (a.metrics) {
+      this.metrics = await startDaemonMetrics(a.metrics, this.version, {
+        status: () => this.status({}) as Promise<StatusResult>,
+        checker: async () => (this.checker ? ((await this.checker.rpc('status', {})) as CheckerSnapshot) : undefined),
+      }, this.log);
+    }
 
     if (!a.checkOnly) this.vrrp = this.manager('vrrp');
     if (!a.vrrpOnly && loaded.hasVirtualServers) this.checker = this.manager('checker');
@@ -274,6 +285,7 @@ export class Supervisor {
       }
       const result = this.vrrp ? await this.vrrpRpc('reload', {}) : { applied: true, plan: { added: [], removed: [], changed: [], unchanged: [] } };
       this.broadcast({ type: 'reload', ok: true });
+      this.log.log('info', 'Reload complete'); // keepalived's words; scripts and tests wait for it
       return result;
     } catch (e) {
       if (outcome === 'Reload complete') outcome = `Reload failed: ${(e as Error).message}`;
@@ -294,6 +306,7 @@ export class Supervisor {
       this.log.log('info', 'Stopping');
       await Promise.all([this.vrrp?.stop(this.graceMs), this.checker?.stop(this.graceMs)]);
       await this.control?.close();
+      await this.metrics?.close();
       removePidFile(this.args.pidFile);
       this.log.log('info', `Stopped Keepalived v${this.version}`);
       this.done?.(0);
