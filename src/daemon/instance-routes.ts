@@ -259,7 +259,7 @@ function parseNexthops(words: string[], start: number): { ok: true; value: NextH
   const out: NextHopSpec[] = [];
   let i = start;
   while (i < words.length && words[i] === 'nexthop') {
-    const nh: NextHopSpec = {};
+    const nh: NextHopSpec = { weight: 1 }; // rtnh_hops 0
     i++;
     while (i < words.length && words[i] !== 'nexthop') {
       const w = words[i]!;

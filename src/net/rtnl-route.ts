@@ -2,7 +2,7 @@
 // static_routes, virtual_rules, static_rules lines, names already resolved) becomes the header and
 // attributes the `netlink` package encodes, and a kernel message becomes a spec again. No I/O: the
 // caller resolves interface names to indexes (and back).
-import type { rt } from 'netlink';
+import { rt } from 'netlink';
 import { parseAddr } from '../vrrp/codec-addr.js';
 import { addrText, AF_INET, AF_INET6, show } from './rtnl-codec.js';
 import type { Family, NetResult, NextHopSpec, RouteMetricName, RouteSpec, RuleSpec } from './types.js';
@@ -235,7 +235,12 @@ function parseMultipath(family: Family, buf: Buffer, nameOf: (i: number) => stri
   return out;
 }
 
-const enumNum = (v: unknown): number => (typeof v === 'number' ? v : 0);
+/** The netlink package gives known enum values by name ('UNICAST', 'toTbl'): back to numbers. */
+const enumNum = (v: unknown, names: Record<string, string | number>): number => {
+  if (typeof v === 'number') return v;
+  const n = typeof v === 'string' ? names[v] : undefined;
+  return typeof n === 'number' ? n : 0;
+};
 
 /** A route message as a RouteSpec (names through nameOf); null for other families. */
 export function routeInfo(m: { data: rt.Route; attrs: rt.RouteAttrs }, nameOf: (i: number) => string | undefined): RouteSpec | null {
@@ -248,9 +253,9 @@ export function routeInfo(m: { data: rt.Route; attrs: rt.RouteAttrs }, nameOf: (
     dst: attrs.dst && attrs.dst.length === len ? addrText(family, attrs.dst) : family === 4 ? '0.0.0.0' : '::',
     dstLen: data.dstLen ?? 0,
     table: attrs.table ?? data.table ?? 0,
-    protocol: enumNum(data.protocol),
-    scope: enumNum(data.scope),
-    type: enumNum(data.type),
+    protocol: enumNum(data.protocol, rt.RouteProtocol),
+    scope: enumNum(data.scope, rt.RouteScope),
+    type: enumNum(data.type, rt.RouteType),
   };
   if (attrs.src && attrs.src.length === len) {
     r.from = addrText(family, attrs.src);
@@ -342,7 +347,7 @@ export function ruleInfo(m: { data: rt.Rule; attrs: rt.RuleAttrs }): RuleSpec | 
   const family = familyOf(data.family);
   if (!family) return null;
   const len = family === 4 ? 4 : 16;
-  const r: RuleSpec = { family, action: enumNum(data.action) };
+  const r: RuleSpec = { family, action: enumNum(data.action, rt.RuleAction) };
   const table = attrs.table ?? data.table;
   if (table) r.table = table;
   if (attrs.priority !== undefined) r.priority = attrs.priority;
