@@ -2,11 +2,24 @@
 // IPC channel. It reads the configuration itself, runs every health checker, reports each checker
 // flip as a control-socket event and each real server change as a log line, answers status probes,
 // re-reads the config on reload, and stops cleanly on shutdown or when the parent goes away.
+// The IPVS table follows the real servers through IpvsService (ipvs-service.ts).
+import { execFile } from 'node:child_process';
 import { loadConfig } from '../config/index.js';
 import { CheckerService, checkerEventFields } from '../check/service.js';
+import { IpvsClient } from '../ipvs/client.js';
+import { IpvsService } from './ipvs-service.js';
 import { isParentMessage, sendIpc, type ChildMessage, type LogLevel, type ParentMessage } from './ipc.js';
 
+const SCRIPT_TIMEOUT_MS = 30_000;
 const service = new CheckerService();
+const ipvs = new IpvsService({
+  open: () => IpvsClient.open(),
+  results: () => service.results(),
+  log: (level, message) => log(level, message),
+  runScript,
+});
+let started = false;
+let vrrpStates: Record<string, string> = {};
 let configFile = '';
 let configId = '';
 let stopping = false;
@@ -25,8 +38,18 @@ service.subscribe((c) => {
     log('info', `${c.checker.spec.type} on ${c.checker.rsKey} ${c.up ? 'succeeded' : 'failed'}: ${c.detail}`);
   } else {
     log('info', `real server ${c.rsKey} is now ${c.up ? 'UP' : 'DOWN'} (weight ${c.weight})`);
+    ipvs.changed();
   }
 });
+
+/** quorum_up/quorum_down: argv split on whitespace, no shell, bounded; the outcome is logged. */
+function runScript(command: string, why: string): void {
+  const argv = command.split(/\s+/).filter(Boolean);
+  if (!argv.length) return;
+  execFile(argv[0]!, argv.slice(1), { timeout: SCRIPT_TIMEOUT_MS }, (e) => {
+    if (e) log('warning', `${why}: '${command}' failed: ${e.message}`);
+  });
+}
 
 // Checks that start late mean the delay_loop is not being kept: say so rather than fall behind silently.
 service.subscribeLag((l) =>
@@ -44,6 +67,9 @@ async function load(): Promise<string | undefined> {
   if (r.unreadable) return `cannot read configuration ${configFile}`;
   await service.start(r.model);
   for (const p of service.problems) log(p.severity === 'error' ? 'err' : 'warning', `${p.where}: ${p.message}`);
+  if (started) await ipvs.reload(r.model);
+  else await ipvs.start(r.model, vrrpStates);
+  started = true;
   return undefined;
 }
 
@@ -51,6 +77,7 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   await service.stop();
+  await ipvs.stop().catch((e: unknown) => log('err', `IPVS at stop: ${String(e)}`));
   // Exit once 'stopped' is handed to the channel (or at once when there is no parent any more).
   const exit = (): never => process.exit(code);
   if (!process.send || !process.connected) exit();
@@ -67,6 +94,7 @@ async function onMessage(m: ParentMessage): Promise<void> {
     case 'start': {
       configFile = m.configFile;
       configId = m.configId;
+      vrrpStates = m.vrrpStates ?? {};
       const problem = await load().catch((e: unknown) => `cannot start the checkers: ${String(e)}`);
       if (problem) {
         send({ type: 'fatal', message: problem });
@@ -83,9 +111,14 @@ async function onMessage(m: ParentMessage): Promise<void> {
     case 'status':
       send({ type: 'status-reply', id: m.id, status: { role: 'checker', realServers: service.snapshot() } });
       return;
+    case 'vrrp-state':
+      vrrpStates[m.instance] = m.state;
+      ipvs.vrrpState(m.instance, m.state);
+      return;
     case 'rpc':
       if (m.method === 'checkers' || m.method === 'status') {
-        send({ type: 'rpc-reply', id: m.id, ok: true, result: { realServers: service.snapshot() } });
+        const snap = service.snapshot();
+        send({ type: 'rpc-reply', id: m.id, ok: true, result: { realServers: snap, virtualServers: ipvs.status(snap), ipvs: ipvs.available } });
       } else {
         send({ type: 'rpc-reply', id: m.id, ok: false, error: { code: -32601, message: `the checker process has no method '${m.method}'` } });
       }

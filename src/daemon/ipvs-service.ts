@@ -194,7 +194,10 @@ export class IpvsService {
     const ops = plan(actual.value, d.table, { held: d.held, managed: d.managed, stale: this.stale });
     this.stale = new Set();
     if (ops.length) await this.applyLogged(ops, 'reconcile');
+    const first = this.table === undefined;
     this.table = applyOps(actual.value, ops).table;
+    // What start-up changed, before any check ran: 0 operations means the table was adopted as it was.
+    if (first) this.deps.log('info', `IPVS: table in step at start (${ops.length} operations, ${this.table.services.length} services in the kernel)`);
   }
 
   private async applyLogged(ops: Op[], why: string): Promise<void> {
