@@ -257,12 +257,14 @@ export function instanceTrackRefs(vi: VrrpInstance, model: KeepalivedConfig, pla
     const defaultW = (r: TrackRef) => kind === 'file' && r.weight === 1;
     for (const r of refsOf(child(vi.node, LIST_KW[kind]), kind, plan, vi.name, issues)) {
       if (noWeights && r.weight !== 0) {
-        const why = owner ? 'address owner' : 'SYNC group';
+        // keepalived's wording, so the messages can be compared with keepalived -t's.
+        const why = owner ? 'address_owner' : 'SYNC group';
         if (defaultW(r)) {
           issues.push({ where: `${vi.name}.track_file`, message: `ignoring weight from tracked file ${r.name} due to ${why}. specify weight 0` });
           own.push({ ...r, weight: 0 });
         } else {
-          issues.push({ where: `${vi.name}.${LIST_KW[kind]}`, message: `ignoring tracked ${kind} ${r.name} with weight ${r.weight} due to ${why}` });
+          const w = kind === 'script' ? 'weights' : `weight ${r.weight}`;
+          issues.push({ where: `${vi.name}.${LIST_KW[kind]}`, message: `ignoring tracked ${kind} ${r.name} with ${w} due to ${why}` });
         }
         continue;
       }

@@ -1,5 +1,8 @@
 // Pure cores of tracking: the vrrp_script rise/fall counter, track_file values, process matching
 // and quorum with delays (fake clock), and the track plan read from a config.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
@@ -8,6 +11,8 @@ import type { ProcessDef } from '../../src/daemon/instance-tracks.js';
 import { parseTrackFileValue } from '../../src/daemon/track-file.js';
 import { countMatches, processMatches, ProcessTracker } from '../../src/daemon/track-process.js';
 import { carryCounter, counterStatus, initialCounter, scriptStep, type ScriptCounter } from '../../src/daemon/track-script.js';
+import { addVethPairs, createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
+import { haveKeepalived, keepalivedTest } from '../helpers/oracle.js';
 import { FakeClock, memLogger } from './fakes.js';
 
 function run(def: { rise: number; fall: number; initFail?: boolean }, results: boolean[]) {
@@ -150,7 +155,10 @@ describe('process quorum and delays (fake clock)', () => {
 
 describe('track plan from a config', () => {
   const text = `
-global_defs { script_user nobody }
+global_defs {
+  script_user root
+  enable_script_security
+}
 vrrp_script chk_a {
   script "/bin/test -f '/tmp/a b'"
   interval 2
@@ -216,7 +224,8 @@ vrrp_instance VI_3 {
   const plan = buildVrrpPlan(loadConfigText(text, 'plan.conf').model);
   it('reads the definitions', () => {
     const t = plan.trackers!;
-    expect(t.scriptUser).toEqual(['nobody']);
+    expect(t.scriptUser).toEqual(['root']);
+    expect(t.scriptSecurity).toBe(true);
     expect(t.scripts).toEqual([
       { name: 'chk_a', argv: ['/bin/test', '-f', '/tmp/a b'], intervalMs: 2000, timeoutMs: 2000, weight: -20, reverse: false, rise: 2, fall: 3, initFail: false },
       { name: 'chk_b', argv: ['/bin/true'], intervalMs: 1000, timeoutMs: 5000, weight: 0, reverse: false, rise: 1, fall: 1, initFail: true, user: ['root'] },
@@ -239,7 +248,25 @@ vrrp_instance VI_3 {
     // its track_file at the default weight 1... here 10 from the definition: dropped too; the group's track applies.
     expect(vi('VI_2').trackRefs).toEqual([{ kind: 'script', name: 'chk_a', weight: 5, reverse: false }]);
     expect(vi('VI_3').trackRefs).toEqual([]);
-    expect(plan.issues.map((i) => i.message)).toContain('ignoring tracked script chk_a with weight -20 due to address owner');
+    expect(plan.issues.map((i) => i.message)).toContain('ignoring tracked script chk_a with weights due to address_owner');
     expect(vi('VI_1').fsm.tracks).toContainEqual({ name: 'script:chk_b', kind: 'script', weight: 30, reverse: true });
+  });
+  it.runIf(isRoot() && haveKeepalived())('keepalived -t drops the same weighted tracks and accepts the rest', () => {
+    const ns = createNetns('trc');
+    const dir = mkdtempSync(join(tmpdir(), 'ka-trc-'));
+    try {
+      addVethPairs(ns, ['eth0']);
+      const f = join(dir, 'plan.conf');
+      writeFileSync(f, text);
+      const r = keepalivedTest(ns, f);
+      const theirs = r.lines.map((l) => l.message).filter((m) => m.includes('ignoring'));
+      const ours = plan.issues.filter((i) => i.message.startsWith('ignoring')).map((i) => `(${i.where.split('.')[0]}) ${i.message}`);
+      expect(theirs.sort()).toEqual(ours.sort());
+      // Nothing else but the one-member sync group remark.
+      expect(r.lines.map((l) => l.message).filter((m) => !m.includes('ignoring'))).toEqual(['Sync group G has only 1 virtual router(s) - this probably isn\'t what you want']);
+    } finally {
+      deleteNetns(ns);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,9 @@
 // Trackers in the VRRP runtime on fakes (fake clock, LAN, rtnetlink, script runner, files, /proc):
 // weights move the VIP, weight 0 faults, status/events show tracks, reload keeps unchanged
 // trackers, stop ends script runs. One test runs a real script to a timeout on the fake clock.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import type { DaemonEvent } from '../../src/control/protocol.js';
@@ -8,7 +11,12 @@ import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
 import { VrrpRuntime, type RuntimeDeps } from '../../src/daemon/runtime.js';
 import type { ScriptExit, ScriptRun } from '../../src/daemon/script-exec.js';
 import type { ProcInfo } from '../../src/daemon/track-process.js';
+import { addVethPairs, createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
+import { haveKeepalived, keepalivedTest } from '../helpers/oracle.js';
 import { FakeAnnouncer, FakeClock, FakeLan, FakeRtnl, memLogger } from './fakes.js';
+
+/** Every config the tests run, for keepalived -t at the end. */
+const usedConfigs = new Set<string>();
 
 const S = 1_000_000;
 
@@ -37,7 +45,11 @@ interface Host {
 }
 
 function conf(prio: number, tracks: string, defs: string): string {
-  return `${defs}
+  return `global_defs {
+  script_user root
+  enable_script_security
+}
+${defs}
 vrrp_instance VI_1 {
   interface veth0
   state BACKUP
@@ -63,6 +75,7 @@ function world(): World {
 }
 
 function host(w: World, name: string, text: string, addr: string, real = false): Host {
+  usedConfigs.add(text);
   const { model } = loadConfigText(text, `${name}.conf`);
   const plan = buildVrrpPlan(model);
   const rtnl = new FakeRtnl(['veth0'], [{ ifname: 'veth0', addr }]);
@@ -103,11 +116,11 @@ async function pair(w: World, tracksA: string, defs: string): Promise<[Host, Hos
 describe('tracking in the runtime (fakes)', () => {
   it('a weighted vrrp_script moves the VIP after fall failures and back after rise successes', async () => {
     const w = world();
-    const defs = 'vrrp_script chk { \n script "/x/chk flag"\n interval 2\n weight -60\n rise 2\n fall 2\n}';
+    const defs = 'vrrp_script chk { \n script "/bin/echo flag"\n interval 2\n weight -60\n rise 2\n fall 2\n}';
     const [a, b] = await pair(w, 'track_script { chk }', defs);
     expect(st(a).state).toBe('MASTER');
     expect(st(a).tracks).toContainEqual({ name: 'chk', kind: 'script', weight: -60, status: true });
-    expect(w.runner.runs[0]).toEqual(['/x/chk', 'flag']);
+    expect(w.runner.runs[0]).toEqual(['/bin/echo', 'flag']);
     w.runner.exits.set('flag', 1);
     await w.clock.advance(2 * S, settle(a, b));
     expect(st(a).priority.effective).toBe(150); // one failure of fall 2
@@ -129,7 +142,7 @@ describe('tracking in the runtime (fakes)', () => {
 
   it('weight 0: a failing script puts the instance in FAULT; a disabled script is not tracked', async () => {
     const w = world();
-    const defs = 'vrrp_script chk { \n script "/x/chk z"\n}\nvrrp_script gone { \n script /missing/x\n}';
+    const defs = 'vrrp_script chk { \n script "/bin/echo z"\n}\nvrrp_script gone { \n script /missing/x\n}';
     const [a, b] = await pair(w, 'track_script { chk\n gone }', defs);
     expect(st(a).state).toBe('MASTER');
     expect(st(a).tracks.map((t) => t.name)).not.toContain('gone');
@@ -207,13 +220,13 @@ describe('tracking in the runtime (fakes)', () => {
 
   it('reload: an unchanged script keeps its counters, a removed one stops, a new one starts', async () => {
     const w = world();
-    const defs = 'vrrp_script s1 {\n script "/x/s one"\n interval 1\n weight -60\n rise 1\n fall 3\n}\nvrrp_script s2 {\n script "/x/s two"\n interval 1\n}';
+    const defs = 'vrrp_script s1 {\n script "/bin/echo one"\n interval 1\n weight -60\n rise 1\n fall 3\n}\nvrrp_script s2 {\n script "/bin/echo two"\n interval 1\n}';
     const [a, b] = await pair(w, 'track_script { s1\n s2 }', defs);
     w.runner.exits.set('one', 1);
     await w.clock.advance(2 * S, settle(a, b)); // two failures of fall 3
     expect(st(a).priority.effective).toBe(150);
-    const defs2 = defs.replace(/vrrp_script s2[^}]*}/, 'vrrp_script s3 {\n script "/x/s three"\n interval 1\n}');
-    const plan = buildVrrpPlan(loadConfigText(conf(150, 'track_script { s1\n s3 }', defs2), 'a2.conf').model);
+    const defs2 = defs.replace(/vrrp_script s2[^}]*}/, 'vrrp_script s3 {\n script "/bin/echo three"\n interval 1\n}');
+    const plan = buildVrrpPlan(loadConfigText((usedConfigs.add(conf(150, 'track_script { s1\n s3 }', defs2)), conf(150, 'track_script { s1\n s3 }', defs2)), 'a2.conf').model);
     const before = w.runner.runs.length;
     expect(await a.rt.reload(plan)).toEqual({ ok: true });
     // s1 was not restarted: its third failure comes at its next interval and counts.
@@ -229,11 +242,11 @@ describe('tracking in the runtime (fakes)', () => {
 
   it('reload: a script whose rise/fall changed keeps its position (keepalived mapping), not a new init', async () => {
     const w = world();
-    const defs = (rise: number, fall: number) => `vrrp_script s1 {\n script "/x/s one"\n interval 1\n weight -60\n rise ${rise}\n fall ${fall}\n}`;
+    const defs = (rise: number, fall: number) => `vrrp_script s1 {\n script "/bin/echo one"\n interval 1\n weight -60\n rise ${rise}\n fall ${fall}\n}`;
     const [a, b] = await pair(w, 'track_script { s1 }', defs(1, 3));
     w.runner.exits.set('one', 1);
     await w.clock.advance(1 * S, settle(a, b)); // result 3 -> 2: still good
-    const plan = buildVrrpPlan(loadConfigText(conf(150, 'track_script { s1 }', defs(1, 2)), 'a2.conf').model);
+    const plan = buildVrrpPlan(loadConfigText((usedConfigs.add(conf(150, 'track_script { s1 }', defs(1, 2))), conf(150, 'track_script { s1 }', defs(1, 2))), 'a2.conf').model);
     expect(await a.rt.reload(plan)).toEqual({ ok: true });
     // Carried: result 2 of 0..2 (one failure seen), then the restarted script's immediate run (as
     // keepalived runs a script at once after a reload) fails: 1, still good; a fresh init would be bad now.
@@ -250,7 +263,7 @@ describe('tracking in the runtime (fakes)', () => {
   it('stop kills a script run in progress and stops the schedule', async () => {
     const w = world();
     w.runner.exits.set('h', 'hang');
-    const defs = 'vrrp_script hang {\n script "/x/s h"\n interval 1\n timeout 100\n weight 10\n}';
+    const defs = 'vrrp_script hang {\n script "/bin/echo h"\n interval 1\n timeout 100\n weight 10\n}';
     const [a, b] = await pair(w, 'track_script { hang }', defs);
     expect(a.log.lines.some((l) => l.includes('Track script hang is already running'))).toBe(true);
     const n = w.runner.runs.length;
@@ -273,5 +286,26 @@ describe('tracking in the runtime (fakes)', () => {
     expect(a.log.lines).toContain('info: VRRP_Script(slow) timed_out');
     expect(st(a).priority.effective).toBe(90);
     await a.rt.stop();
+  });
+
+  it.runIf(isRoot() && haveKeepalived())('keepalived -t accepts every config these tests ran', () => {
+    expect(usedConfigs.size).toBeGreaterThan(8);
+    const ns = createNetns('trk');
+    const dir = mkdtempSync(join(tmpdir(), 'ka-trk-'));
+    try {
+      addVethPairs(ns, ['veth0']);
+      let k = 0;
+      for (const text of usedConfigs) {
+        const f = join(dir, `c${k++}.conf`);
+        writeFileSync(f, text);
+        const r = keepalivedTest(ns, f);
+        // The one config with a missing script: keepalived disables it as we do, and says nothing else.
+        if (text.includes('/missing/')) expect(r.raw.trim()).toBe('Disabling track script gone since not found/accessible');
+        else expect(r.rc, `${text}\n---\n${r.raw}`).toBe(0);
+      }
+    } finally {
+      deleteNetns(ns);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
