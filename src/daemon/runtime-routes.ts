@@ -136,24 +136,27 @@ export function queueRoutes(rt: VrrpRuntime, instance: string, add: boolean): vo
   }
 }
 
+/** keepalived's set_vrrp_backup: out of MASTER (VIPs, routes, rules released), then back in the election. */
+function leaveMaster(rt: VrrpRuntime, name: string, what: string): void {
+  rt.log.log('info', `(${name}) ${what}; leaving MASTER state`);
+  stateOf(rt).installed.delete(name);
+  rt.dispatch({ type: 'track', track: ROUTE_TRACK_PREFIX + name, status: false }, what);
+  rt.dispatch({ type: 'track', track: ROUTE_TRACK_PREFIX + name, status: true }, what);
+}
+
 /** A route or rule change from the kernel: a tracked one of ours that went away is acted on. */
 export function onRouteEvent(rt: VrrpRuntime, e: RouteEvent): void {
   if (!e.removed || rt.stopping) return;
   const s = stateOf(rt);
-  for (const name of s.installed) {
+  for (const name of [...s.installed]) {
     const p = rt.ios.get(name)?.plan;
     if (!p) continue;
     const lost = e.type === 'route'
       ? p.routes?.find((r) => r.track && sameRoute(r.spec, e.route))
       : p.rules?.find((r) => r.track && sameRule(r.spec, e.rule));
-    if (!lost) continue;
-    if (rt.lastState.get(name) !== 'MASTER') continue;
+    if (!lost || rt.lastState.get(name) !== 'MASTER') continue;
     const what = e.type === 'route' ? `virtual route ${describeRoute(lost.spec as PlannedRoute['spec'])}` : `virtual rule ${describeRule(lost.spec as PlannedRule['spec'])}`;
-    rt.log.log('info', `(${name}) ${what} was deleted; leaving MASTER state`);
-    s.installed.delete(name);
-    // keepalived's set_vrrp_backup: out of MASTER (VIPs, routes, rules released), then back in the election.
-    rt.dispatch({ type: 'track', track: ROUTE_TRACK_PREFIX + name, status: false }, `${what} deleted`);
-    rt.dispatch({ type: 'track', track: ROUTE_TRACK_PREFIX + name, status: true }, `${what} deleted`);
+    leaveMaster(rt, name, `${what} was deleted`);
   }
   const st = rt.plan.statics;
   if (!st || !s.staticsSet) return;
@@ -170,6 +173,23 @@ export function onRouteEvent(rt: VrrpRuntime, e: RouteEvent): void {
       rt.log.log('info', `Restoring deleted static rule ${describeRule(r.spec)}`);
       rt.queue(() => addRules(rtnl, rt.log, [r], 'static rule: '));
     }
+  }
+}
+
+/**
+ * A link went down: the kernel flushes the routes through it without a deletion notice (IPv4), so a
+ * master whose tracked virtual route uses it has lost that route.
+ */
+export function routesOnLink(rt: VrrpRuntime, ifname: string, up: boolean): void {
+  if (up || rt.stopping) return;
+  const s = states.get(rt);
+  if (!s) return;
+  for (const name of [...s.installed]) {
+    const p = rt.ios.get(name)?.plan;
+    const lost = p?.routes?.find((r) => r.track && (r.spec.dev === ifname || r.spec.nexthops?.some((h) => h.dev === ifname)));
+    // A tracked interface takes the instance to FAULT by itself.
+    if (!lost || rt.lastState.get(name) !== 'MASTER' || p?.tracks.some((t) => t.ifname === ifname)) continue;
+    leaveMaster(rt, name, `virtual route ${describeRoute(lost.spec)} lost with interface ${ifname}`);
   }
 }
 

@@ -12,7 +12,7 @@ import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, 
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
-import { queueRoutes, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
+import { queueRoutes, routesOnLink, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
@@ -212,6 +212,7 @@ export class VrrpRuntime {
       if (!r.ok) this.log.log('err', r.error);
     }
     if (was === up) return;
+    routesOnLink(this, link.ifname, up);
     const tracked = this.plan.instances.some((p) => p.tracks.some((t) => t.ifname === link.ifname));
     if (!tracked) return;
     this.log.log('info', `Netlink reports ${link.ifname} ${up ? 'up' : 'down'}`);
