@@ -15,6 +15,7 @@ const service = new CheckerService();
 const ipvs = new IpvsService({
   open: () => IpvsClient.open(),
   results: () => service.results(),
+  checked: () => new Set(service.snapshot().filter((r) => r.checkers.some((c) => c.runs > 0)).map((r) => r.rsKey)),
   log: (level, message) => log(level, message),
   runScript,
 });

@@ -31,6 +31,8 @@ export interface IpvsServiceDeps {
   open(): Promise<Result<IpvsKernel>>;
   /** The checkers' verdicts now, by the checkers' key (src/check/keys.ts). */
   results(): ReadonlyMap<string, CheckerState>;
+  /** The checker keys with a verdict since the checkers (re)started; until then a reload keeps the old verdict. */
+  checked?(): ReadonlySet<string>;
   log(level: LogLevel, message: string): void;
   /** Runs a notify script (quorum_up/quorum_down); never waits for it. */
   runScript(command: string, why: string): void;
@@ -57,6 +59,9 @@ export class IpvsService {
   /** The table as it was after the last pass (what status shows). */
   private table: Table | undefined;
   private stale = new Set<string>();
+  /** Verdicts of the last pass, and those carried over a reload until the restarted checkers report. */
+  private lastResults = new Map<string, CheckerState>();
+  private carried = new Map<string, CheckerState>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private dirty = false;
@@ -110,6 +115,8 @@ export class IpvsService {
     this.configure(cfg);
     const now = this.ownKeys();
     for (const k of before) if (!now.has(k)) this.stale.add(k);
+    // The checkers restart from their initial state: a server found down must not come back meanwhile.
+    this.carried = new Map(this.lastResults);
     if (JSON.stringify(this.globals.syncDaemon ?? null) !== sync) await this.stopSyncDaemon();
     await this.kick();
     await this.syncDaemonUpdate();
@@ -168,11 +175,19 @@ export class IpvsService {
   /** The checkers' verdicts under the IPVS side's keys. */
   private results(): Map<string, CheckerState> {
     const byChecker = this.deps.results();
+    const checked = this.carried.size ? this.deps.checked?.() : undefined;
     const out = new Map<string, CheckerState>();
     for (const [ipvsKey, checkerKey] of this.keys) {
+      const old = this.carried.get(ipvsKey);
+      if (old && checked && !checked.has(checkerKey)) {
+        out.set(ipvsKey, old);
+        continue;
+      }
+      this.carried.delete(ipvsKey);
       const r = byChecker.get(checkerKey);
       if (r) out.set(ipvsKey, r);
     }
+    this.lastResults = out;
     return out;
   }
 

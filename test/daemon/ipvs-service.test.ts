@@ -183,6 +183,26 @@ describe('IpvsService', () => {
     expect(k.lines().some((l) => l.startsWith('FWM 7'))).toBe(false);
   });
 
+  it('reload keeps a down server out until the restarted checkers report on it', async () => {
+    const k = new MemKernel();
+    const checked = new Set<string>();
+    const results = new Map<string, CheckerState>();
+    const svc = new IpvsService({ open: async () => ok(k), results: () => results, checked: () => checked, log: () => undefined, runScript: () => undefined });
+    await svc.start(cfg(WEB));
+    results.set(RS12, { up: false, weight: 1 });
+    checked.add(RS12);
+    await svc.kick();
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.12:8080 w0');
+    // The checkers restart: initial state (up), no verdict yet.
+    results.set(RS12, { up: true, weight: 1 });
+    checked.clear();
+    await svc.reload(cfg(WEB));
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.12:8080 w0');
+    checked.add(RS12);
+    await svc.kick();
+    expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.12:8080 w1');
+  });
+
   it('stop deletes its own services only; lvs_flush_on_stop flushes all; lvs_flush at start flushes first', async () => {
     const foreign = { af: 2, protocol: 6, addr: '203.0.113.50', port: 80, fwmark: 0, sched: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff, peName: '', dests: [] };
     const k = new MemKernel();
