@@ -5,6 +5,8 @@ import type { Logger } from '../../src/daemon/log.js';
 import type {
   AddressEvent, AddressInfo, AddressSpec, Announcer, LinkEvent, LinkInfo, NetResult, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocketOptions,
 } from '../../src/net/types.js';
+import type { RouteEvent, RouteSpec, RuleSpec, VmacSpec } from '../../src/net/types.js';
+import { sameRoute, sameRule } from '../../src/net/rtnl-route.js';
 
 export class FakeClock implements Clock {
   t = 1_000_000;
@@ -149,6 +151,65 @@ export class FakeRtnl implements Rtnl {
   close(): void {}
   has(ifname: string, addr: string): boolean {
     return this.addrs.some((x) => x.ifname === ifname && x.addr === addr);
+  }
+  // Routes, rules and VMACs (in memory; calls recorded as "route add DST/LEN table T", "rule del PRIO", "vmac add NAME").
+  routes: RouteSpec[] = [];
+  rules: RuleSpec[] = [];
+  private routeWatchers: ((e: RouteEvent) => void)[] = [];
+  async addRoute(r: RouteSpec): Promise<NetResult> {
+    this.calls.push(`route add ${r.dst}/${r.dstLen} table ${r.table}`);
+    if (r.dev && !this.links.some((l) => l.ifname === r.dev)) return { ok: false, error: `add route ${r.dst}/${r.dstLen}: no such interface` };
+    if (!this.routes.some((x) => sameRoute(r, x))) this.routes.push({ ...r });
+    return { ok: true, value: undefined };
+  }
+  async deleteRoute(r: RouteSpec): Promise<NetResult> {
+    this.calls.push(`route del ${r.dst}/${r.dstLen} table ${r.table}`);
+    this.routes = this.routes.filter((x) => !sameRoute(r, x));
+    for (const w of [...this.routeWatchers]) w({ type: 'route', route: { ...r }, removed: true });
+    return { ok: true, value: undefined };
+  }
+  async listRoutes(): Promise<NetResult<RouteSpec[]>> {
+    return { ok: true, value: this.routes.map((r) => ({ ...r })) };
+  }
+  async addRule(r: RuleSpec): Promise<NetResult> {
+    this.calls.push(`rule add ${r.priority}`);
+    if (!this.rules.some((x) => sameRule(r, x))) this.rules.push({ ...r });
+    return { ok: true, value: undefined };
+  }
+  async deleteRule(r: RuleSpec): Promise<NetResult> {
+    this.calls.push(`rule del ${r.priority}`);
+    this.rules = this.rules.filter((x) => !sameRule(r, x));
+    for (const w of [...this.routeWatchers]) w({ type: 'rule', rule: { ...r }, removed: true });
+    return { ok: true, value: undefined };
+  }
+  async listRules(): Promise<NetResult<RuleSpec[]>> {
+    return { ok: true, value: this.rules.map((r) => ({ ...r })) };
+  }
+  watchRoutes(onEvent: (e: RouteEvent) => void): NetResult<{ close(): void }> {
+    this.routeWatchers.push(onEvent);
+    return { ok: true, value: { close: () => void (this.routeWatchers = this.routeWatchers.filter((w) => w !== onEvent)) } };
+  }
+  /** A route deleted by someone else, as the kernel reports it. */
+  dropRoute(pred: (r: RouteSpec) => boolean): void {
+    const gone = this.routes.filter(pred);
+    this.routes = this.routes.filter((r) => !gone.includes(r));
+    for (const g of gone) for (const w of [...this.routeWatchers]) w({ type: 'route', route: { ...g }, removed: true });
+  }
+  async ensureVmac(v: VmacSpec): Promise<NetResult<{ created: boolean }>> {
+    this.calls.push(`vmac add ${v.ifname} ${v.mac} on ${v.base}`);
+    if (this.links.some((l) => l.ifname === v.ifname)) return { ok: true, value: { created: false } };
+    const link: LinkInfo = { ifindex: 100 + this.links.length, ifname: v.ifname, mac: v.mac, up: true, running: true, mtu: 1500 };
+    this.links.push(link);
+    for (const w of this.watchers) w({ type: 'link', link: { ...link }, removed: false });
+    return { ok: true, value: { created: true } };
+  }
+  async deleteLink(ifname: string): Promise<NetResult> {
+    this.calls.push(`link del ${ifname}`);
+    const l = this.links.find((x) => x.ifname === ifname);
+    this.links = this.links.filter((x) => x !== l);
+    this.addrs = this.addrs.filter((a) => a.ifname !== ifname);
+    if (l) for (const w of this.watchers) w({ type: 'link', link: { ...l }, removed: true });
+    return { ok: true, value: undefined };
   }
   setLink(ifname: string, running: boolean): void {
     const l = this.links.find((x) => x.ifname === ifname);

@@ -1,0 +1,176 @@
+// virtual_routes/virtual_rules, static_*, use_vmac and dont_track_primary in the VRRP runtime, on
+// fakes (simulated clock and LAN): what is added and removed, in which order, and what happens when a
+// tracked route disappears.
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/index.js';
+import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
+import { FakeClock, FakeLan } from './fakes.js';
+import { makeHost, S, settle, stateOf, vi } from './hosts.js';
+
+const ROUTES = `
+ virtual_routes {
+  198.51.100.0/24 via 192.0.2.254 dev veth0 table 100
+  blackhole 203.0.113.0/24
+ }
+ virtual_rules {
+  from 192.0.2.100 table 100 priority 100
+ }`;
+const STATICS = `
+static_ipaddress {
+ 192.0.2.50/24 dev veth0
+}
+static_routes {
+ 203.0.113.128/25 via 192.0.2.254 dev veth0
+}
+static_rules {
+ from 198.51.100.7 table 100 priority 50
+}
+`;
+
+const ours = (calls: string[]) => calls.filter((c) => /^(route|rule|vmac|link)|192\.0\.2\.(100|50)/.test(c));
+
+describe('virtual routes and rules follow MASTER', () => {
+  it('adds VIPs, routes, rules on MASTER; removes rules, routes, VIPs on leaving; statics from start to stop', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const a = makeHost(lan, clock, 'a', STATICS + vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', ROUTES), { veth0: ['192.0.2.1'] });
+    expect(await a.rt.start()).toEqual({ ok: true });
+    await settle(a)();
+    // Leftover statics cleared first, then set (keepalived at start); leftover virtual ones cleared.
+    expect(ours(a.rtnl.calls)).toEqual([
+      'rule del 50', 'route del 203.0.113.128/25 table 254', 'del 192.0.2.50/24 veth0',
+      'add 192.0.2.50/24 veth0', 'route add 203.0.113.128/25 table 254', 'rule add 50',
+      'rule del 100', 'route del 198.51.100.0/24 table 100', 'route del 203.0.113.0/24 table 254',
+    ]);
+    a.rtnl.calls.length = 0;
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(ours(a.rtnl.calls)).toEqual(['add 192.0.2.100/24 veth0', 'route add 198.51.100.0/24 table 100', 'route add 203.0.113.0/24 table 254', 'rule add 100']);
+    expect(a.rtnl.routes.map((r) => `${r.dst}/${r.dstLen} ${r.table} ${r.protocol} ${r.type}`).sort()).toEqual([
+      '198.51.100.0/24 100 18 1', '203.0.113.0/24 254 18 6', '203.0.113.128/25 254 18 1',
+    ]);
+
+    // A higher priority peer takes over: rules, routes, then the VIPs go.
+    const b = makeHost(lan, clock, 'b', vi('VI_1', 'veth0', 51, 200, '192.0.2.100/24'), { veth0: ['192.0.2.2'] });
+    await b.rt.start();
+    a.rtnl.calls.length = 0;
+    await clock.advance(5 * S, settle(a, b));
+    expect(stateOf(a, 'VI_1')).toBe('BACKUP');
+    expect(ours(a.rtnl.calls)).toEqual(['rule del 100', 'route del 198.51.100.0/24 table 100', 'route del 203.0.113.0/24 table 254', 'del 192.0.2.100/24 veth0']);
+    expect(a.rtnl.routes.map((r) => r.dst)).toEqual(['203.0.113.128']);
+
+    a.rtnl.calls.length = 0;
+    await a.rt.stop();
+    await b.rt.stop();
+    // keepalived clears its static entries at exit.
+    expect(ours(a.rtnl.calls)).toEqual(['rule del 50', 'route del 203.0.113.128/25 table 254', 'del 192.0.2.50/24 veth0']);
+    expect(a.rtnl.routes).toEqual([]);
+    expect(a.rtnl.rules).toEqual([]);
+  });
+
+  it('stop from MASTER removes the virtual routes and rules with the VIPs', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const a = makeHost(lan, clock, 'a', vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', ROUTES), { veth0: ['192.0.2.1'] });
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(a.rtnl.routes.length).toBe(2);
+    await a.rt.stop();
+    expect(a.rtnl.routes).toEqual([]);
+    expect(a.rtnl.rules).toEqual([]);
+    expect(a.rtnl.has('veth0', '192.0.2.100')).toBe(false);
+  });
+
+  it('a tracked virtual route deleted by someone else takes the instance out of MASTER; it comes back and re-adds it', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const a = makeHost(lan, clock, 'a', STATICS + vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', ROUTES), { veth0: ['192.0.2.1'] });
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    const before = a.events.filter((e) => e.type === 'transition').length;
+    a.rtnl.dropRoute((r) => r.dst === '198.51.100.0');
+    await settle(a)();
+    expect(a.log.lines).toContain('info: (VI_1) virtual route 198.51.100.0/24 via 192.0.2.254 dev veth0 table 100 was deleted; leaving MASTER state');
+    expect(stateOf(a, 'VI_1')).not.toBe('MASTER');
+    expect(a.rtnl.has('veth0', '192.0.2.100')).toBe(false);
+    expect(a.events.filter((e) => e.type === 'transition').length).toBeGreaterThan(before);
+    // With no other master it wins the election again and puts everything back.
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(a.rtnl.routes.some((r) => r.dst === '198.51.100.0')).toBe(true);
+    // The untracked one (no dev: keepalived cannot track it) going away changes nothing.
+    a.rtnl.dropRoute((r) => r.dst === '203.0.113.0' && r.dstLen === 24);
+    await settle(a)();
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    // A deleted static route is put back.
+    a.rtnl.dropRoute((r) => r.dst === '203.0.113.128');
+    await settle(a)();
+    expect(a.log.lines).toContain('info: Restoring deleted static route 203.0.113.128/25 via 192.0.2.254 dev veth0');
+    expect(a.rtnl.routes.some((r) => r.dst === '203.0.113.128')).toBe(true);
+    await a.rt.stop();
+  });
+
+  it('a tracked route through another interface that goes down takes the instance out of MASTER', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const a = makeHost(lan, clock, 'a', vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', 'virtual_routes {\n 198.51.100.0/24 dev veth1\n}'), { veth0: ['192.0.2.1'], veth1: [] });
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    a.rtnl.setLink('veth1', false);
+    await settle(a)();
+    expect(a.log.lines).toContain('info: (VI_1) virtual route 198.51.100.0/24 dev veth1 lost with interface veth1; leaving MASTER state');
+    expect(a.rtnl.has('veth0', '192.0.2.100')).toBe(false);
+    await a.rt.stop();
+  });
+});
+
+describe('use_vmac', () => {
+  it('creates vrrp.VRID with the VRRP MAC before the election, puts the VIPs on it, adverts leave from it, removes it at stop', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const a = makeHost(lan, clock, 'a', vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', 'use_vmac'), { veth0: ['192.0.2.1'] });
+    await a.rt.start();
+    expect(a.rtnl.calls[0]).toBe('vmac add vrrp.51 00:00:5e:00:01:33 on veth0');
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(a.rtnl.has('vrrp.51', '192.0.2.100')).toBe(true);
+    expect(a.ann.calls[0]?.ifname).toBe('vrrp.51');
+    expect(new Set(lan.sent.filter((x) => x.host === 'a').map((x) => x.ifname))).toEqual(new Set(['vrrp.51']));
+    await a.rt.stop();
+    expect(a.rtnl.calls.at(-1)).toBe('link del vrrp.51');
+    expect(a.rtnl.links.map((l) => l.ifname)).toEqual(['veth0']);
+  });
+
+  it('vmac_xmit_base sends from the base interface; a name given to use_vmac is used; unicast forces xmit base', () => {
+    const plan = (extra: string) => buildVrrpPlan(loadConfigText(vi('VI_1', 'veth0', 7, 150, '192.0.2.100/24', extra), 'x.conf').model);
+    expect(plan('use_vmac vmac7\n vmac_xmit_base').instances[0]).toMatchObject({ vmac: { ifname: 'vmac7', mac: '00:00:5e:00:01:07', xmitBase: true }, vips: [{ ifname: 'vmac7' }] });
+    const uni = plan('use_vmac\n unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n }');
+    expect(uni.instances[0]?.vmac).toMatchObject({ ifname: 'vrrp.7', xmitBase: true });
+    expect(uni.issues.map((i) => i.message)).toContain('unicast with use_vmac requires vmac_xmit_base - setting');
+  });
+
+  it('IPv6 instances get 00:00:5e:00:02:VRID', () => {
+    const text = 'vrrp_instance V6 {\n interface veth0\n virtual_router_id 10\n priority 100\n use_vmac\n virtual_ipaddress {\n  2001:db8::100/64\n }\n}\n';
+    expect(buildVrrpPlan(loadConfigText(text, 'x.conf').model).instances[0]?.vmac?.mac).toBe('00:00:5e:00:02:0a');
+  });
+});
+
+describe('dont_track_primary', () => {
+  it('without it the instance interface going down is a FAULT; with it the instance stays MASTER', async () => {
+    for (const [extra, want] of [['', 'FAULT'], ['dont_track_primary', 'MASTER']] as const) {
+      const lan = new FakeLan();
+      const clock = new FakeClock();
+      const a = makeHost(lan, clock, 'a', vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', extra), { veth0: ['192.0.2.1'] });
+      await a.rt.start();
+      await clock.advance(5 * S, settle(a));
+      expect(stateOf(a, 'VI_1')).toBe('MASTER');
+      a.rtnl.setLink('veth0', false);
+      await clock.advance(1 * S, settle(a));
+      expect(stateOf(a, 'VI_1'), extra || 'tracked').toBe(want);
+      await a.rt.stop();
+    }
+  });
+});
