@@ -1,0 +1,139 @@
+// keepalivedctl events against running daemons (ours, bin/keepalived) in network namespaces: node 0 is
+// MASTER, node 1 starts with a higher priority and preempts; the stream (NDJSON and human, and colours
+// on a pseudo-terminal) shows node 0 going MASTER -> BACKUP; Ctrl-C ends with 0; the daemon stopping
+// ends the stream with one line and exit 1.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callDaemon } from '../../src/control/client.js';
+import type { StatusResult } from '../../src/control/protocol.js';
+import { Cluster, ROOT, until, type Daemon } from '../helpers/cluster.js';
+import { isRoot } from '../helpers/netns.js';
+
+const bin = join(ROOT, 'bin', 'keepalivedctl');
+
+/** dist/ and the oclif manifest must know events/reload (a stale manifest hides new commands). */
+async function ensureCliBuilt(): Promise<void> {
+  const run = (argv: string[]) =>
+    new Promise<void>((res) => execFile(argv[0]!, argv.slice(1), { cwd: ROOT, timeout: 240_000 }, () => res()));
+  const built = join(ROOT, 'dist', 'commands', 'reload.js');
+  const src = Math.max(...['commands/events.ts', 'commands/reload.ts', 'src/control/events-render.ts', 'src/daemon/metrics.ts', 'src/daemon/supervisor.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
+  if (!existsSync(built) || statSync(built).mtimeMs < src) await run(['npx', 'tsc', '-p', 'tsconfig.json']);
+  const manifest = join(ROOT, 'oclif.manifest.json');
+  const has = (): boolean => {
+    try {
+      const m = JSON.parse(readFileSync(manifest, 'utf8')) as { commands: Record<string, unknown> };
+      return 'events' in m.commands && 'reload' in m.commands;
+    } catch {
+      return false;
+    }
+  };
+  if (!has()) {
+    rmSync(manifest, { force: true });
+    await run([process.execPath, join(ROOT, 'scripts', 'oclif-manifest.mjs')]);
+  }
+}
+
+const conf = (prio: number) => `
+vrrp_instance VI_1 {
+  interface veth0
+  state BACKUP
+  virtual_router_id 51
+  priority ${prio}
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+}
+`;
+
+interface Stream {
+  proc: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+function stream(argv: string[], viaPty = false): Stream {
+  const env = { ...process.env, TERM: 'xterm-256color' };
+  for (const k of ['CI', 'NO_COLOR', 'FORCE_COLOR']) delete env[k];
+  // script(1) gives the CLI a pseudo-terminal, as an operator's shell would.
+  const proc = viaPty
+    ? spawn('script', ['-qec', [process.execPath, bin, ...argv].join(' '), '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [bin, ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  return { proc, out: () => out, err: () => err, exited };
+}
+
+async function stateOf(d: Daemon): Promise<string | undefined> {
+  const r = await callDaemon<StatusResult>('status', {}, { socket: d.sock, timeoutMs: 2000 });
+  return r.ok ? r.result.instances[0]?.state : undefined;
+}
+
+describe.runIf(isRoot())('keepalivedctl events against running daemons (root, namespaces)', () => {
+  let cl: Cluster | null = null;
+  const streams: Stream[] = [];
+  beforeAll(async () => {
+    await ensureCliBuilt();
+    cl = new Cluster(2, 'ev');
+  }, 300_000);
+  afterAll(async () => {
+    for (const s of streams) if (s.proc.exitCode === null && s.proc.pid) process.kill(s.proc.pid, 'SIGKILL');
+    await cl?.dispose();
+  }, 60_000);
+
+  it('shows a failover as the peer preempts, ends on Ctrl-C, and says when the daemon goes away', async () => {
+    const c = cl!;
+    const a = c.start('ours', 0, conf(100));
+    await until('node 0 MASTER', async () => (await stateOf(a)) === 'MASTER', 30_000, 200);
+    const json = stream(['events', '--json', '--socket', a.sock, '--timeout', '5m']);
+    const human = stream(['events', '--socket', a.sock, '--timeout', '5m']);
+    const tty = stream(['events', '--socket', a.sock, '--count', '1', '--timeout', '5m'], true);
+    streams.push(json, human, tty);
+    // Each has subscribed once the daemon counts its connection; give them a moment on a loaded machine.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const s of [json, human, tty]) expect(s.proc.exitCode, s.err()).toBeNull();
+
+    const b = c.start('ours', 1, conf(200));
+    await until('node 1 MASTER', async () => (await stateOf(b)) === 'MASTER', 30_000, 200);
+    await until('node 0 BACKUP', async () => (await stateOf(a)) === 'BACKUP', 30_000, 200);
+    await until('the NDJSON stream shows MASTER -> BACKUP', () => /"to":"BACKUP"/.test(json.out()), 15_000, 50);
+    const events = json.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const t = events.find((e) => e.type === 'transition' && (e.transition as { to: string }).to === 'BACKUP') as { instance: string; time: string; transition: { from: string; reason: string } };
+    expect(t.instance).toBe('VI_1');
+    expect(t.transition.from).toBe('MASTER');
+    expect(t.transition.reason).toMatch(/192\.0\.2\.2|priority/);
+    expect(Number.isNaN(Date.parse(t.time))).toBe(false);
+    // What status says afterwards matches the stream.
+    const st = await callDaemon<StatusResult>('status', {}, { socket: a.sock });
+    expect(st.ok && st.result.instances[0]!.lastTransition?.to).toBe('BACKUP');
+
+    await until('the human stream shows it', () => /VI_1 MASTER -> BACKUP \(/.test(human.out()), 15_000, 50);
+    expect(human.out()).not.toMatch(/\x1b\[/);
+    expect(human.out().split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z /);
+    // On a terminal: coloured, and --count 1 ended it after one event.
+    expect(await tty.exited).toBe(0);
+    expect(tty.out()).toMatch(/\x1b\[/);
+
+    process.kill(human.proc.pid!, 'SIGINT');
+    expect(await human.exited).toBe(0);
+    expect(human.err()).toBe('');
+
+    await c.stop(a);
+    expect(await json.exited).toBe(1);
+    expect(json.err().trim().split('\n')).toHaveLength(1);
+    expect(json.err()).toMatch(/^keepalivedctl events: the daemon went away/);
+    // Every stdout line stayed one JSON object (NDJSON).
+    for (const l of json.out().trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
+
+    const none = stream(['events', '--socket', a.sock]);
+    streams.push(none);
+    expect(await none.exited).toBe(1);
+    expect(none.err().trim()).toBe(`keepalived is not running (no control socket at ${a.sock})`);
+  }, 180_000);
+});
