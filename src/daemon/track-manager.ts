@@ -10,7 +10,7 @@ import {
   checkScriptSecure, defaultScriptUser, lookupUser, runScript, type Result, type ScriptUser, type SecurityVerdict,
 } from './script-exec.js';
 import { FileTracker, type FileTrackerDeps } from './track-file.js';
-import { countMatches, ProcessTracker, scanProc, type ProcInfo } from './track-process.js';
+import { countMatches, ProcessTracker, scanProc, scanProcSliced, type ProcInfo } from './track-process.js';
 import { carryCounter, initialCounter, ScriptTracker, type RunScriptFn } from './track-script.js';
 
 export interface TrackerDeps {
@@ -203,17 +203,23 @@ export class TrackerManager {
     const { clock } = this.deps;
     this.scanTimer = clock.at(clock.nowUs() + (this.deps.procScanMs ?? 1000) * 1000, () => {
       this.scanTimer = null;
-      this.scan();
-      this.armScan();
+      void this.scan().then(() => this.armScan());
     });
   }
 
-  /** One /proc scan for every tracked process (also on demand). */
-  scan(): void {
+  /** One /proc scan for every tracked process (sliced, off the advert path unless a test lists them). */
+  async scan(): Promise<void> {
     const ts = [...this.processes.values()];
-    if (ts.length === 0) return;
-    const counts = countMatches(ts.map((t) => t.def), this.listProcs(ts.map((t) => t.def)));
-    ts.forEach((t, i) => t.update(counts[i]));
+    if (ts.length === 0 || this.stopped) return;
+    const defs = ts.map((t) => t.def);
+    const withCmdline = defs.some((d) => d.fullCommand);
+    const procs = this.deps.listProcs ? this.deps.listProcs(withCmdline) : await scanProcSliced(withCmdline);
+    if (this.stopped) return;
+    const counts = countMatches(defs, procs);
+    // A tracker replaced by a reload during the scan is not updated with the old list.
+    ts.forEach((t, i) => {
+      if (this.processes.get(t.def.name) === t) t.update(counts[i]);
+    });
   }
 
   /** Before a reload's prepare: remember script counters so changed definitions carry them. */

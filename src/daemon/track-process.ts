@@ -1,7 +1,7 @@
 // vrrp_track_process: how many processes match, against quorum..quorum_max, with fork_delay
 // before a gained quorum counts and terminate_delay before a lost one does. keepalived follows
 // process events from the kernel's proc connector; here /proc is scanned every second (bounded:
-// one pass over /proc per scan for all tracked processes) and on demand. Matching is keepalived's:
+// one pass over /proc per scan for all tracked processes, in slices between event loop turns). Matching is keepalived's:
 // the 15-character comm, or with full_command / parameters the command line's first word, and
 // the parameters compared exactly, as a prefix (partial) or all but the last partly (initial).
 import * as fs from 'node:fs';
@@ -40,33 +40,70 @@ export function processMatches(def: ProcessDef, p: ProcInfo): boolean {
   return p.comm === def.process;
 }
 
+const BUF = Buffer.alloc(4096);
+
+/** The start of a /proc file into the shared buffer (open/read/close: no fstat, no allocation). */
+function readProcFile(file: string): string | null {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const n = fs.readSync(fd, BUF, 0, BUF.length, 0);
+    return BUF.toString('latin1', 0, n);
+  } catch {
+    return null; // the process went away while we read it
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** One process from /proc, or null (gone, or a zombie). */
+function readProc(procDir: string, name: string, withCmdline: boolean): ProcInfo | null {
+  const stat = readProcFile(`${procDir}/${name}/stat`);
+  if (stat === null) return null;
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open < 0 || close < open || stat[close + 2] === 'Z') return null;
+  const info: ProcInfo = { pid: Number(name), comm: stat.slice(open + 1, close) };
+  if (withCmdline) {
+    const raw = readProcFile(`${procDir}/${name}/cmdline`);
+    if (raw === null) return null;
+    const parts = raw.split('\0');
+    if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+    info.cmdline = parts;
+  }
+  return info;
+}
+
+function pidDirs(procDir: string): string[] {
+  try {
+    return fs.readdirSync(procDir).filter((n) => n[0] >= '1' && n[0] <= '9');
+  } catch {
+    return [];
+  }
+}
+
 /** One pass over /proc: every live (non-zombie) process, with its command line if asked. */
 export function scanProc(withCmdline: boolean, procDir = '/proc'): ProcInfo[] {
   const out: ProcInfo[] = [];
-  let names: string[];
-  try {
-    names = fs.readdirSync(procDir);
-  } catch {
-    return out;
+  for (const name of pidDirs(procDir)) {
+    const p = readProc(procDir, name, withCmdline);
+    if (p) out.push(p);
   }
-  for (const name of names) {
-    if (name[0] < '1' || name[0] > '9') continue;
-    try {
-      const stat = fs.readFileSync(`${procDir}/${name}/stat`, 'latin1');
-      const open = stat.indexOf('(');
-      const close = stat.lastIndexOf(')');
-      if (open < 0 || close < open) continue;
-      if (stat[close + 2] === 'Z') continue;
-      const info: ProcInfo = { pid: Number(name), comm: stat.slice(open + 1, close) };
-      if (withCmdline) {
-        const raw = fs.readFileSync(`${procDir}/${name}/cmdline`, 'latin1');
-        const parts = raw.split('\0');
-        if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
-        info.cmdline = parts;
-      }
-      out.push(info);
-    } catch {
-      // the process went away while we read it
+  return out;
+}
+
+/**
+ * The same pass in slices of `slice` processes with a turn of the event loop between them, so a
+ * host with many processes never holds the VRRP child's loop (adverts) for the whole scan.
+ */
+export async function scanProcSliced(withCmdline: boolean, slice = 32, procDir = '/proc'): Promise<ProcInfo[]> {
+  const out: ProcInfo[] = [];
+  const names = pidDirs(procDir);
+  for (let i = 0; i < names.length; i += slice) {
+    if (i > 0) await new Promise((r) => setImmediate(r));
+    for (const name of names.slice(i, i + slice)) {
+      const p = readProc(procDir, name, withCmdline);
+      if (p) out.push(p);
     }
   }
   return out;

@@ -1,5 +1,6 @@
 // Pure cores of tracking: the vrrp_script rise/fall counter, track_file values, process matching
 // and quorum with delays (fake clock), and the track plan read from a config.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
 import type { ProcessDef } from '../../src/daemon/instance-tracks.js';
 import { parseTrackFileValue } from '../../src/daemon/track-file.js';
-import { countMatches, processMatches, ProcessTracker } from '../../src/daemon/track-process.js';
+import { countMatches, processMatches, ProcessTracker, scanProc, scanProcSliced } from '../../src/daemon/track-process.js';
 import { carryCounter, counterStatus, initialCounter, scriptStep, type ScriptCounter } from '../../src/daemon/track-script.js';
 import { addVethPairs, createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
 import { haveKeepalived, keepalivedTest } from '../helpers/oracle.js';
@@ -112,6 +113,27 @@ describe('process matching', () => {
   });
   it('counts matches per tracker', () => {
     expect(countMatches([pdef({}), pdef({ process: 'nginx' })], [sleep, { ...sleep, pid: 11 }, { pid: 12, comm: 'nginx' }])).toEqual([2, 1]);
+  });
+});
+
+describe('/proc scan', () => {
+  it('finds a running process by comm and by command line, sliced or not, and not once it has exited', async () => {
+    const arg = `${7000 + (process.pid % 1000)}.5`;
+    const child = spawn('/bin/sleep', [arg], { stdio: 'ignore' });
+    try {
+      const want = (p: { pid: number }) => p.pid === child.pid;
+      const plain = scanProc(false).find(want);
+      expect(plain).toEqual({ pid: child.pid, comm: 'sleep' });
+      const full = (await scanProcSliced(true, 7)).find(want);
+      expect(full?.cmdline).toEqual(['/bin/sleep', arg]);
+      const def = pdef({ process: '/bin/sleep', params: [arg], paramMatch: 'exact', fullCommand: true });
+      expect(countMatches([def], await scanProcSliced(true))).toEqual([1]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('exit', r));
+    const def = pdef({ process: '/bin/sleep', params: [arg], paramMatch: 'exact', fullCommand: true });
+    expect(countMatches([def], scanProc(true))).toEqual([0]);
   });
 });
 
