@@ -8,7 +8,7 @@
 // - stop: VIPs/routes/rules of masters removed by the shutdown step, then statics (rules, routes,
 //   addresses, as keepalived clears them at exit) and the VMACs.
 // State lives beside the runtime (a WeakMap), so runtime.ts only carries the calls.
-import type { NetResult, RouteEvent, Rtnl } from '../net/types.js';
+import type { NetResult, RouteEvent, Rtnl, VrrpPacketIn } from '../net/types.js';
 import { describeRoute, describeRule, sameRoute, sameRule } from '../net/rtnl-route.js';
 import { ROUTE_TRACK_PREFIX, type PlannedRoute, type PlannedRule } from './instance-routes.js';
 import type { InstancePlan } from './instance-config.js';
@@ -38,6 +38,12 @@ function needs(rt: VrrpRuntime): boolean {
 /** Where an instance's adverts leave from: its vmac (IPv4, unless vmac_xmit_base), else its interface. */
 export function sendIfname(p: InstancePlan): string {
   return p.vmac && !p.vmac.xmitBase && p.family === 4 ? p.vmac.ifname : p.ifname;
+}
+
+/** A packet received on a vmac, as if on the interface the instance runs on (how adverts are routed). */
+export function asBase(plan: { instances: InstancePlan[] }, pkt: VrrpPacketIn): VrrpPacketIn {
+  const p = plan.instances.find((x) => x.vmac && sendIfname(x) === pkt.ifname);
+  return p ? { ...pkt, ifname: p.ifname } : pkt;
 }
 
 function missing(log: Logger, what: string): NetResult {

@@ -12,7 +12,7 @@ import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, 
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
-import { queueRoutes, routesOnLink, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
+import { asBase, queueRoutes, routesOnLink, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
@@ -183,16 +183,16 @@ export class VrrpRuntime {
     for (const family of [4, 6] as const) {
       const key = socketKey(ifname, family);
       if (this.sockets.has(key)) continue;
-      // A vmac that adverts leave from gets a socket too; only the base interface joins the group.
-      const users = this.plan.instances.filter((p) => (p.ifname === ifname || sendIfname(p) === ifname) && p.family === family);
+      // A use_vmac instance sends and receives on its vmac, as keepalived (unless vmac_xmit_base).
+      const users = this.plan.instances.filter((p) => sendIfname(p) === ifname && p.family === family);
       if (users.length === 0) continue;
       const r = this.deps.openVrrpSocket(
         {
           family, ifname,
-          joinMulticast: users.some((u) => u.ifname === ifname && u.unicastPeers.length === 0),
+          joinMulticast: users.some((u) => u.unicastPeers.length === 0),
           ah: family === 4 && users.some((u) => u.check.authType === 'ah'),
         },
-        (pkt) => this.onPacket(pkt),
+        (pkt) => this.onPacket(asBase(this.plan, pkt)),
         (err) => this.log.log('err', `VRRP socket on ${ifname} (IPv${family}): ${err}`),
       );
       if (!r.ok) return { ok: false, error: `cannot open VRRP socket on ${ifname} (IPv${family}): ${r.error}` };
