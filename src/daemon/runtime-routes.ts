@@ -35,9 +35,9 @@ function needs(rt: VrrpRuntime): boolean {
   return !!rt.plan.statics || rt.plan.instances.some((p) => p.routes || p.rules || p.vmac);
 }
 
-/** Where an instance's adverts leave from: its vmac (IPv4, unless vmac_xmit_base), else its interface. */
+/** Where an instance's adverts leave from and arrive: its vmac (unless vmac_xmit_base), else its interface. */
 export function sendIfname(p: InstancePlan): string {
-  return p.vmac && !p.vmac.xmitBase && p.family === 4 ? p.vmac.ifname : p.ifname;
+  return p.vmac && !p.vmac.xmitBase ? p.vmac.ifname : p.ifname;
 }
 
 /** A packet received on a vmac, as if on the interface the instance runs on (how adverts are routed). */
@@ -111,8 +111,22 @@ export async function ensureVmacs(rt: VrrpRuntime, instances: readonly InstanceP
       continue;
     }
     s.vmacs.add(p.vmac.ifname);
+    if (p.family === 6 && !p.vmac.xmitBase) await vmacLinkLocal(rt, p);
     if (rt.log.detail) rt.log.log('info', `(${p.name}) ${r.value.created ? 'created' : 'reusing'} VMAC interface ${p.vmac.ifname}`);
   }
+}
+
+/** IPv6 adverts from a vmac need a link-local source there: keepalived copies the base interface's. */
+async function vmacLinkLocal(rt: VrrpRuntime, p: InstancePlan): Promise<void> {
+  const vmac = p.vmac!.ifname;
+  const addrs = await rt.deps.rtnl.listAddresses(p.ifname);
+  const ll = addrs.ok ? addrs.value.find((a) => a.family === 6 && a.addr.toLowerCase().startsWith('fe80:')) : undefined;
+  if (!ll) {
+    rt.log.log('err', `(${p.name}) no IPv6 link-local address on ${p.ifname} to give ${vmac}`);
+    return;
+  }
+  const r = await rt.deps.rtnl.addAddress({ ifname: vmac, family: 6, addr: ll.addr, prefix: 64, nodad: true });
+  if (!r.ok) rt.log.log('err', `(${p.name}) adding link-local address to ${vmac} failed: ${r.error}`);
 }
 
 /**
