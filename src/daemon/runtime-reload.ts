@@ -46,6 +46,10 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
   });
   const created = createNode({ instances: configs, syncGroups: plan.syncGroups });
   if (!created.ok) {
+    // The running config stays: so do its trackers (changed ones carry their counters back).
+    rt.trackers.beginReload();
+    rt.trackers.prepare(rt.plan.trackers, allRefs(rt.plan.instances), true);
+    rt.trackers.run();
     return { ok: false, error: created.issues.filter((i) => i.severity === 'error').map((i) => `${i.where}: ${i.message}`).join('; ') };
   }
 

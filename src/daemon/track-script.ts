@@ -140,7 +140,9 @@ export class ScriptTracker {
     let word = 'failed';
     let why = '';
     if (exit.kind === 'exit') {
-      if (exit.code !== this.lastStatus) log.log('info', `Script \`${this.def.name}\` now returning ${exit.code}`);
+      // 126/127: what the shell and setpriv return when the command cannot be executed / found.
+      const hint = exit.code === 127 ? ' (command not found?)' : exit.code === 126 ? ' (command not executable?)' : '';
+      if (exit.code !== this.lastStatus) log.log('info', `Script \`${this.def.name}\` now returning ${exit.code}${hint}`);
       this.lastStatus = exit.code;
       success = exit.code === 0;
       word = success ? 'succeeded' : 'failed';

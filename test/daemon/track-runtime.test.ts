@@ -312,6 +312,27 @@ vrrp_instance VI_2 {
     await b.rt.stop();
   });
 
+  it('a reload the state machine refuses leaves the running trackers as they were', async () => {
+    const w = world();
+    const defs = 'vrrp_script s1 {\n script "/bin/echo one"\n interval 1\n weight -60\n rise 1\n fall 3\n}';
+    const [a, b] = await pair(w, 'track_script { s1 }', defs);
+    const before = a.rt.trackers.scripts.get('s1')!;
+    const bad = conf(150, 'track_script { s1\n s9 }', `${defs.replace('rise 1', 'rise 2')}\nvrrp_script s9 {\n script "/bin/echo nine"\n}`)
+      + '\nvrrp_instance VI_DUP {\n  interface veth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress { 192.0.2.200/24 }\n}';
+    const r = await a.rt.reload(buildVrrpPlan(loadConfigText(bad, 'bad.conf').model));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/VI_DUP|virtual_router_id|VRID/i);
+    const now = a.rt.trackers.scripts.get('s1')!;
+    expect(now.def.rise).toBe(1);
+    expect(now.counter).toEqual(before.counter);
+    expect(a.rt.trackers.scripts.has('s9')).toBe(false);
+    const n = w.runner.runs.length;
+    await w.clock.advance(2 * S, settle(a, b));
+    expect(w.runner.runs.slice(n).map((x) => x[1])).toEqual(['one', 'one']);
+    await a.rt.stop();
+    await b.rt.stop();
+  });
+
   it('stop kills a script run in progress and stops the schedule', async () => {
     const w = world();
     w.runner.exits.set('h', 'hang');
