@@ -55,6 +55,10 @@ export class NotifyCore {
     return this.inst.get(name);
   }
 
+  groupStateOf(name: string): NotifyStateWord | undefined {
+    return this.grp.get(name);
+  }
+
   /** send_instance_notifies: an instance entered `state` with effective priority `priority`. */
   instance(name: string, state: NotifyStateWord, priority: number): Delivery[] {
     const cfg = this.plan.instances.get(name);

@@ -16,6 +16,8 @@ export interface NotifierDeps {
   log: Logger;
   /** The instance's effective priority now (keepalived reports it with each notify). */
   priorityOf: (instance: string) => number | undefined;
+  /** A sync group's state now (its start state is reported before its members', as vrrp_init_state). */
+  groupStateOf?: (group: string) => string | undefined;
   userDb?: UserDb;
 }
 
@@ -78,6 +80,7 @@ export class Notifier {
   start(): void {
     const p = this.loaded.plan;
     for (const i of p.issues) this.deps.log.log('warning', `(${i.where}) ${i.message}`);
+    this.prepareAll(p);
     const def = defaultScriptUser(p.scriptUser, p.scriptSecurity, this.deps.userDb);
     for (const spec of p.fifos) {
       const owner = fifoOwner(spec, def.ok ? def.value : ourUser(), this.deps.userDb);
@@ -91,6 +94,12 @@ export class Notifier {
       if (f) this.fifos.push(f);
     }
     if (p.smtp) this.smtp = new SmtpAlerter(p.smtp, this.deps.log);
+  }
+
+  /** keepalived checks every script (user, path, security) at start-up: refusals are logged then. */
+  private prepareAll(p: NotifyPlan): void {
+    for (const i of p.instances.values()) for (const s of Object.values(i.scripts)) this.scripts.prepare(s, `(${i.name})`);
+    for (const g of p.groups.values()) for (const s of Object.values(g.scripts)) this.scripts.prepare(s, `VRRP_Group(${g.name})`);
   }
 
   private startFifoScript(kind: string, script: NonNullable<NotifyPlan['fifos'][number]['script']>, path: string): void {
@@ -127,7 +136,15 @@ export class Notifier {
         let to = e.transition.to as NotifyStateWord;
         // Stopped by a reload that removes it: keepalived reports the instance as deleted.
         if (to === 'STOP' && this.next && !this.next.instances.has(e.instance)) to = 'DELETED';
-        return this.core.instance(e.instance, to, this.prio(e.instance));
+        const out: Delivery[] = [];
+        // keepalived notifies a sync group's start state (BACKUP or FAULT) before its members'.
+        const g = this.loaded.plan.instances.get(e.instance)?.group;
+        if (g !== undefined && this.core.groupStateOf(g) === undefined) {
+          const gs = this.deps.groupStateOf?.(g);
+          if (gs === 'BACKUP' || gs === 'FAULT') out.push(...this.core.group(g, gs));
+        }
+        out.push(...this.core.instance(e.instance, to, this.prio(e.instance)));
+        return out;
       }
       case 'group-transition':
         return WORDS.has(e.transition.to) ? this.core.group(e.group, e.transition.to as NotifyStateWord) : [];
@@ -171,7 +188,10 @@ export class Notifier {
       await this.closeIo();
       this.stopped = false;
       this.start();
-    } else for (const i of n.plan.issues) this.deps.log.log('warning', `(${i.where}) ${i.message}`);
+    } else {
+      for (const i of n.plan.issues) this.deps.log.log('warning', `(${i.where}) ${i.message}`);
+      this.prepareAll(n.plan);
+    }
   }
 
   /**

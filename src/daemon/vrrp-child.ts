@@ -49,7 +49,11 @@ async function start(m: ChildStart): Promise<void> {
   for (const p of dumper.watchSignals()) log.log('warning', p);
   const notify = loadNotify(m.configFile, m.configId, log);
   if (notify) {
-    notifier = new Notifier(notify, { log, priorityOf: (n) => service?.runtime?.node?.instances.find((i) => i.cfg.name === n)?.effectivePriority });
+    notifier = new Notifier(notify, {
+      log,
+      priorityOf: (n) => service?.runtime?.node?.instances.find((i) => i.cfg.name === n)?.effectivePriority,
+      groupStateOf: (g) => service?.runtime?.node?.groups.find((x) => x.name === g)?.state,
+    });
     notifier.start();
   }
   const reloadHooks = {

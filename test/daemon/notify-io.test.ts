@@ -283,6 +283,44 @@ vrrp_instance VI_1 {
     expect(log.lines.filter((l) => /^(err|warning):/.test(l))).toEqual([]);
   });
 
+  it('reload: a removed instance reports DELETED (notify_deleted) or FAULT, the new scripts apply, the FIFO stays open', async () => {
+    const d = join(dir, 'n3');
+    mkdirSync(d);
+    const rec = join(d, 'rec.sh');
+    writeFileSync(rec, '#!/bin/sh\nf="$1"; shift\necho "$*" >> "$f"\n', { mode: 0o755 });
+    const fifo = join(d, 'k.fifo');
+    const inst = (name: string, vrid: number, extra: string) =>
+      `vrrp_instance ${name} {\n interface lo\n virtual_router_id ${vrid}\n priority 100\n virtual_ipaddress {\n  192.0.2.${vrid}/24\n }\n${extra}}\n`;
+    const head = `global_defs {\n script_user root\n enable_script_security\n vrrp_notify_fifo ${fifo}\n}\n`;
+    const conf = join(d, 'k.conf');
+    writeFileSync(conf, head + inst('VI_1', 1, ` notify_master "${rec} ${d}/old.log"\n`) + inst('VI_2', 2, ` notify_deleted "${rec} ${d}/deleted.log VI_2"\n`) +
+      inst('VI_3', 3, ''));
+    const log = memLog();
+    const n = new Notifier(loadNotify(conf, 'test', log)!, { log, priorityOf: () => 100 });
+    n.start();
+    const r = reader(fifo);
+    const tr = (instance: string, to: 'BACKUP' | 'MASTER' | 'STOP'): DaemonEvent => ({ type: 'transition', instance, transition: { from: 'INIT', to, at: '', reason: '' } });
+    for (const i of ['VI_1', 'VI_2', 'VI_3']) n.onEvent(tr(i, 'BACKUP'));
+    writeFileSync(conf, head + inst('VI_1', 1, ` notify_master "${rec} ${d}/new.log"\n`));
+    n.beginReload(loadNotify(conf, 'test', log)!);
+    // The runtime stops what the reload removes.
+    n.onEvent(tr('VI_2', 'STOP'));
+    n.onEvent(tr('VI_3', 'STOP'));
+    await n.endReload(true);
+    n.onEvent(tr('VI_1', 'MASTER'));
+    await until('the new notify_master ran', () => existsSync(join(d, 'new.log')) && existsSync(join(d, 'deleted.log')));
+    expect(existsSync(join(d, 'old.log'))).toBe(false);
+    expect(readFileSync(join(d, 'deleted.log'), 'utf8')).toBe('VI_2\n');
+    await until('FIFO lines', () => r.out().split('\n').length >= 7);
+    expect(r.out()).toBe([
+      'INSTANCE "VI_1" BACKUP 100', 'INSTANCE "VI_2" BACKUP 100', 'INSTANCE "VI_3" BACKUP 100',
+      'INSTANCE "VI_2" DELETED 100', 'INSTANCE "VI_3" FAULT 100', 'INSTANCE "VI_1" MASTER 100', '',
+    ].join('\n'));
+    await n.stop();
+    await until('reader done', () => r.proc.exitCode !== null);
+    expect(r.out().endsWith('INSTANCE "VI_1" STOP 100\n')).toBe(true);
+  });
+
   it('an SMTP server that is not there: the failure is logged, nothing throws, stop still ends', async () => {
     const d = join(dir, 'n2');
     mkdirSync(d);
