@@ -1,4 +1,5 @@
 // Script execution: keepalived's word splitting, users, the security check and a run with timeout.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -153,6 +154,24 @@ describe('runScript', () => {
     const early = runScript(['/bin/sleep', '30'], me, {});
     setTimeout(() => early.kill(), 50);
     expect(await early.done).toEqual({ kind: 'signal', signal: 'SIGTERM', timedOut: true });
+  });
+  it('a script outlives no daemon: when the process that ran it dies, the script gets SIGTERM', async () => {
+    // A child Node process runs a script through dist/ (the built module), then is SIGKILLed.
+    const mod = path.join(__dirname, '..', '..', 'dist', 'src', 'daemon', 'script-exec.js');
+    expect(fs.existsSync(mod), 'dist is built (npm run build)').toBe(true);
+    const arg = `${6000 + (process.pid % 1000)}.625`;
+    const code = `import(${JSON.stringify(mod)}).then((m) => { const r = m.runScript(['/bin/sleep', ${JSON.stringify(arg)}], m.ourUser()); setTimeout(() => console.log(r.pid), 200); });`;
+    const parent = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = await new Promise<number>((res) => parent.stdout!.once('data', (d: Buffer) => res(Number(String(d).trim()))));
+    try {
+      expect(alive(pid)).toBe(true);
+      parent.kill('SIGKILL');
+      for (let k = 0; k < 100 && alive(pid); k++) await new Promise((r) => setTimeout(r, 20));
+      expect(alive(pid)).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+      if (alive(pid)) process.kill(pid, 'SIGKILL'); // never leave the sleep behind if the check failed
+    }
   });
   it.runIf(root)('runs as another user with only its group', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ka-nobody-'));

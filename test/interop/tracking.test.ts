@@ -15,6 +15,7 @@ const VIP = '192.0.2.100';
 const ADVERT_S = 1;
 const SCRIPT = { interval: 1, fall: 2, rise: 2 };
 const SLEEP_ARG = `${4000 + (process.pid % 1000)}.125`; // distinctive: only this test's sleep matches
+const SLOW_ARG = `${5000 + (process.pid % 1000)}.375`; // a script still running when the daemon stops
 
 function ourConf(dir: string): string {
   return `global_defs {
@@ -28,6 +29,12 @@ vrrp_script chk_flag {
   fall ${SCRIPT.fall}
   rise ${SCRIPT.rise}
   weight -60
+}
+vrrp_script chk_slow {
+  script "/bin/sleep ${SLOW_ARG}"
+  interval 1000
+  timeout 900
+  weight 10
 }
 track_file tf_weight {
   file ${join(dir, 'tf1')}
@@ -58,6 +65,7 @@ vrrp_instance VI_1 {
   }
   track_script {
     chk_flag
+    chk_slow
   }
   track_file {
     tf_weight
@@ -156,6 +164,7 @@ describe.runIf(isRoot())('tracking against keepalived 2.2.7', () => {
       { name: 'tf_weight', kind: 'file', weight: -60, status: 0 },
       { name: 'tf_zero', kind: 'file', weight: 0, status: 0 },
       { name: 'tp_sleep', kind: 'process', weight: 60, status: true },
+      { name: 'chk_slow', kind: 'script', weight: 10, status: 'init' },
     ]));
   });
 
@@ -209,15 +218,16 @@ describe.runIf(isRoot())('tracking against keepalived 2.2.7', () => {
     sleeper = null;
   });
 
-  it('a reload keeps trackers and state (no failover); stop leaves no script process behind', async () => {
+  it('a reload keeps trackers and state (no failover); stop kills the script still running', async () => {
     const before = (await instance(ours))?.counters.becameMaster;
     execFileSync('kill', ['-HUP', String(ours.pid)]);
     await sleep(3000);
     expect(holders()).toEqual([0]);
     expect((await instance(ours))?.counters.becameMaster).toBe(before);
+    const slow = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(SLOW_ARG));
+    expect(slow().length).toBe(1); // chk_slow's run, started with the daemon, still going
     await c.stop(ours);
-    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(join(dir, 'flag')));
-    expect(left).toEqual([]);
+    await until('no script process left after stop', () => slow().length === 0, 5000);
     await vipOn(1, 'VIP on keepalived after our stop');
   });
 });
