@@ -196,6 +196,9 @@ export class IpvsService {
     const results = this.results();
     const prev = this.quorumUp;
     const d = desiredTable({ specs: this.specs, results, quorumUp: prev, isMaster: this.isMaster });
+    // Taken with the specs they belong to: a reload during this pass leaves its own for the next one.
+    const stale = this.stale;
+    this.stale = new Set();
     this.quorumUp = d.quorumUp;
     this.desired = d;
     this.quorumNotifies(prev, d.quorumUp, results);
@@ -203,11 +206,11 @@ export class IpvsService {
     if (!k || this.state !== 'started') return;
     const actual = await k.readTable();
     if (!actual.ok) {
+      for (const k of stale) this.stale.add(k);
       this.deps.log('err', `IPVS: cannot read the table: ${actual.error}`);
       return;
     }
-    const ops = plan(actual.value, d.table, { held: d.held, managed: d.managed, stale: this.stale });
-    this.stale = new Set();
+    const ops = plan(actual.value, d.table, { held: d.held, managed: d.managed, stale });
     if (ops.length) await this.applyLogged(ops, 'reconcile');
     const first = this.table === undefined;
     this.table = applyOps(actual.value, ops).table;

@@ -203,6 +203,23 @@ describe('IpvsService', () => {
     expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.12:8080 w1');
   });
 
+  it('a reload during a pass still deletes the services the new config drops', async () => {
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(WEB + DNS));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const read = k.readTable.bind(k);
+    k.readTable = async () => { await gate; return read(); };
+    const pass = h.svc.kick(); // waits in readTable
+    const reload = h.svc.reload(cfg(WEB));
+    release();
+    await Promise.all([pass, reload]);
+    await h.svc.kick();
+    expect(k.lines().some((l) => l.startsWith('FWM 7'))).toBe(false);
+    expect(k.lines()).toContain('192.0.2.10:80 wrr');
+  });
+
   it('stop deletes its own services only; lvs_flush_on_stop flushes all; lvs_flush at start flushes first', async () => {
     const foreign = { af: 2, protocol: 6, addr: '203.0.113.50', port: 80, fwmark: 0, sched: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff, peName: '', dests: [] };
     const k = new MemKernel();
