@@ -1,7 +1,7 @@
 // Notify scripts, notify_fifo and smtp_alert end to end, ours beside keepalived 2.2.7: the same
 // config runs on node 0 (first ours, then keepalived), with keepalived as the peer on node 1. Node 0
-// starts alone (BACKUP, then MASTER), the peer with a higher priority preempts it (BACKUP), node 0
-// stops (STOP). Each notify script appends its argv to a file, a `cat` reads the FIFO, and an
+// starts alone (BACKUP, then MASTER), the peer with a higher priority preempts it (BACKUP), a tracked
+// interface goes down and up (priority change lines), node 0 stops (STOP). Each notify script appends its argv to a file, a `cat` reads the FIFO, and an
 // smtp-server inside node 0's namespace (its loopback) takes the mail. What ours records must be
 // exactly the transitions, in order, and the same as what keepalived records for the same run.
 import { execFileSync } from 'node:child_process';
@@ -37,6 +37,7 @@ function subjectConf(d: string): string {
   script_user root
   enable_script_security
   notify_fifo ${d}/k.fifo
+  vrrp_notify_priority_changes
   smtp_server 127.0.0.1 ${SMTP_PORT}
   smtp_connect_timeout 5
   smtp_helo_name n0.example.com
@@ -52,6 +53,9 @@ vrrp_instance VI_1 {
   priority 100
   advert_int 1
   smtp_alert
+  track_interface {
+    tv0 weight -30
+  }
   virtual_ipaddress {
     ${VIP}/24
   }
@@ -103,6 +107,11 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('notify scripts, FIFO and
     writeFileSync(join(d, 'rec.sh'), '#!/bin/sh\nf="$1"; shift\necho "$*" >> "$f"\n', { mode: 0o755 });
     const conf = subjectConf(d);
     writeFileSync(join(d, 'check.conf'), conf);
+    // A tracked interface whose carrier the test controls: a veth pair inside node 0.
+    const ns0 = c.nodes[0]!.ns;
+    execFileSync('ip', ['-n', ns0, 'link', 'add', 'tv0', 'type', 'veth', 'peer', 'name', 'tv1']);
+    execFileSync('ip', ['-n', ns0, 'link', 'set', 'tv0', 'up']);
+    execFileSync('ip', ['-n', ns0, 'link', 'set', 'tv1', 'up']);
     // keepalived itself accepts the config (checked in the namespace, where veth0 exists).
     execFileSync('ip', ['netns', 'exec', c.nodes[0]!.ns, KEEPALIVED_BIN, '-t', '-f', join(d, 'check.conf')], { stdio: 'pipe' });
     const fifo = join(d, 'k.fifo');
@@ -123,6 +132,11 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('notify scripts, FIFO and
       // (keepalived drops a mail still being sent when it stops).
       const mailCount = () => sink.out().split('\n').filter((l) => l.startsWith('{')).length;
       await until('three mails', () => mailCount() >= 3, 15_000);
+      // The tracked interface loses its carrier and gets it back: priority 70, then 100 (BACKUP_PRIORITY lines).
+      execFileSync('ip', ['-n', ns0, 'link', 'set', 'tv1', 'down']);
+      await until(`${impl}: priority down`, () => cat.out().includes('BACKUP_PRIORITY 70'), 15_000);
+      execFileSync('ip', ['-n', ns0, 'link', 'set', 'tv1', 'up']);
+      await until(`${impl}: priority back`, () => cat.out().includes('BACKUP_PRIORITY 100'), 15_000);
       const st = await c.stop(S);
       expect(st.code).toBe(0);
       await until('cat saw the FIFO closed', () => cat.proc.exitCode !== null, 10_000);
@@ -147,13 +161,14 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('notify scripts, FIFO and
     }
   }
 
-  it('ours: the scripts, the FIFO and the mail record exactly start, take over, preempted, stop', async () => {
+  it('ours: the scripts, the FIFO and the mail record exactly start, take over, preempted, priority down and up, stop', async () => {
     expect(existsSync(`${ROOT}/dist/src/daemon/notify.js`)).toBe(true);
     const r = await scenario('ours');
     results.set('ours', r);
     expect(r.own).toEqual(['backup', 'master', 'backup', 'stop']);
     expect(r.gen).toEqual(['INSTANCE VI_1 BACKUP 100', 'INSTANCE VI_1 MASTER 100', 'INSTANCE VI_1 BACKUP 100', 'INSTANCE VI_1 STOP 100']);
-    expect(r.fifo).toBe('INSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" MASTER 100\nINSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" STOP 100\n');
+    expect(r.fifo).toBe('INSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" MASTER 100\nINSTANCE "VI_1" BACKUP 100\n' +
+      'INSTANCE "VI_1" BACKUP_PRIORITY 70\nINSTANCE "VI_1" BACKUP_PRIORITY 100\nINSTANCE "VI_1" STOP 100\n');
     expect(r.mails.slice(0, 3).map((m) => m.subject)).toEqual([
       '[N0] VRRP Instance VI_1 - Entering BACKUP state',
       '[N0] VRRP Instance VI_1 - Entering MASTER state',
