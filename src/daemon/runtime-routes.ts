@@ -213,6 +213,47 @@ export function routesOnLink(rt: VrrpRuntime, ifname: string, up: boolean): void
   }
 }
 
+const key = (x: unknown): string => JSON.stringify(x);
+
+/**
+ * After a reload (HUP): static entries follow the new config (removed ones deleted, new ones added,
+ * as keepalived's clear_diff_static_*), VMACs of new instances are created and those no longer
+ * configured deleted, and vmac sockets the reload closed (it keeps only base-interface sockets) are
+ * opened again.
+ */
+export async function reloadRoutes(rt: VrrpRuntime, oldPlan: VrrpRuntime['plan']): Promise<void> {
+  if (!needs(rt) && !oldPlan.statics && !oldPlan.instances.some((p) => p.vmac)) return;
+  const s = stateOf(rt);
+  const { rtnl } = rt.deps;
+  const log = rt.log;
+  if (!s.watch && rtnl.watchRoutes) {
+    const w = rtnl.watchRoutes((e) => onRouteEvent(rt, e));
+    if (w.ok) s.watch = w.value;
+  }
+  const before = oldPlan.statics ?? { addresses: [], routes: [], rules: [] };
+  const after = rt.plan.statics ?? { addresses: [], routes: [], rules: [] };
+  const gone = <T>(a: T[], b: T[]) => a.filter((x) => !b.some((y) => key(y) === key(x)));
+  await delRules(rtnl, log, gone(before.rules, after.rules), 'static rule: ');
+  await delRoutes(rtnl, log, gone(before.routes, after.routes), 'static route: ');
+  await each(gone(before.addresses, after.addresses), (a) => rtnl.deleteAddress(a), log, 'static address: ');
+  await each(gone(after.addresses, before.addresses), (a) => rtnl.addAddress(a), log, 'static address: ');
+  await addRoutes(rtnl, log, gone(after.routes, before.routes), 'static route: ');
+  await addRules(rtnl, log, gone(after.rules, before.rules), 'static rule: ');
+  s.staticsSet = !!rt.plan.statics;
+  await ensureVmacs(rt, rt.plan.instances);
+  const wanted = new Set(rt.plan.instances.flatMap((p) => (p.vmac ? [p.vmac.ifname] : [])));
+  for (const v of [...s.vmacs]) {
+    if (wanted.has(v) || !rtnl.deleteLink) continue;
+    s.vmacs.delete(v);
+    const r = await rtnl.deleteLink(v);
+    if (!r.ok) log.log('err', `cannot remove VMAC interface ${v}: ${r.error}`);
+  }
+  for (const v of wanted) {
+    const r = rt.ensureSockets(v);
+    if (!r.ok) log.log('err', r.error);
+  }
+}
+
 /** After the shutdown step's I/O: statics cleared and VMACs removed, as keepalived at exit. */
 export async function stopRoutes(rt: VrrpRuntime): Promise<void> {
   const s = states.get(rt);

@@ -12,7 +12,7 @@ import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, 
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
-import { asBase, queueRoutes, routesOnLink, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
+import { asBase, queueRoutes, reloadRoutes, routesOnLink, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
@@ -385,8 +385,11 @@ export class VrrpRuntime {
   }
 
   /** Applies a new plan in place: unchanged instances keep their state, timers and VIPs. */
-  reload(plan: VrrpPlan): Promise<StartResult> {
-    return reloadRuntime(this, plan);
+  async reload(plan: VrrpPlan): Promise<StartResult> {
+    const oldPlan = this.plan;
+    const r = await reloadRuntime(this, plan);
+    if (r.ok) await reloadRoutes(this, oldPlan); // static_*, VMACs (runtime-routes.ts)
+    return r;
   }
 
   status(info: RuntimeInfo): StatusResult {

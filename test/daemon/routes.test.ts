@@ -127,6 +127,34 @@ describe('virtual routes and rules follow MASTER', () => {
   });
 });
 
+describe('reload (HUP)', () => {
+  it('static entries follow the new config; a vmac instance keeps sending from its vmac; a vmac no longer configured goes', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const text = (statics: string, vmac: string) => statics + vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', vmac);
+    const a = makeHost(lan, clock, 'a', text(STATICS, 'use_vmac'), { veth0: ['192.0.2.1'] });
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    const next = STATICS.replace('203.0.113.128/25 via 192.0.2.254 dev veth0', '203.0.113.192/26 via 192.0.2.254 dev veth0');
+    a.rtnl.calls.length = 0;
+    const plan = (t: string) => buildVrrpPlan(loadConfigText(t, 'a.conf').model);
+    expect(await a.rt.reload(plan(text(next, 'use_vmac')))).toEqual({ ok: true });
+    await settle(a)();
+    expect(ours(a.rtnl.calls).filter((c) => c.startsWith('route'))).toEqual(['route del 203.0.113.128/25 table 254', 'route add 203.0.113.192/26 table 254']);
+    expect(a.rtnl.routes.map((r) => r.dst)).toEqual(['203.0.113.192']);
+    const n = lan.sent.length;
+    await clock.advance(3 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(lan.sent.slice(n).filter((x) => x.host === 'a').map((x) => x.ifname)).toContain('vrrp.51');
+    expect(await a.rt.reload(plan(text('', '')))).toEqual({ ok: true });
+    await settle(a)();
+    expect(a.rtnl.links.map((l) => l.ifname)).toEqual(['veth0']);
+    expect(a.rtnl.routes).toEqual([]);
+    await a.rt.stop();
+  });
+});
+
 describe('use_vmac', () => {
   it('creates vrrp.VRID with the VRRP MAC before the election, puts the VIPs on it, adverts leave from it, removes it at stop', async () => {
     const lan = new FakeLan();
