@@ -8,7 +8,7 @@
 // - stop: VIPs/routes/rules of masters removed by the shutdown step, then statics (rules, routes,
 //   addresses, as keepalived clears them at exit) and the VMACs.
 // State lives beside the runtime (a WeakMap), so runtime.ts only carries the calls.
-import type { NetResult, RouteEvent, Rtnl, VrrpPacketIn } from '../net/types.js';
+import type { AddressEvent, NetResult, RouteEvent, Rtnl, VrrpPacketIn } from '../net/types.js';
 import { describeRoute, describeRule, sameRoute, sameRule } from '../net/rtnl-route.js';
 import { ROUTE_TRACK_PREFIX, type PlannedRoute, type PlannedRule } from './instance-routes.js';
 import type { InstancePlan } from './instance-config.js';
@@ -194,6 +194,16 @@ export function onRouteEvent(rt: VrrpRuntime, e: RouteEvent): void {
       rt.queue(() => addRules(rtnl, rt.log, [r], 'static rule: '));
     }
   }
+}
+
+/** An address removed by someone else: a static_ipaddress is put back, as keepalived does. */
+export function staticAddressEvent(rt: VrrpRuntime, e: AddressEvent): void {
+  const st = rt.plan.statics;
+  if (!e.removed || rt.stopping || !st || !states.get(rt)?.staticsSet) return;
+  const a = st.addresses.find((x) => x.ifname === e.address.ifname && x.addr.toLowerCase() === e.address.addr.toLowerCase());
+  if (!a) return;
+  rt.log.log('info', `Restoring deleted static address ${a.addr}/${a.prefix} dev ${a.ifname}`);
+  rt.queue(() => each([a], (x) => rt.deps.rtnl.addAddress(x), rt.log, 'static address: '));
 }
 
 /**

@@ -12,7 +12,7 @@ import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, 
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
 import { reloadRuntime } from './runtime-reload.js';
-import { asBase, queueRoutes, reloadRoutes, routesOnLink, sendIfname, startRoutes, stopRoutes } from './runtime-routes.js';
+import { asBase, queueRoutes, reloadRoutes, routesOnLink, sendIfname, startRoutes, staticAddressEvent, stopRoutes } from './runtime-routes.js';
 import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
@@ -106,7 +106,10 @@ export class VrrpRuntime {
       this.netEvents++;
       if (e.type === 'link') this.onLink(e.link, e.removed);
       else if (this.earlyAddrs) this.earlyAddrs.length < 10_000 && this.earlyAddrs.push(e);
-      else onAddressEvent(this, e);
+      else {
+        onAddressEvent(this, e);
+        staticAddressEvent(this, e);
+      }
     });
     if (w.ok) this.watcher = w.value;
     else this.log.log('warning', `interface tracking unavailable: ${w.error}`);

@@ -109,7 +109,13 @@ describe('virtual routes and rules follow MASTER', () => {
     await settle(a)();
     expect(a.log.lines).toContain('info: Restoring deleted static route 203.0.113.128/25 via 192.0.2.254 dev veth0');
     expect(a.rtnl.routes.some((r) => r.dst === '203.0.113.128')).toBe(true);
+    // So is a deleted static address.
+    a.rtnl.setAddr('veth0', '192.0.2.50', false);
+    await settle(a)();
+    expect(a.log.lines).toContain('info: Restoring deleted static address 192.0.2.50/24 dev veth0');
+    expect(a.rtnl.has('veth0', '192.0.2.50')).toBe(true);
     await a.rt.stop();
+    expect(a.rtnl.has('veth0', '192.0.2.50')).toBe(false);
   });
 
   it('a tracked route through another interface that goes down takes the instance out of MASTER', async () => {
