@@ -12,6 +12,7 @@ Exit status: 0 settled, 1 failed or did not settle in time.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> VI_1',
     '<%= config.bin %> <%= command.id %> VI_1 --fault --for 30m',
+    '<%= config.bin %> <%= command.id %> VI_1 --wait 30',
   ];
   static override enableJsonFlag = true;
   static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true }) };

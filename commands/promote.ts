@@ -8,7 +8,11 @@ Sets a runtime priority override of 254 (above every configured peer; 255 stays 
 kept across restarts and reloads until \`clear\` or until --for runs out. Then waits for the group to
 reach MASTER and prints what changed. Exit status: 0 settled, 1 failed or did not settle in time.`;
 
-  static override examples = ['<%= config.bin %> <%= command.id %> VI_1', '<%= config.bin %> <%= command.id %> VI_1 --for 2h'];
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> VI_1',
+    '<%= config.bin %> <%= command.id %> VI_1 --for 2h',
+    '<%= config.bin %> <%= command.id %> VI_1 --json --socket /run/keepalived/keepalivedctl.sock',
+  ];
   static override enableJsonFlag = true;
   static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true }) };
   static override flags = { ...daemonFlags, ...waitFlag, ...forFlag };

@@ -11,7 +11,10 @@ Mends whatever is broken on the node, whichever way it failed: its leg in the br
 daemon is started again if it is not running. With default preemption the node with the highest
 priority takes the VIP back.`;
 
-  static override examples = ['<%= config.bin %> <%= command.id %> n1'];
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> n1',
+    '<%= config.bin %> <%= command.id %> n1 --json   # where the VIP went and how long it took',
+  ];
   static override enableJsonFlag = true;
   static override args = { node: Args.string({ description: 'node to mend (n1, n2, n3)', required: true }) };
   static override flags = { ...dirFlags, ...waitFlags };
