@@ -116,8 +116,12 @@ export function advertReceived(d: Draft, i: InstanceState, a: Advert): void {
 /** down_instance: a fault appeared. */
 function downInstance(d: Draft, i: InstanceState): void {
   i.wantstate = 'FAULT';
+  // Held in FAULT without a word (a script in its initial state, or its group's): keepalived's
+  // leave_fault announces FAULT now. A member its group already put in FAULT has said so.
+  const silent = i.state === 'FAULT' && groupOf(d, i)?.state !== 'FAULT';
   if (i.state === 'MASTER') leaveMaster(d, i, true);
   else leaveFault(d, i);
+  if (silent) notify(d, i);
   d.sync.syncFault(d, i);
 }
 
@@ -154,7 +158,28 @@ export function trackChanged(d: Draft, i: InstanceState, track: string, status: 
     if (before.faults.length === 0) downInstance(d, i);
   } else if (after.pending.length === 0 && (before.faults.length > 0 || before.pending.length > 0)) {
     tryUpInstance(d, i);
+  } else if (before.faults.length > 0) {
+    faultsClearedWhilePending(d, i);
   }
+}
+
+/** try_up_instance when the last fault clears but a weight-0 script has not reported yet: the
+ * instance stays in FAULT wanting BACKUP, and its group goes back to INIT (keepalived sets it so
+ * whatever the other members; we keep FAULT while another member is still down, which only the
+ * group's displayed state can tell apart) so the last member to come up brings them all along. */
+function faultsClearedWhilePending(d: Draft, i: InstanceState): void {
+  i.wantstate = 'BACKUP';
+  const g = groupOf(d, i);
+  if (g && g.state === 'FAULT' && !othersFaulted(d, i)) g.state = 'INIT';
+}
+
+function othersFaulted(d: Draft, i: InstanceState): boolean {
+  const g = groupOf(d, i);
+  if (!g) return false;
+  return g.members.some((m) => {
+    const o = d.insts.get(m);
+    return !!o && o !== i && outcome(o).faults.length > 0;
+  });
 }
 
 /** An operator override. With takeover (promote) a BACKUP becomes MASTER at once, nopreempt and

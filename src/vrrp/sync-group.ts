@@ -6,6 +6,7 @@ import {
   type Draft, type SyncHooks, gotoMaster, groupOf, initSands, leaveFault, leaveMaster, msDown,
 } from './fsm-core.js';
 import type { InstanceState, NotifyState, SyncGroupState, VrrpState } from './fsm-types.js';
+import { evaluateTracks } from './tracking.js';
 
 function others(d: Draft, g: SyncGroupState, i: InstanceState): InstanceState[] {
   const out: InstanceState[] = [];
@@ -81,8 +82,12 @@ export function tsmHandle(d: Draft, prev: VrrpState, i: InstanceState): void {
   else if (prev === 'MASTER' && i.state === 'BACKUP') syncBackup(d, i);
 }
 
-/** Initial group state: MASTER only if every member is an address owner starting as MASTER. */
+/** Initial group state: MASTER only if every member is an address owner starting as MASTER. A member
+ * held by a weight-0 script still in its initial state leaves the group in INIT (keepalived's
+ * initialise_tracking_priorities; a member in FAULT, which the caller checks first, wins): INIT is
+ * what lets the member whose track reports last bring the others out of FAULT (syncBackup). */
 export function initialGroupState(members: InstanceState[]): VrrpState {
+  if (members.some((m) => evaluateTracks(m.cfg.tracks, m.trackStatus).pending.length > 0)) return 'INIT';
   let st: VrrpState = 'INIT';
   for (const m of members) {
     if (st !== 'BACKUP') st = m.wantstate === 'MASTER' && m.basePriority === 255 ? 'MASTER' : 'BACKUP';

@@ -208,9 +208,8 @@ describe('tracking in the runtime (fakes)', () => {
   });
 
   it('a sync group track_script applies to every member: its failure puts the whole group in FAULT', async () => {
-    // init_fail: without it the members wait for the script's first result in 'init', and the
-    // state machine (src/vrrp/fsm-events.ts) then brings only the last member of the group out of
-    // FAULT (reported to its owner; see docs/tracking.md, Known issues).
+    // No init_fail: both members wait in FAULT for the script's first result, then the group
+    // comes up as one (the last member's track event brings the other along).
     const w = world();
     const text = `global_defs {
   script_user root
@@ -218,7 +217,6 @@ describe('tracking in the runtime (fakes)', () => {
 }
 vrrp_script grp {
   script "/bin/echo g"
-  init_fail
 }
 vrrp_sync_group G {
   group {
