@@ -96,7 +96,7 @@ describe.runIf(isRoot())('keepalivedctl events against running daemons (root, na
     const tty = stream(['events', '--socket', a.sock, '--count', '1', '--timeout', '5m'], true);
     streams.push(json, human, tty);
     // Each has subscribed once the daemon counts its connection; give them a moment on a loaded machine.
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 5000));
     for (const s of [json, human, tty]) expect(s.proc.exitCode, s.err()).toBeNull();
 
     const b = c.start('ours', 1, conf(200));
