@@ -2,7 +2,7 @@
 // MASTER, node 1 starts with a higher priority and preempts; the stream (NDJSON and human, and colours
 // on a pseudo-terminal) shows node 0 going MASTER -> BACKUP; Ctrl-C ends with 0; the daemon stopping
 // ends the stream with one line and exit 1.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,12 @@ function stream(argv: string[], viaPty = false): Stream {
   return { proc, out: () => out, err: () => err, exited };
 }
 
+/** Established connections on the daemon's side of a Unix socket path. */
+function connectionsTo(path: string): number {
+  const out = execFileSync('ss', ['-x', '-H', 'state', 'established'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.split(/\s+/).includes(path)).length;
+}
+
 async function stateOf(d: Daemon): Promise<string | undefined> {
   const r = await callDaemon<StatusResult>('status', {}, { socket: d.sock, timeoutMs: 2000 });
   return r.ok ? r.result.instances[0]?.state : undefined;
@@ -95,8 +101,10 @@ describe.runIf(isRoot())('keepalivedctl events against running daemons (root, na
     const human = stream(['events', '--socket', a.sock, '--timeout', '5m']);
     const tty = stream(['events', '--socket', a.sock, '--count', '1', '--timeout', '5m'], true);
     streams.push(json, human, tty);
-    // Each has subscribed once the daemon counts its connection; give them a moment on a loaded machine.
-    await new Promise((r) => setTimeout(r, 5000));
+    // Subscribed: the daemon's end of three connections shows on its socket path (ss), and the
+    // events request follows the connect at once; then a moment more.
+    await until('three streams connected', () => connectionsTo(a.sock) >= 3, 30_000, 100);
+    await new Promise((r) => setTimeout(r, 1000));
     for (const s of [json, human, tty]) expect(s.proc.exitCode, s.err()).toBeNull();
 
     const b = c.start('ours', 1, conf(200));
