@@ -243,8 +243,14 @@ export class Supervisor {
       promote: fwd('promote'),
       demote: fwd('demote'),
       clear: fwd('clear'),
-      reload: (params: Record<string, unknown>) => (params?.dryRun === true ? this.vrrpRpc('reload', { dryRun: true }) : this.reload()),
+      reload: (params: Record<string, unknown>) => (params?.dryRun === true ? this.dryRun() : this.reload()),
     };
+  }
+
+  /** The reload plan without applying it; a checkers-only daemon (-C) has no instances to plan. */
+  private dryRun(): Promise<unknown> {
+    if (!this.vrrp && this.args.checkOnly) return Promise.resolve({ applied: false, plan: { added: [], removed: [], changed: [], unchanged: [] } });
+    return this.vrrpRpc('reload', { dryRun: true });
   }
 
   /** VRRP status plus the checker child's virtual servers (either may be absent: -P, -C, none configured). */
