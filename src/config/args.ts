@@ -3,6 +3,7 @@ import type { Word } from './lexer.js';
 import type { ArgSpec, OptionsSpec } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { checkValue } from './values.js';
+import type { WordList } from './words.js';
 
 export interface ArgProblem {
   severity: 'error' | 'warning';
@@ -25,7 +26,7 @@ const NONE: ArgProblem[] = [];
  * Problems of `words[from..]` (the arguments after the keyword) against `shape`; empty when they fit.
  * Word indexes in the problems count from `from`. Allocates nothing for arguments that fit.
  */
-export function checkArgs(what: string, shape: Shape, allWords: readonly Word[], from = 0): ArgProblem[] {
+export function checkArgs(what: string, shape: Shape, allWords: WordList, from = 0): ArgProblem[] {
   if (!shape.forms || shape.forms.length === 0) {
     const problems = checkForm(what, shape.args, shape.options, allWords, from);
     return problems ?? NONE;
@@ -52,7 +53,7 @@ function score(ps: ArgProblem[]): number {
 const tail = (words: readonly Word[], from: number): readonly Word[] => (from === 0 ? words : words.slice(from));
 
 /** The problems of one form, or undefined when the words fit it (the common case: no array made). */
-function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, allWords: readonly Word[], from: number): ArgProblem[] | undefined {
+function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, allWords: WordList, from: number): ArgProblem[] | undefined {
   const n = allWords.length - from;
   // Fast pass: every positional present and valid, nothing left over (no options to read).
   let i = 0;
@@ -64,14 +65,14 @@ function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec 
       break;
     }
     if (spec.rest) {
-      for (; i < n && ok; i++) ok = checkValue(spec, allWords[from + i].text) === undefined;
+      for (; i < n && ok; i++) ok = checkValue(spec, allWords.text(from + i)) === undefined;
       break;
     }
-    ok = checkValue(spec, allWords[from + i].text) === undefined;
+    ok = checkValue(spec, allWords.text(from + i)) === undefined;
     i++;
   }
   if (ok && i >= n) return undefined;
-  const problems = slowForm(what, form, options, tail(allWords, from));
+  const problems = slowForm(what, form, options, tail(allWords.words(), from));
   return problems.length === 0 ? undefined : problems;
 }
 

@@ -3,18 +3,26 @@
 // intermediate strings or position maps; the result is exactly what the general path produces.
 import type { Located, Word } from './lexer.js';
 import type { LineConsumer } from './preprocess.js';
+import { SpanWords } from './words.js';
 
-/** A line of the fast path: its text stays offsets into the file's text, src[start, end), `base` the column of start. */
+/**
+ * A line of the fast path: its text stays offsets into the file's text, src[start, end), `base` the
+ * column of start. The parser reads its words as spans (words.ts); `words` makes them as objects
+ * only for whoever asks (collectors, tests).
+ */
 export class PlainLine {
+  private made: Word[] | undefined = undefined;
   constructor(
     readonly file: string,
     readonly line: number,
-    readonly words: Word[],
     readonly src: string,
     readonly start: number,
     readonly end: number,
     readonly base: number,
   ) {}
+  get words(): Word[] {
+    return (this.made ??= new SpanWords().reset(this.src, this.start, this.end, this.base).words());
+  }
   get text(): Located {
     return { text: this.src.slice(this.start, this.end), base: this.base };
   }
@@ -73,17 +81,10 @@ export function plainLine(text: string, ls: number, le: number, file: string, li
 
 /** One logical line text[s, e) (no quotes in it); columns are 1-based from the line start `ls`. */
 function emit(text: string, s: number, e: number, ls: number, file: string, line: number, out: LineConsumer): number {
-  if (s >= e) return 0;
-  const words: Word[] = [];
+  // A line of white space alone (\f, \v, \r between blanks) has no word: no line.
   let i = s;
-  while (i < e) {
-    while (i < e && isWhite(text.charCodeAt(i))) i++;
-    if (i >= e) break;
-    const start = i;
-    while (i < e && !isWhite(text.charCodeAt(i))) i++;
-    words.push({ text: text.slice(start, i), column: start - ls + 1, quoted: false });
-  }
-  if (words.length === 0) return 0;
-  out(new PlainLine(file, line, words, text, s, e, s - ls + 1));
+  while (i < e && isWhite(text.charCodeAt(i))) i++;
+  if (i >= e) return 0;
+  out(new PlainLine(file, line, text, s, e, s - ls + 1));
   return 1;
 }

@@ -9,6 +9,7 @@ import { findKeyword, keywordTable } from './keywords/index.js';
 import type { ConfigLine } from './preprocess.js';
 import type { BlockSpec, KeywordSpec } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { ArrayWords, SpanWords, type WordList } from './words.js';
 
 /** Where each keyword name is valid, for "belongs in <block>" hints. */
 let homes: Map<string, string[]> | undefined;
@@ -49,6 +50,9 @@ function keywordsOf(blockId: string): ReadonlyMap<string, KeywordSpec> {
   return m;
 }
 
+/** Children scanned for an earlier keyword before a block gets a Map of them. */
+const SEEN_SCAN = 32;
+
 const blockName = (id: string): string => (id === 'root' ? 'the top level' : id.replace(/\./g, ' > '));
 
 export function parse(lines: readonly ConfigLine[], sink: DiagnosticSink): ConfNode[] {
@@ -60,15 +64,22 @@ export function parse(lines: readonly ConfigLine[], sink: DiagnosticSink): ConfN
 interface Frame {
   block: BlockSpec;
   out: ChildRef[];
-  /** Keywords set in this block so far (first word's position), for duplicate warnings. */
-  seen: Map<string, Pos>;
+  /**
+   * Keywords set in this block so far, for duplicate warnings: found by scanning `out` back to
+   * `seenFrom` while the block is small (no Map and no position object per block and keyword, the
+   * bulk of a big config's blocks hold two or three leaves), in a Map once it has grown.
+   */
+  seen: Map<string, ChildRef> | undefined;
+  seenFrom: number;
   /** The block's keywords by name and alias. */
   keywords: ReadonlyMap<string, KeywordSpec>;
   /** The keyword whose block this is (absent for the top level). */
   owner: SyntaxNode | undefined;
 }
 
-const isLone = (l: ConfigLine, brace: string): boolean => l.words.length === 1 && l.words[0].text === brace;
+const OPEN = 123; // {
+const CLOSE = 125; // }
+const isLone = (w: WordList, brace: number): boolean => w.length === 1 && w.isChar(0, brace);
 
 /**
  * Builds the tree from lines pushed one at a time (`line()`, then `end()`), so the preprocessor's
@@ -78,7 +89,7 @@ const isLone = (l: ConfigLine, brace: string): boolean => l.words.length === 1 &
 export class Parser {
   private readonly store = new LeafStore();
   private readonly top: ChildRef[] = [];
-  private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: new Map(), keywords: keywordsOf('root'), owner: undefined }];
+  private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: undefined, seenFrom: 0, keywords: keywordsOf('root'), owner: undefined }];
   /** Depth of a `{ ... }` being skipped (after an unknown keyword or a stray `{`). */
   private skipDepth = 0;
   /** A block keyword read on the previous line, waiting for its `{`. */
@@ -88,29 +99,36 @@ export class Parser {
   private lastFile = '';
   private lastLine = 0;
   private lastColumn = 1;
+  /** The words of the line being read (valid during line() only): spans for a plain line. */
+  private w: WordList;
+  private readonly spans = new SpanWords();
+  private readonly arrayWords = new ArrayWords();
 
-  constructor(private readonly sink: DiagnosticSink) {}
+  constructor(private readonly sink: DiagnosticSink) {
+    this.w = this.arrayWords;
+  }
 
   line(l: ConfigLine): void {
+    const w = (this.w = l instanceof PlainLine ? this.spans.reset(l.src, l.start, l.end, l.base) : this.arrayWords.reset(l.words));
     this.lastFile = l.file;
     this.lastLine = l.line;
-    this.lastColumn = l.words[0].column;
+    this.lastColumn = w.column(0);
     if (this.skipDepth > 0) {
-      if (isLone(l, '{')) this.skipDepth++;
-      else if (isLone(l, '}')) this.skipDepth--;
+      if (isLone(w, OPEN)) this.skipDepth++;
+      else if (isLone(w, CLOSE)) this.skipDepth--;
       return;
     }
     const node = this.pending;
     if (node) {
       this.pending = undefined;
-      if (isLone(l, '{')) {
+      if (isLone(w, OPEN)) {
         this.open(node);
         return;
       }
       if (!node.spec!.blockOptional) this.sink.error('missing-brace', posOf(node), `'${node.spec!.name}' must be followed by a '{ ... }' block`);
     } else if (this.pendingUnknown) {
       this.pendingUnknown = false;
-      if (isLone(l, '{')) {
+      if (isLone(w, OPEN)) {
         this.skipDepth = 1;
         return;
       }
@@ -146,25 +164,27 @@ export class Parser {
       this.skipDepth = 1;
       return;
     }
-    this.stack.push({ block: inner, out: node.refs, seen: new Map(), keywords: keywordsOf(inner.id), owner: node });
+    this.stack.push({ block: inner, out: node.refs, seen: undefined, seenFrom: 0, keywords: keywordsOf(inner.id), owner: node });
   }
 
   private bodyLine(l: ConfigLine): void {
     const frame = this.stack[this.stack.length - 1];
     const { block } = frame;
-    const first = l.words[0].text;
-    if (first === '}' && l.words.length === 1) {
+    const w = this.w;
+    if (isLone(w, CLOSE)) {
       if (this.stack.length === 1) {
-        this.sink.error('extra-close-brace', at(l, 0), "extra '}' with no block to close");
-        frame.seen = new Map(); // the top level starts afresh after a stray '}'
+        this.sink.error('extra-close-brace', this.at(l, 0), "extra '}' with no block to close");
+        // The top level starts afresh after a stray '}'.
+        frame.seen = undefined;
+        frame.seenFrom = frame.out.length;
         return;
       }
       this.stack.pop();
       frame.owner!.endLine = l.line;
       return;
     }
-    if (first === '{' && l.words.length === 1) {
-      this.sink.error('unexpected-brace', at(l, 0), `unexpected '{' in ${blockName(block.id)}; its block is skipped`);
+    if (isLone(w, OPEN)) {
+      this.sink.error('unexpected-brace', this.at(l, 0), `unexpected '{' in ${blockName(block.id)}; its block is skipped`);
       this.skipDepth = 1;
       return;
     }
@@ -172,51 +192,84 @@ export class Parser {
       frame.out.push(this.listItem(block, l));
       return;
     }
-    const spec = frame.keywords.get(first);
+    const spec = frame.keywords.get(w.text(0));
     if (!spec) {
       this.unknown(block, l);
       this.pendingUnknown = true;
       return;
     }
     const node = this.keyword(spec, l);
-    const prev = frame.seen.get(spec.name);
-    if (prev && !spec.multiple) {
-      this.sink.warn('duplicate-keyword', at(l, 0), `'${spec.name}' is set again; this value replaces the one on line ${prev.line}`, {
-        related: [{ file: prev.file, line: prev.line, column: prev.column, message: 'first set here' }],
+    const prev = spec.multiple ? undefined : this.previous(frame, spec.name);
+    if (prev !== undefined) {
+      const p = this.posOfRef(prev);
+      this.sink.warn('duplicate-keyword', this.at(l, 0), `'${spec.name}' is set again; this value replaces the one on line ${p.line}`, {
+        related: [{ file: p.file, line: p.line, column: p.column, message: 'first set here' }],
       });
     }
-    // Only a keyword that can be set again needs its place remembered; plain numbers, no node object.
-    if (!spec.multiple) frame.seen.set(spec.name, at(l, 0));
     frame.out.push(node);
+    if (frame.seen) {
+      if (!spec.multiple) frame.seen.set(spec.name, node);
+    } else if (frame.out.length - frame.seenFrom > SEEN_SCAN) {
+      frame.seen = new Map();
+      for (let k = frame.seenFrom; k < frame.out.length; k++) {
+        const s = this.specOfRef(frame.out[k]);
+        if (s && !s.multiple) frame.seen.set(s.name, frame.out[k]);
+      }
+    }
     if (typeof node !== 'number') this.pending = node;
   }
 
+  /** The latest child of the block set by the (non-multiple) keyword `name`. */
+  private previous(frame: Frame, name: string): ChildRef | undefined {
+    if (frame.seen) return frame.seen.get(name);
+    for (let k = frame.out.length - 1; k >= frame.seenFrom; k--) {
+      const s = this.specOfRef(frame.out[k]);
+      if (s && !s.multiple && s.name === name) return frame.out[k];
+    }
+    return undefined;
+  }
+
+  private specOfRef(r: ChildRef): KeywordSpec | undefined {
+    return typeof r === 'number' ? this.store.spec(r) : r.spec;
+  }
+
+  /** A child's keyword position, as at(l, 0) gave it when its line was read. */
+  private posOfRef(r: ChildRef): Pos {
+    return typeof r === 'number' ? { file: this.store.file(r), line: this.store.lineOf(r), column: this.store.columnOf(r) } : { file: r.file, line: r.line, column: r.column };
+  }
+
+  /** Where word `word` of the current line is (its last word when there are fewer). */
+  private at(l: ConfigLine, word: number): Pos {
+    return { file: l.file, line: l.line, column: this.w.column(Math.min(word, this.w.length - 1)) };
+  }
+
   private keyword(spec: KeywordSpec, l: ConfigLine): ChildRef & (number | SyntaxNode) {
-    const node = spec.block ? nodeOf(spec.name, spec, l, this.store) : leafOf(spec, l, this.store);
+    const column = this.w.column(0);
+    const node = spec.block ? nodeOf(spec.name, spec, l, column, this.store) : leafOf(spec, l, column, this.store);
     if (spec.deprecated) {
-      this.sink.warn('deprecated-keyword', at(l, 0), `'${l.words[0].text}' is deprecated: ${spec.deprecated}`, {
+      this.sink.warn('deprecated-keyword', this.at(l, 0), `'${this.w.text(0)}' is deprecated: ${spec.deprecated}`, {
         suggestion: spec.replacement,
       });
     }
-    for (const p of checkArgs(spec.name, spec, l.words, 1)) {
-      const pos = p.word < 0 ? at(l, 0) : at(l, p.word + 1);
+    for (const p of checkArgs(spec.name, spec, this.w, 1)) {
+      const pos = p.word < 0 ? this.at(l, 0) : this.at(l, p.word + 1);
       this.sink.add(p.severity, p.code, pos, p.message, p.suggestion ? { suggestion: p.suggestion } : {});
     }
     return node;
   }
 
   private listItem(block: BlockSpec, l: ConfigLine): number {
-    const node = leafOf(undefined, l, this.store);
+    const node = leafOf(undefined, l, this.w.column(0), this.store);
     if (block.item) {
-      for (const p of checkArgs(blockName(block.id), block.item, l.words)) {
-        this.sink.add(p.severity, p.code, at(l, Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
+      for (const p of checkArgs(blockName(block.id), block.item, this.w)) {
+        this.sink.add(p.severity, p.code, this.at(l, Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
       }
     }
     return node;
   }
 
   private unknown(block: BlockSpec, l: ConfigLine): void {
-    const word = l.words[0].text;
+    const word = this.w.text(0);
     const names = (block.keywords ?? []).flatMap((k) => [k.name, ...(k.aliases ?? [])]);
     const suggestion = didYouMean(word, names);
     const elsewhere = blocksOf(word).filter((b) => b !== block.id);
@@ -224,27 +277,20 @@ export class Parser {
     if (suggestion) message += `; did you mean '${suggestion}'?`;
     else if (elsewhere.length) message += `; '${word}' belongs in ${elsewhere.map(blockName).join(' or ')}`;
     // An unknown keyword's own block (a `{` on the next line) is skipped whole, not reported line by line.
-    this.sink.error('unknown-keyword', at(l, 0), message, suggestion ? { suggestion } : {});
+    this.sink.error('unknown-keyword', this.at(l, 0), message, suggestion ? { suggestion } : {});
   }
 }
 
 /** The tree's node for a line: a plain line as offsets into its file's text, others with their words. */
-function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine, store: LeafStore): SyntaxNode {
-  const column = l.words[0].column;
+function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine, column: number, store: LeafStore): SyntaxNode {
   if (l instanceof PlainLine) return new SyntaxNode(keyword, l.file, l.line, column, spec, l.src, l.start, l.end, l.base, undefined, store);
   return new SyntaxNode(keyword, l.file, l.line, column, spec, '', 0, 0, 0, eagerOf(l), store);
 }
 
 /** A leaf (keyword without a block, or list item) into the store: numbers, no object. */
-function leafOf(spec: KeywordSpec | undefined, l: ConfigLine, store: LeafStore): number {
-  const column = l.words[0].column;
+function leafOf(spec: KeywordSpec | undefined, l: ConfigLine, column: number, store: LeafStore): number {
   if (l instanceof PlainLine) return store.add(spec, l.file, l.line, column, l.src, l.start, l.end, l.base);
   return store.add(spec, l.file, l.line, column, eagerOf(l), 0, 0, 0);
 }
 
 const eagerOf = (l: ConfigLine): EagerLine => ({ first: l.words[0].text, args: l.words.slice(1), text: l.text });
-
-function at(l: ConfigLine, word: number): { file: string; line: number; column: number } {
-  const w = l.words[Math.min(word, l.words.length - 1)];
-  return { file: l.file, line: l.line, column: w?.column ?? 1 };
-}

@@ -11,14 +11,26 @@ export interface ValueProblem {
 const TRUE = ['true', 'on', 'yes'];
 const FALSE = ['false', 'off', 'no'];
 
+/** Only ASCII digits, at least one (nearly every number of a config): no regular expression needed. */
+function allDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** keepalived's number syntax: decimal, or 0x hex where it reads with base 0. */
 export function parseIntStrict(s: string): number | undefined {
+  if (allDigits(s)) return Number(s);
   if (/^[+-]?\d+$/.test(s)) return Number(s);
   if (/^0x[0-9a-f]+$/i.test(s)) return parseInt(s, 16);
   return undefined;
 }
 
 export function parseDecimal(s: string): number | undefined {
+  if (allDigits(s)) return Number(s);
   return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s) ? Number(s) : undefined;
 }
 
@@ -38,9 +50,7 @@ export function isInterfaceName(s: string): boolean {
   return s.length > 0 && s.length <= 15 && !/[\s/]/.test(s) && s !== '.' && s !== '..';
 }
 
-function range(spec: ArgSpec, v: number, text: string): ValueProblem | undefined {
-  const lo = spec.min;
-  const hi = spec.max;
+function range(spec: ArgSpec, v: number, text: string, lo = spec.min, hi = spec.max): ValueProblem | undefined {
   if ((lo !== undefined && v < lo) || (hi !== undefined && v > hi)) {
     const span = lo !== undefined && hi !== undefined ? `${lo}-${hi}` : lo !== undefined ? `>= ${lo}` : `<= ${hi}`;
     return { code: 'value-out-of-range', message: `${spec.name} '${text}' is out of range (${span})` };
@@ -95,7 +105,7 @@ export function checkValue(spec: ArgSpec, text: string): ValueProblem | undefine
           ? undefined // a service name, resolved by getservbyname on the host
           : { code: 'invalid-number', message: `${spec.name} '${text}' is not a port number` };
       }
-      return range({ ...spec, min: spec.min ?? 0, max: spec.max ?? 65535 }, v, text);
+      return range(spec, v, text, spec.min ?? 0, spec.max ?? 65535);
     }
     case 'interface':
       return isInterfaceName(text)
