@@ -87,29 +87,35 @@ export class TrackerManager {
     let anyInsecure = false;
     for (const def of wanted.values()) {
       const key = trackKey('script', def.name);
-      if (this.scripts.has(def.name)) {
-        anyScript = true;
-        continue;
-      }
+      // keepalived checks every script at every reload (check_vrrp_script_security): one kept
+      // unchanged but now missing or insecure on disk is disabled like a new one.
+      const kept = this.scripts.get(def.name);
+      const disable = () => {
+        this.disabled.add(key);
+        if (!kept) return;
+        void kept.stop();
+        this.scripts.delete(def.name);
+      };
       const user = (this.deps.scriptUser ?? resolveUser)(def.user, plan);
       if (!def.argv) {
-        this.disabled.add(key);
+        disable();
         continue;
       }
       if (!user.ok) {
         this.log.log('err', `vrrp_script ${def.name}: ${user.error} - script disabled`);
-        this.disabled.add(key);
+        disable();
         continue;
       }
       const v = (this.deps.checkScript ?? checkScriptSecure)(def.argv, user.value, plan.scriptSecurity);
-      for (const m of v.messages) this.log.log('info', m);
+      if (!kept || !v.runnable) for (const m of v.messages) this.log.log('info', m);
       if (!v.runnable) {
         this.log.log('err', `Disabling track script ${def.name} ${v.insecure ? 'due to insecure' : 'since not found/accessible'}`);
-        this.disabled.add(key);
+        disable();
         continue;
       }
-      anyScript = true;
       anyInsecure ||= v.insecure;
+      anyScript = true;
+      if (kept) continue;
       const old = this.scriptDefs.get(def.name);
       const prev = this.prevCounters.get(def.name);
       const counter = prev && old ? carryCounter(prev, old, def) : initialCounter(def, reload);

@@ -81,3 +81,12 @@ export function effectivePriority(basePriority: number, delta: number): number {
   if (total >= PRIO_OWNER) return PRIO_OWNER - 1;
   return total;
 }
+
+/** A status under which `spec` contributes nothing: no weight, no FAULT, not pending. Lets a caller
+ * take a track out of an instance through ordinary track events (a reload that disables it). */
+export function neutralStatus(spec: TrackSpec): TrackStatus {
+  if (spec.kind === 'file') return spec.weight === 0 && spec.reverse ? 1 : 0;
+  // Boolean kinds: weight 0 and negative weights count while the object is not ok, positive ones while it is.
+  const ok = !(spec.weight > 0);
+  return spec.reverse ? !ok : ok;
+}
