@@ -3,7 +3,7 @@
 // refused with validate's diagnostics and exit 1 without touching the daemon; -f must be the daemon's
 // file. Plus the plan view on its own (virtual servers and real servers).
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planView, renderPlan } from '../../commands/reload.js';
@@ -151,6 +151,43 @@ describe.runIf(isRoot())('keepalivedctl reload against a running daemon (root, n
     expect(none.code).toBe(1);
     expect(none.stderr.trim()).toBe(`keepalived is not running (no control socket at ${join(c.dir, 'nobody.sock')})`);
   }, 240_000);
+  it('on a checkers-only daemon (-C): --plan shows the virtual servers that change, reload applies them', async () => {
+    const c = cl!;
+    const vs = (rs: number[]) => `
+virtual_server 192.0.2.10 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+${rs.map((n) => `  real_server 192.0.2.${n} 80 {\n    weight 1\n  }`).join('\n')}
+}
+`;
+    const dir = join(c.dir, 'lvs');
+    mkdirSync(dir, { recursive: true });
+    const f = (n: string) => join(dir, n);
+    writeFileSync(f('k.conf'), vs([21, 22]));
+    const p = c.run(c.nodes[0]!.ns, [process.execPath, join(ROOT, 'bin', 'keepalived'), '-n', '-l', '-C', '-f', f('k.conf'), '-p', f('k.pid'), '-r', f('v.pid'), '-c', f('c.pid'), '--socket', f('k.sock'), '--state-dir', f('st')]);
+    const sock = f('k.sock');
+    const vsOf = async () => {
+      const r = await callDaemon<StatusResult>('status', {}, { socket: sock, timeoutMs: 5000 });
+      return r.ok ? r.result.virtualServers : undefined;
+    };
+    await until('the checker reports its virtual server', async () => ((await vsOf())?.[0]?.realServers.length ?? 0) === 2, 30_000, 200);
+    writeFileSync(f('k.conf'), vs([21, 23]) + vs([31]).replace('192.0.2.10 80', '192.0.2.11 443').replace(/192\.0\.2\.31 80/, '192.0.2.31 443'));
+    const plan = await ctl(['reload', '--plan', '--socket', sock]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('  + virtual_server TCP 192.0.2.11:443');
+    expect(plan.stdout).toContain('  ~ virtual_server TCP 192.0.2.10:80: real servers +192.0.2.23:80 -192.0.2.22:80');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await vsOf())?.map((v) => v.name)).toEqual(['TCP 192.0.2.10:80']);
+    const applied = await ctl(['reload', '--socket', sock]);
+    expect(applied.code, applied.stderr).toBe(0);
+    await until('the new virtual servers running', async () => {
+      const v = await vsOf();
+      return v?.length === 2 && v[0]!.realServers.map((r) => r.address).join() === '192.0.2.21:80,192.0.2.23:80';
+    }, 30_000, 200);
+    await c.stop(p);
+  }, 180_000);
 });
 
 describe('the plan view (virtual servers)', () => {
