@@ -58,11 +58,13 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN) && existsSync('/usr/bin/ar
     await c?.dispose();
   });
 
-  it('keepalived -t accepts the configuration', () => {
-    const f = `${c.dir}/t.conf`;
-    spawnSync('sh', ['-c', `cat > ${f}`], { input: conf(150, ' vmac_xmit_base\n') });
-    const r = spawnSync('ip', ['netns', 'exec', c.nodes[0]!.ns, KEEPALIVED_BIN, '-t', '-f', f], { encoding: 'utf8', timeout: 30_000 });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+  it('keepalived -t accepts the configurations', () => {
+    for (const [k, text] of [conf(150), conf(150, ' vmac_xmit_base\n'), conf6(150)].entries()) {
+      const f = `${c.dir}/t${k}.conf`;
+      spawnSync('sh', ['-c', `cat > ${f}`], { input: text });
+      const r = spawnSync('ip', ['netns', 'exec', c.nodes[0]!.ns, KEEPALIVED_BIN, '-t', '-f', f], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    }
   });
 
   it('ours is MASTER with the VIP on vrrp.51 (a private macvlan with the VRRP MAC)', async () => {
@@ -101,5 +103,66 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN) && existsSync('/usr/bin/ar
     expect(linkNames(c.nodes[0]!.ns)).not.toContain('vrrp.51');
     // keepalived's own is untouched.
     expect(linkNames(c.nodes[1]!.ns)).toContain('vrrp.51');
+  });
+});
+
+const VIP6 = '2001:db8::100';
+const VMAC6 = '00:00:5e:00:02:34';
+
+function conf6(priority: number): string {
+  return `global_defs {
+ router_id n${priority}
+ vrrp_garp_master_delay 0
+}
+vrrp_instance VI_6 {
+ interface veth0
+ state BACKUP
+ virtual_router_id 52
+ priority ${priority}
+ advert_int 0.2
+ use_vmac
+ virtual_ipaddress {
+  ${VIP6}/64
+ }
+}
+`;
+}
+
+describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('use_vmac over IPv6 against keepalived 2.2.7 (root)', () => {
+  let c: Cluster;
+  let A: Daemon;
+  let K: Daemon;
+  let cap: Capture;
+
+  beforeAll(async () => {
+    c = new Cluster(2, 'w');
+    cap = await c.capture('ip6 proto 112 or icmp6');
+    K = c.start('keepalived', 1, conf6(100));
+    A = c.start('ours', 0, conf6(150));
+  });
+  afterAll(async () => {
+    await c?.dispose();
+  });
+
+  it('ours is MASTER, the VIP is on vrrp.52; adverts (from the base link-local address) and NAs leave from 00:00:5e:00:02:34', async () => {
+    const ns = c.nodes[0]!.ns;
+    await until('ours MASTER', async () => (await stateOf(A, 'VI_6')) === 'MASTER', 40_000);
+    await until('VIP on vrrp.52', () => /2001:db8::100\/64/.test(ip('-n', ns, '-6', 'addr', 'show', 'dev', 'vrrp.52')), 10_000);
+    const ll = /inet6 (fe80::[0-9a-f:]+)\/64/.exec(ip('-n', ns, '-6', 'addr', 'show', 'dev', 'veth0'))?.[1] as string;
+    expect(ll).toMatch(/^fe80::/);
+    expect(ip('-n', ns, '-6', 'addr', 'show', 'dev', 'vrrp.52')).toContain(ll);
+    await until('an advert from the VRRP MAC', () => cap.frames().some((f) => f.kind === 'vrrp' && f.srcMac === VMAC6 && f.prio === 150 && f.line.includes(ll)), 10_000);
+    // The unsolicited neighbour advertisement for the VIP comes from the virtual MAC too.
+    await until('an NA for the VIP from the VRRP MAC', () => cap.frames().some((f) => f.kind === 'na' && f.addr === VIP6 && f.srcMac === VMAC6), 10_000);
+    expect(cap.frames().filter((f) => f.kind === 'na' && f.addr === VIP6 && f.srcMac !== VMAC6)).toEqual([]);
+  });
+
+  it('both hear each other through their vmacs: keepalived takes over on demote', async () => {
+    const r = await cli(A.ns, ['demote', 'VI_6', '--socket', A.sock, '--wait', '20']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await until('keepalived MASTER, ours BACKUP', async () => (await stateOf(K, 'VI_6')) === 'MASTER' && (await stateOf(A, 'VI_6')) === 'BACKUP', 20_000);
+    const stopped = await c.stop(A);
+    expect(stopped.code).toBe(0);
+    expect(linkNames(c.nodes[0]!.ns)).not.toContain('vrrp.52');
   });
 });
