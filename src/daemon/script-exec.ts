@@ -233,6 +233,7 @@ export function checkScriptSecure(argv: readonly string[], user: ScriptUser, scr
   const messages: string[] = [];
   const out = (runnable: boolean, insecure = false, a: string[] = [...argv]): SecurityVerdict => ({ runnable, argv: a, insecure, messages });
   if (argv.length === 0 || argv[0] === '') return out(false);
+  if (isFileTest(argv)) return out(true); // nothing is executed: no file to check
   let file = argv[0];
   if (!file.includes('/')) {
     const found = pathSearch(file, user, messages);
@@ -283,6 +284,18 @@ export function checkScriptSecure(argv: readonly string[], user: ScriptUser, scr
   return out(!(insecure && scriptSecurity), insecure, resolved);
 }
 
+/** keepalived's file test: a command starting "</" (blanks allowed after '<') only checks that the
+ * user can open the file for reading; the shell does it (exit 0 when it can). */
+export function isFileTest(argv: readonly string[]): boolean {
+  return argv.length > 0 && /^<[ \t]*\//.test(argv[0]);
+}
+
+/** The shell line keepalived's system() path runs (cmd_str): the first word as it is when it is a
+ * redirection, every other word in single quotes. */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map((w, k) => (k === 0 && (w[0] === '<' || w[0] === '>') ? w : `'${w}'`)).join(' ');
+}
+
 /** How one run ended. `timedOut`: killed by us after its timeout (keepalived's "timed_out"). */
 export type ScriptExit =
   | { kind: 'exit'; code: number }
@@ -331,7 +344,9 @@ function haveSetpriv(): boolean {
  * daemon dies (setpriv --pdeathsig, when util-linux's setpriv is there; else Node's uid/gid with
  * no supplementary groups). After `timeoutMs` the group gets SIGTERM, then SIGKILL after the grace.
  */
-export function runScript(argv: readonly string[], user: ScriptUser, opts: RunOptions = {}): ScriptRun {
+export function runScript(argv0: readonly string[], user: ScriptUser, opts: RunOptions = {}): ScriptRun {
+  const viaShell = isFileTest(argv0);
+  const argv = viaShell ? ['/bin/sh', '-c', shellLine(argv0)] : argv0;
   const me = ourUser();
   const switchUser = user.uid !== me.uid || user.gid !== me.gid;
   let cmd: string;
@@ -402,8 +417,10 @@ export function runScript(argv: readonly string[], user: ScriptUser, opts: RunOp
         if (phase === 'term' && signal === 'SIGTERM') signalGroup('SIGKILL');
         resolve({ kind: 'signal', signal, timedOut: killedByUs });
       } else {
-        // setpriv reports its own failure to exec with 127 (not found) or 126
-        resolve({ kind: 'exit', code: code ?? 0 });
+        // setpriv reports its own failure to exec with 127 (not found) or 126; keepalived's
+        // system() path turns the shell's 126/127 into 0.
+        const c = code ?? 0;
+        resolve({ kind: 'exit', code: viaShell && (c === 126 || c === 127) ? 0 : c });
       }
     });
   });
