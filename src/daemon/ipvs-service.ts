@@ -41,6 +41,9 @@ export interface IpvsServiceDeps {
 }
 
 const MAX_PASSES_IN_A_ROW = 50;
+/** A pass that could not read the table or apply every operation is retried, 1 s doubling to 30 s. */
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 const SYNC_MASTER = 1;
 const SYNC_BACKUP = 2;
 
@@ -63,6 +66,8 @@ export class IpvsService {
   private lastResults = new Map<string, CheckerState>();
   private carried = new Map<string, CheckerState>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryMs = 0;
   private running: Promise<void> | undefined;
   private dirty = false;
   private state: 'new' | 'started' | 'stopped' = 'new';
@@ -207,24 +212,46 @@ export class IpvsService {
     const actual = await k.readTable();
     if (!actual.ok) {
       for (const k of stale) this.stale.add(k);
-      this.deps.log('err', `IPVS: cannot read the table: ${actual.error}`);
-      return;
+      this.deps.log('err', `IPVS: cannot read the table: ${actual.error}${this.retryNote()}`);
+      return this.retry();
     }
     const ops = plan(actual.value, d.table, { held: d.held, managed: d.managed, stale });
-    if (ops.length) await this.applyLogged(ops, 'reconcile');
+    const errors = ops.length ? await this.applyLogged(ops, 'reconcile') : 0;
+    if (errors) this.retry();
+    else this.retryMs = 0;
     const first = this.table === undefined;
     this.table = applyOps(actual.value, ops).table;
     // What start-up changed, before any check ran: 0 operations means the table was adopted as it was.
     if (first) this.deps.log('info', `IPVS: table in step at start (${ops.length} operations, ${this.table.services.length} services in the kernel)`);
   }
 
-  private async applyLogged(ops: Op[], why: string): Promise<void> {
+  /** Applies and logs; resolves the number of failed operations. */
+  private async applyLogged(ops: Op[], why: string): Promise<number> {
     const k = this.kernel;
-    if (!k) return;
+    if (!k) return 0;
     for (const o of ops) this.deps.log('info', `IPVS: ${describeOp(o)}`);
     const r = await k.apply(ops);
     this.operations += r.done;
-    for (const e of r.errors) this.deps.log('err', `IPVS (${why}): ${e}`);
+    for (const e of r.errors) this.deps.log('err', `IPVS (${why}): ${e}${this.retryNote()}`);
+    return r.errors.length;
+  }
+
+  private nextRetryMs(): number {
+    return Math.min(RETRY_MAX_MS, this.retryMs ? this.retryMs * 2 : RETRY_MIN_MS);
+  }
+
+  private retryNote(): string {
+    return this.state === 'started' ? `; retrying in ${this.nextRetryMs() / 1000} s` : '';
+  }
+
+  /** A failed pass (a timed-out dump, a refused operation) is tried again later, with backoff. */
+  private retry(): void {
+    if (this.state !== 'started' || this.retryTimer) return;
+    this.retryMs = this.nextRetryMs();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.kick();
+    }, this.retryMs);
   }
 
   /** keepalived's update_quorum_state: scripts on each change; at start only "starting with quorum down" with a sorry server. */
@@ -282,7 +309,8 @@ export class IpvsService {
     }
     this.state = 'stopped';
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timer = this.retryTimer = undefined;
     await this.running;
     for (const spec of this.specs) {
       const down = this.scripts.get(spec.id)?.quorumDown;

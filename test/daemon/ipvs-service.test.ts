@@ -220,6 +220,21 @@ describe('IpvsService', () => {
     expect(k.lines()).toContain('192.0.2.10:80 wrr');
   });
 
+  it('a pass that cannot read the table is retried (1 s backoff) until it can', async () => {
+    const k = new MemKernel();
+    const read = k.readTable.bind(k);
+    let fails = 1;
+    k.readTable = async () => (fails-- > 0 ? err<Table>('GET_DEST: Timeout has been reached') : read());
+    const h = harness(k);
+    await h.svc.start(cfg(WEB));
+    expect(k.lines()).toEqual([]);
+    expect(h.logs).toContain('err: IPVS: cannot read the table: GET_DEST: Timeout has been reached; retrying in 1 s');
+    for (let i = 0; i < 40 && !k.lines().length; i++) await wait(100);
+    expect(k.lines()).toContain('192.0.2.10:80 wrr');
+    expect(h.logs.filter((l) => l.includes('table in step at start'))).toHaveLength(1);
+    await h.svc.stop();
+  });
+
   it('stop deletes its own services only; lvs_flush_on_stop flushes all; lvs_flush at start flushes first', async () => {
     const foreign = { af: 2, protocol: 6, addr: '203.0.113.50', port: 80, fwmark: 0, sched: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff, peName: '', dests: [] };
     const k = new MemKernel();
