@@ -231,3 +231,75 @@ describe.runIf(isRoot())('tracking against keepalived 2.2.7', () => {
     await vipOn(1, 'VIP on keepalived after our stop');
   });
 });
+
+// A sync group whose track_script (weight 0, no init_fail) is still in its initial state at start:
+// keepalived 2.2.7 holds both members in FAULT until the first result, then brings the group up as
+// one. Ours (node 0, VRIDs 71/72) and keepalived (node 1, VRIDs 73/74) each run the same shape of
+// config alone on their VRIDs; both must end with both members MASTER (every VIP held).
+function groupConf(vrids: [number, number], dir: string): string {
+  const inst = (name: string, vrid: number) => `vrrp_instance ${name} {
+  interface veth0
+  state BACKUP
+  virtual_router_id ${vrid}
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.${vrid + 100}/24
+  }
+}`;
+  return `global_defs {
+  vrrp_garp_master_delay 0
+  script_user root
+  enable_script_security
+}
+vrrp_script chk_ready {
+  script "/bin/test -f ${join(dir, 'ready')}"
+  interval 1
+}
+vrrp_sync_group G {
+  group {
+    VI_A
+    VI_B
+  }
+  track_script {
+    chk_ready
+  }
+}
+${inst('VI_A', vrids[0])}
+${inst('VI_B', vrids[1])}
+`;
+}
+
+describe.runIf(isRoot())('sync group with a weight-0 script in its initial state, against keepalived 2.2.7', () => {
+  let c: Cluster;
+  const daemons: Daemon[] = [];
+
+  beforeAll(() => {
+    expect(existsSync(join(ROOT, 'dist', 'src', 'daemon', 'track-manager.js'))).toBe(true);
+    c = new Cluster(2, 'tg');
+    writeFileSync(join(c.dir, 'ready'), '');
+  });
+
+  afterAll(async () => {
+    if (!c) return;
+    for (const d of daemons) await c.stop(d);
+    await c.dispose();
+  });
+
+  it('both daemons bring both members up as one (no init_fail needed); a failure takes both to FAULT', async () => {
+    daemons.push(c.start('ours', 0, groupConf([71, 72], c.dir)));
+    daemons.push(c.start('keepalived', 1, groupConf([73, 74], c.dir)));
+    const held = (vrid: number, node: number) => {
+      const h = c.holders(`192.0.2.${vrid + 100}`);
+      return h.length === 1 && h[0] === node;
+    };
+    await until('every member MASTER on both', () => held(71, 0) && held(72, 0) && held(73, 1) && held(74, 1), 30_000);
+    for (const n of ['VI_A', 'VI_B']) expect(await stateOf(daemons[0]!, n)).toBe('MASTER');
+    // The script fails (shared directory): both groups go FAULT as a whole and drop every VIP.
+    rmSync(join(c.dir, 'ready'));
+    await until('no VIP held', () => [171, 172, 173, 174].every((v) => c.holders(`192.0.2.${v}`).length === 0), 20_000);
+    for (const n of ['VI_A', 'VI_B']) expect(await stateOf(daemons[0]!, n)).toBe('FAULT');
+    writeFileSync(join(c.dir, 'ready'), '');
+    await until('every member MASTER again', () => held(71, 0) && held(72, 0) && held(73, 1) && held(74, 1), 30_000);
+  }, 120_000);
+});
