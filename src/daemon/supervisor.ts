@@ -16,6 +16,7 @@ import type { ChildRole, ChildStart } from './ipc.js';
 import type { Logger } from './log.js';
 import { removePidFile, runningPid, writePidFile } from './pidfile.js';
 import { watchRealtime } from './dump-child.js';
+import { SIGNUMS } from './dump-signals.js';
 import { formatParentData } from './dump-data.js';
 import { dumpGlobals } from './dump-input.js';
 import type { DumpGlobals } from './dump-types.js';
@@ -189,7 +190,7 @@ export class Supervisor {
     on('SIGHUP', () => void this.reload().catch(() => undefined));
     on('SIGUSR1', () => this.relay('SIGUSR1'));
     on('SIGUSR2', () => this.relay('SIGUSR2'));
-    for (const p of (this.deps.watchRealtime ?? (this.deps.onSignal ? () => [] : watchRealtime))((n) => this.relay(n === 36 ? 'JSON' : 'STATS_CLEAR'))) {
+    for (const p of (this.deps.watchRealtime ?? (this.deps.onSignal ? () => [] : watchRealtime))((n) => this.relay(n === SIGNUMS.JSON ? 'JSON' : 'STATS_CLEAR'))) {
       this.log.log('warning', p);
     }
     this.sd.startWatchdog();
