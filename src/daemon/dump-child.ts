@@ -22,6 +22,7 @@ export const SIGNAL_DUMPS: Record<string, DumpKind> = { SIGUSR1: 'data', SIGUSR2
 
 export class VrrpDumper {
   private globals: DumpGlobals | null = null;
+  private globalsStale = true;
   private readonly startUs = Date.now() * 1000;
 
   constructor(
@@ -32,13 +33,22 @@ export class VrrpDumper {
     private readonly dir: string = dumpDir(),
   ) {}
 
-  /** Re-reads global_defs (at start and after each applied reload: the dump shows what runs). */
+  /** Called at start and after each applied reload: global_defs are read again at the next DATA
+   * dump (lazily: parsing a large config twice on every reload would double the reload's cost). */
   refreshGlobals(): void {
-    try {
-      this.globals = dumpGlobals(loadConfig(this.configFile, { configId: this.configId }).model);
-    } catch (e) {
-      this.log.log('warning', `dump: cannot read global_defs from ${this.configFile}: ${(e as Error).message}`);
+    this.globalsStale = true;
+  }
+
+  private readGlobals(): DumpGlobals {
+    if (this.globalsStale || !this.globals) {
+      this.globalsStale = false;
+      try {
+        this.globals = dumpGlobals(loadConfig(this.configFile, { configId: this.configId }).model);
+      } catch (e) {
+        this.log.log('warning', `dump: cannot read global_defs from ${this.configFile}: ${(e as Error).message}`);
+      }
     }
+    return this.globals ?? dumpGlobals(null);
   }
 
   /** Writes one dump; never throws (a failure is logged, as keepalived logs "Can't open ..."). */
@@ -48,8 +58,8 @@ export class VrrpDumper {
       this.log.log('info', `dump (${kind}): the VRRP runtime is not running yet`);
       return;
     }
-    if (!this.globals) this.refreshGlobals();
-    const snap = dumpSnapshot(rt, this.globals ?? dumpGlobals(null), this.startUs);
+    // The STATS dump shows no global_defs value: no need to read them for it.
+    const snap = dumpSnapshot(rt, kind === 'data' || kind === 'json' ? this.readGlobals() : (this.globals ?? dumpGlobals(null)), this.startUs);
     const pid = process.pid;
     let r: ReturnType<typeof writeDumpFile> | null = null;
     if (kind === 'data') {
