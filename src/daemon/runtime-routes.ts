@@ -10,7 +10,7 @@
 // State lives beside the runtime (a WeakMap), so runtime.ts only carries the calls.
 import type { AddressEvent, NetResult, RouteEvent, Rtnl, VrrpPacketIn } from '../net/types.js';
 import { describeRoute, describeRule, sameRoute, sameRule } from '../net/rtnl-route.js';
-import { ROUTE_TRACK_PREFIX, type PlannedRoute, type PlannedRule } from './instance-routes.js';
+import { type PlannedRoute, type PlannedRule } from './instance-routes.js';
 import type { InstancePlan } from './instance-config.js';
 import type { Logger } from './log.js';
 import type { VrrpRuntime } from './runtime.js';
@@ -156,12 +156,12 @@ export function queueRoutes(rt: VrrpRuntime, instance: string, add: boolean): vo
   }
 }
 
-/** keepalived's set_vrrp_backup: out of MASTER (VIPs, routes, rules released), then back in the election. */
+/** keepalived's set_vrrp_backup: straight to BACKUP (priority 0, VIPs/routes/rules released, no
+ * FAULT), back as MASTER after Skew_Time unless a master is heard. */
 function leaveMaster(rt: VrrpRuntime, name: string, what: string): void {
   rt.log.log('info', `(${name}) ${what}; leaving MASTER state`);
   stateOf(rt).installed.delete(name);
-  rt.dispatch({ type: 'track', track: ROUTE_TRACK_PREFIX + name, status: false }, what);
-  rt.dispatch({ type: 'track', track: ROUTE_TRACK_PREFIX + name, status: true }, what);
+  rt.dispatch({ type: 'set-backup', instance: name }, what);
 }
 
 /** A route or rule change from the kernel: a tracked one of ours that went away is acted on. */

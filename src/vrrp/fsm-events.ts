@@ -202,6 +202,33 @@ export function overridePriority(d: Draft, i: InstanceState, priority: number | 
   if (gotoMaster(d, i)) tsmHandle(d, 'BACKUP', i);
 }
 
+/**
+ * set_vrrp_backup (keepalived_netlink.c): a master whose tracked virtual route/rule was deleted goes
+ * straight to BACKUP (never FAULT): priority 0 so a peer takes over, VIPs released. Every other
+ * MASTER of its sync group does the same and the group is BACKUP (set directly: keepalived sends no
+ * group notify here). Each comes back after only Skew_Time unless a master is heard by then.
+ */
+export function setBackup(d: Draft, i: InstanceState): void {
+  if (i.state !== 'MASTER') {
+    d.actions.push({ type: 'discard', instance: i.cfg.name, reason: `set-backup in ${i.state} state` });
+    return;
+  }
+  const quickBack = (x: InstanceState): void => {
+    x.wantstate = 'BACKUP';
+    leaveMaster(d, x, true);
+    x.msDownTimerUs = skew(x);
+    initSands(d, x);
+  };
+  quickBack(i);
+  const g = groupOf(d, i);
+  if (!g) return;
+  for (const m of g.members) {
+    const o = d.insts.get(m);
+    if (o && o !== i && o.state === 'MASTER') quickBack(o);
+  }
+  g.state = 'BACKUP';
+}
+
 /** Daemon stop: a master says goodbye with priority 0 so a backup takes over after Skew_Time. */
 export function shutdownInstance(d: Draft, i: InstanceState): void {
   if (i.state === 'STOP') return;

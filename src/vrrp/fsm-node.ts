@@ -7,7 +7,7 @@ import { type Draft } from './fsm-core.js';
 import { addrBytes } from './fsm-addr.js';
 import { initialInstanceState, resolveInstanceConfig, validTrackStatus } from './fsm-config.js';
 import {
-  advertReceived, overridePriority, shutdownInstance, startInstance, timerExpired, trackChanged,
+  advertReceived, overridePriority, setBackup, shutdownInstance, startInstance, timerExpired, trackChanged,
 } from './fsm-events.js';
 import type {
   ConfigIssue, FsmAction, FsmEvent, InstanceConfig, InstanceState, SyncGroupConfig, SyncGroupState,
@@ -251,6 +251,13 @@ export function stepNode(node: NodeState, event: FsmEvent, now: number): StepRes
       if (!b || b.length !== (i.cfg.family === 4 ? 4 : 16)) return fail('event.addr', `not an IPv${i.cfg.family} address: ${String(event.addr)}`);
       // Only the source changes: state, timers and VIPs stay (the next advert carries the new source).
       i.cfg = { ...i.cfg, primaryAddr: event.addr, primaryAddrBytes: b };
+      break;
+    }
+    case 'set-backup': {
+      const errs: FsmAction[] = [];
+      const i = pickInstance(d, node, event.instance, 'event.instance', errs);
+      if (!i) return { state: node, actions: errs };
+      setBackup(d, i);
       break;
     }
     case 'shutdown':

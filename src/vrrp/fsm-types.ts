@@ -139,7 +139,10 @@ export type FsmEvent =
   /** The instance's advert source changed (the interface's address came or went): new primary address. */
   | { type: 'source-address'; instance?: string; addr: string }
   /** takeover (promote): become MASTER now, overriding nopreempt and preempt_delay while in force. */
-  | { type: 'override'; instance?: string; priority: number | null; takeover?: boolean };
+  | { type: 'override'; instance?: string; priority: number | null; takeover?: boolean }
+  /** keepalived's set_vrrp_backup: a master lost something it must hold (a tracked virtual route or
+   * rule was deleted): straight to BACKUP with priority 0, its sync group's masters along. */
+  | { type: 'set-backup'; instance?: string };
 
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 

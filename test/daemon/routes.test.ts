@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
+import type { DaemonEvent } from '../../src/control/protocol.js';
 import { FakeClock, FakeLan } from './fakes.js';
 import { makeHost, S, settle, stateOf, vi } from './hosts.js';
 
@@ -26,6 +27,11 @@ static_rules {
  from 198.51.100.7 table 100 priority 50
 }
 `;
+
+const transitions = (events: DaemonEvent[]) =>
+  events.flatMap((e) => (e.type === 'transition' ? [`${e.instance} ${e.transition.from}->${e.transition.to}`] : []));
+/** The priority byte of a sent VRRP packet (v2/v3 both keep it at offset 2). */
+const priorityOf = (bytes: Uint8Array): number => bytes[2];
 
 const ours = (calls: string[]) => calls.filter((c) => /^(route|rule|vmac|link)|192\.0\.2\.(100|50)/.test(c));
 
@@ -89,16 +95,21 @@ describe('virtual routes and rules follow MASTER', () => {
     await a.rt.start();
     await clock.advance(5 * S, settle(a));
     expect(stateOf(a, 'VI_1')).toBe('MASTER');
-    const before = a.events.filter((e) => e.type === 'transition').length;
+    const before = a.events.length;
+    const sentBefore = lan.sent.length;
     a.rtnl.dropRoute((r) => r.dst === '198.51.100.0');
     await settle(a)();
     expect(a.log.lines).toContain('info: (VI_1) virtual route 198.51.100.0/24 via 192.0.2.254 dev veth0 table 100 was deleted; leaving MASTER state');
-    expect(stateOf(a, 'VI_1')).not.toBe('MASTER');
+    // keepalived's set_vrrp_backup: straight to BACKUP, never through FAULT, with a priority 0 advert.
+    expect(stateOf(a, 'VI_1')).toBe('BACKUP');
+    expect(transitions(a.events.slice(before))).toEqual(['VI_1 MASTER->BACKUP']);
+    expect(a.log.lines.filter((l) => l.includes('FAULT'))).toEqual([]);
+    expect(lan.sent.slice(sentBefore).filter((x) => x.host === 'a').map((x) => priorityOf(x.bytes))).toEqual([0]);
     expect(a.rtnl.has('veth0', '192.0.2.100')).toBe(false);
-    expect(a.events.filter((e) => e.type === 'transition').length).toBeGreaterThan(before);
-    // With no other master it wins the election again and puts everything back.
-    await clock.advance(5 * S, settle(a));
+    // With no other master it is MASTER again after only Skew_Time (< 1 s at priority 150) and puts everything back.
+    await clock.advance(0.5 * S, settle(a));
     expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    expect(transitions(a.events.slice(before))).toEqual(['VI_1 MASTER->BACKUP', 'VI_1 BACKUP->MASTER']);
     expect(a.rtnl.routes.some((r) => r.dst === '198.51.100.0')).toBe(true);
     // The untracked one (no dev: keepalived cannot track it) going away changes nothing.
     a.rtnl.dropRoute((r) => r.dst === '203.0.113.0' && r.dstLen === 24);
@@ -125,10 +136,35 @@ describe('virtual routes and rules follow MASTER', () => {
     await a.rt.start();
     await clock.advance(5 * S, settle(a));
     expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    const before = a.events.length;
     a.rtnl.setLink('veth1', false);
     await settle(a)();
     expect(a.log.lines).toContain('info: (VI_1) virtual route 198.51.100.0/24 dev veth1 lost with interface veth1; leaving MASTER state');
     expect(a.rtnl.has('veth0', '192.0.2.100')).toBe(false);
+    expect(transitions(a.events.slice(before))).toEqual(['VI_1 MASTER->BACKUP']);
+    await a.rt.stop();
+  });
+
+  it('a sync group follows: a member losing its tracked rule takes every master of the group to BACKUP (no FAULT), all come back', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const group = 'vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n}\n';
+    const cfg = group + vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', ROUTES) + vi('VI_2', 'veth0', 52, 150, '192.0.2.101/24');
+    const a = makeHost(lan, clock, 'a', cfg, { veth0: ['192.0.2.1'] });
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect([stateOf(a, 'VI_1'), stateOf(a, 'VI_2')]).toEqual(['MASTER', 'MASTER']);
+    const before = a.events.length;
+    // Deleted by someone else (the kernel reports it the same way).
+    await a.rtnl.deleteRule(a.rtnl.rules.find((r) => r.priority === 100)!);
+    await settle(a)();
+    expect([stateOf(a, 'VI_1'), stateOf(a, 'VI_2')]).toEqual(['BACKUP', 'BACKUP']);
+    expect(transitions(a.events.slice(before)).sort()).toEqual(['VI_1 MASTER->BACKUP', 'VI_2 MASTER->BACKUP']);
+    expect(a.rtnl.has('veth0', '192.0.2.101')).toBe(false);
+    await clock.advance(5 * S, settle(a));
+    expect([stateOf(a, 'VI_1'), stateOf(a, 'VI_2')]).toEqual(['MASTER', 'MASTER']);
+    expect(transitions(a.events.slice(before)).filter((t) => t.includes('FAULT'))).toEqual([]);
+    expect(a.rtnl.rules.some((r) => r.priority === 100)).toBe(true);
     await a.rt.stop();
   });
 });
