@@ -53,10 +53,13 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
   const watches = new Set<WatchHandle>();
   let closed = false;
   // Requests still waiting when close() runs would otherwise wait for their timeout: close ends them.
-  let onClosed: () => void = () => undefined;
-  const closedSignal = new Promise<{ ok: false; e: unknown }>((resolve) => {
-    onClosed = () => resolve({ ok: false, e: new Error('socket is closed') });
-  });
+  // One callback per waiting request, dropped when it settles: racing every request against one
+  // shared never-settling promise kept a reaction (and the request's result) per call alive forever.
+  const closers = new Set<() => void>();
+  const onClosed = (): void => {
+    for (const c of [...closers]) c();
+    closers.clear();
+  };
 
   // The socket must never overflow: the `netlink` package aborts the process on a socket error. So at
   // most MAX_IN_FLIGHT requests wait for their answer (their ACKs fit the buffer many times over), and
@@ -81,7 +84,14 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
         waiting.shift()?.();
       }
     })();
-    return Promise.race([run, closedSignal]);
+    return new Promise((resolve) => {
+      const closer = () => resolve({ ok: false, e: new Error('socket is closed') });
+      closers.add(closer);
+      void run.then((r) => {
+        closers.delete(closer);
+        resolve(r);
+      });
+    });
   }
 
   /** A dump request, after any dump already running. */
