@@ -204,6 +204,39 @@ describe('fast path and oclif path print the same', () => {
     expect(piped.quick.stdout).toContain("unknown keyword 'priorty'");
   }, 600_000);
 
+  it('status --watch --json on the fast path: a frame, then exit 0 on Ctrl-C, as through oclif', async () => {
+    const watchOnce = (fastPath: boolean) =>
+      new Promise<Run>((res) => {
+        const traceFile = join(dir, `trace-${++runs}`);
+        const env: NodeJS.ProcessEnv = { ...process.env, KEEPALIVEDCTL_FAST_PATH: fastPath ? '1' : '0', TRACE_OCLIF_FILE: traceFile };
+        delete env.FORCE_COLOR;
+        const child = spawn(process.execPath, ['--import', trace, bin, 'status', '--watch', '--json', '--socket', sock], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          stdout += d;
+          // The first frame (one StatusResult per line with --json): stop it as an operator would.
+          if (stdout.includes('\n')) child.kill('SIGINT');
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          res({ code, stdout, stderr, oclif: existsSync(traceFile) && readFileSync(traceFile, 'utf8').length > 0 });
+        });
+      });
+    const slow = await watchOnce(false);
+    const quick = await watchOnce(true);
+    // (--watch still loads @oclif/core through src/control/watch.ts's import of cli.ts, unused: a
+    // long-running command, where start-up matters little.)
+    expect(slow.oclif).toBe(true);
+    for (const r of [slow, quick]) {
+      expect(r.code, r.stderr).toBe(0);
+      const first = JSON.parse(r.stdout.split('\n')[0]) as { instances: { name: string }[] };
+      expect(first.instances.map((i) => i.name)).toEqual(['VI_WEB', 'VI_DB', 'VI_DB6', 'VI_SOLO']);
+    }
+  }, 300_000);
+
   it('on a terminal: the same colours and table', async () => {
     const bad = conf('bad3.conf', BAD);
     const viaScript = (args: string[], fastPath: boolean) =>
