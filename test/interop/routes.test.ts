@@ -116,10 +116,17 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('virtual routes/rules and
     await until('virtual routes and rules back', () => virtualPresent(), 10_000);
   });
 
-  it('a tracked virtual route deleted by hand takes ours out of MASTER; it preempts back and re-adds it', async () => {
+  it('a tracked virtual route deleted by hand takes ours straight to BACKUP (no FAULT) with priority 0; it comes back and re-adds it', async () => {
+    const from = A.out().length;
+    const kFrom = K.out().length;
     ip('-n', ns0(), 'route', 'del', '198.51.100.0/24', 'table', '100');
-    await until('ours noticed the deletion', () => /\(VI_1\) virtual route 198\.51\.100\.0\/24 .* was deleted; leaving MASTER state/.test(A.out()), 10_000);
+    await until('ours noticed the deletion', () => /\(VI_1\) virtual route 198\.51\.100\.0\/24 .* was deleted; leaving MASTER state/.test(A.out().slice(from)), 10_000);
     await until('ours MASTER again with the route', async () => (await stateOf(A)) === 'MASTER' && virtualPresent(), 20_000);
+    // keepalived's set_vrrp_backup: MASTER -> BACKUP -> MASTER, never FAULT; the peer hears priority 0.
+    const after = A.out().slice(from);
+    expect(after).toMatch(/\(VI_1\) Entering BACKUP STATE[\s\S]*\(VI_1\) Entering MASTER STATE/);
+    expect(after).not.toMatch(/FAULT/);
+    await until('keepalived heard priority 0', () => /\(VI_1\) Backup received priority 0 advertisement/.test(K.out().slice(kFrom)), 10_000);
   });
 
   it('a deleted static route is restored', async () => {
