@@ -11,9 +11,10 @@ import type { Logger } from './log.js';
 import { dropExpired, effectOf, emptyStore, retainInstances, type OverrideKind, type OverrideStore } from './overrides.js';
 import { armExpiry, setOverride } from './runtime-overrides.js';
 import { catchUp, chooseSource, noSource, noSourceMessage, onAddressEvent } from './runtime-addrs.js';
+import { performAction } from './runtime-actions.js';
 import { reloadRuntime } from './runtime-reload.js';
-import { asBase, queueRoutes, reloadRoutes, routesOnLink, sendIfname, startRoutes, staticAddressEvent, stopRoutes } from './runtime-routes.js';
-import { announce, changeVips, checkPacket, garpGroups, type InstanceIo, sendAdvert, rxMetaOf, socketKey } from './runtime-io.js';
+import { asBase, reloadRoutes, routesOnLink, sendIfname, startRoutes, staticAddressEvent, stopRoutes } from './runtime-routes.js';
+import { changeVips, checkPacket, type InstanceIo, rxMetaOf, socketKey } from './runtime-io.js';
 import { buildStatus } from './runtime-status.js';
 import { allRefs, TrackerManager, type TrackerDeps } from './track-manager.js';
 import { onTrackerChange, withTrackers } from './track-runtime.js';
@@ -42,8 +43,6 @@ export interface RuntimeInfo {
 export type StartResult = { ok: true } | { ok: false; error: string };
 export type OverrideOutcome = { ok: true; result: OverrideResult } | { ok: false; error: string };
 
-const STATE_WORD: Record<string, string> = { MASTER: 'MASTER', BACKUP: 'BACKUP', FAULT: 'FAULT' };
-
 export class VrrpRuntime {
   node: NodeState | null = null;
   readonly ios = new Map<string, InstanceIo>();
@@ -62,11 +61,13 @@ export class VrrpRuntime {
   // Internal, shared with runtime-overrides.ts and runtime-reload.ts.
   readonly sockets = new Map<string, VrrpSocket>();
   readonly timers = new Map<string, TimerHandle>();
-  private readonly garpTimers = new Set<TimerHandle>();
+  /** Pending repeats of gratuitous ARP/NA bursts (runtime-actions.ts); cancelled at stop. */
+  readonly garpTimers = new Set<TimerHandle>();
   expiryTimer: TimerHandle | null = null;
   private watcher: { close(): void } | null = null;
   private ioQueue: Promise<void> = Promise.resolve();
-  private lastPrio0 = new Map<string, string>();
+  /** Who last sent priority 0 per instance (names the master-down reason). */
+  readonly lastPrio0 = new Map<string, string>();
   stopping = false;
   /** vrrp_script / track_file / vrrp_track_process / track_bfd (track-manager.ts). */
   readonly trackers: TrackerManager;
@@ -272,114 +273,9 @@ export class VrrpRuntime {
     for (const a of r.actions) this.perform(a, ev, reason);
   }
 
+  /** Carries out one state machine action (runtime-actions.ts). */
   perform(a: FsmAction, ev: FsmEvent, reason: string): void {
-    const { clock } = this.deps;
-    switch (a.type) {
-      case 'send-advert': {
-        const io = this.ios.get(a.instance);
-        if (!io) return;
-        const sock = this.sockets.get(socketKey(sendIfname(io.plan), io.plan.family));
-        this.queue(async () => {
-          const n = await sendAdvert(io, sock, a.advert, this.log);
-          if (n === 0) return;
-          io.advertsSent++;
-          if (a.advert.priority === 0) {
-            io.priorityZeroSent++;
-            this.log.log('info', `(${a.instance}) sent 0 priority`);
-          }
-        });
-        return;
-      }
-      case 'add-vips':
-      case 'remove-vips': {
-        const io = this.ios.get(a.instance);
-        if (!io) return;
-        const add = a.type === 'add-vips';
-        this.log.log('info', `(${a.instance}) ${add ? 'setting' : 'removing'} VIPs.`);
-        if (!add) queueRoutes(this, a.instance, false); // rules, routes, then VIPs (keepalived's order)
-        this.queue(() => changeVips(this.deps.rtnl, io.plan, a.addrs, add, this.log));
-        if (add) queueRoutes(this, a.instance, true);
-        return;
-      }
-      case 'send-garp': {
-        const io = this.ios.get(a.instance);
-        if (!io) return;
-        for (const g of garpGroups(io.plan, a.addrs)) {
-          for (let k = 0; k < Math.max(1, a.repeat); k++) {
-            const send = () => this.queue(() => announce(this.deps.announcer, io.plan, g, this.log));
-            if (k === 0 || g.intervalUs === 0) send();
-            else {
-              const h = clock.at(clock.nowUs() + k * g.intervalUs, () => {
-                this.garpTimers.delete(h);
-                if (!this.stopping) send();
-              });
-              this.garpTimers.add(h);
-            }
-          }
-        }
-        return;
-      }
-      case 'arm-timer': {
-        const key = `${a.instance}/${a.timer}`;
-        this.timers.get(key)?.cancel();
-        this.timers.set(key, clock.at(a.at, () => {
-          this.timers.delete(key);
-          if (this.stopping) return;
-          this.dispatch({ type: 'timer', instance: a.instance, timer: a.timer }, this.timerReason(a.instance, a.timer));
-        }));
-        return;
-      }
-      case 'cancel-timer': {
-        const key = `${a.instance}/${a.timer}`;
-        this.timers.get(key)?.cancel();
-        this.timers.delete(key);
-        return;
-      }
-      case 'notify':
-        this.transition(a.instance, a.state, ev, reason);
-        return;
-      case 'notify-group':
-        this.log.log('info', `VRRP_Group(${a.group}) Syncing instances to ${a.state} state`);
-        this.emit({ type: 'group-transition', group: a.group, transition: { from: 'INIT', to: a.state, at: new Date(clock.wallMs()).toISOString(), reason } });
-        return;
-      case 'notify-priority':
-        this.emit({ type: 'priority', instance: a.instance, effective: a.priority });
-        return;
-      case 'notify-event':
-        if (this.log.detail) this.log.log('debug', `(${a.instance}) ${a.event}`);
-        this.emit({ type: 'master-rx-lower-pri', instance: a.instance });
-        return;
-      case 'discard':
-        if (this.log.detail) this.log.log('debug', `${'instance' in a && a.instance ? `(${a.instance}) ` : ''}${a.reason}`);
-        return;
-      case 'error':
-        this.log.log('err', `state machine: ${a.where}: ${a.message}`);
-        return;
-    }
-  }
-
-  private timerReason(instance: string, timer: string): string {
-    if (timer !== 'master-down') return `${timer} timer`;
-    const p0 = this.lastPrio0.get(instance);
-    return p0 ? `master ${p0} left (priority 0 advert)` : 'master down timer expired (no advert received)';
-  }
-
-  private transition(name: string, to: VrrpStateName, ev: FsmEvent, reason: string): void {
-    const from = this.lastState.get(name) ?? 'INIT';
-    this.lastState.set(name, to);
-    const io = this.ios.get(name);
-    // Another member moved by its sync group: say so instead of the triggering event's reason.
-    const target = 'instance' in ev ? ev.instance : undefined;
-    const why = target !== undefined && target !== name && ev.type !== 'start' ? `sync group follows ${target}: ${reason}` : reason;
-    const t: Transition = { from, to, at: new Date(this.deps.clock.wallMs()).toISOString(), reason: why };
-    this.transitions.set(name, t);
-    if (io) {
-      if (to === 'MASTER') io.becameMaster++;
-      if (from === 'MASTER') io.releasedMaster++;
-    }
-    if (to === 'MASTER' && ev.type === 'timer') this.log.log('info', `(${name}) Receive advertisement timeout`);
-    if (STATE_WORD[to]) this.log.log('info', `(${name}) Entering ${STATE_WORD[to]} STATE${from === 'INIT' ? ' (init)' : ''}`);
-    this.emit({ type: 'transition', instance: name, transition: t });
+    performAction(this, a, ev, reason);
   }
 
   /** promote / demote / demote --fault / clear (kind null) on the instance's whole sync group. */
