@@ -5,9 +5,9 @@
 import type { Logger } from './log.js';
 import type { NotifyScript } from './notify-config.js';
 import {
-  checkScriptSecure, defaultScriptUser, lookupUser, runScript,
-  type ScriptExit, type ScriptRun, type ScriptUser, type UserDb,
+  checkScriptSecure, defaultScriptUser, lookupUser, type ScriptUser, type UserDb,
 } from './script-exec.js';
+import { runScript, type ScriptExit, type ScriptRun } from './script-run.js';
 
 /** keepalived gives STOP notifies one second before it kills them (child_killed_thread). */
 export const STOP_TIMEOUT_MS = 1000;

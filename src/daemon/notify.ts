@@ -9,7 +9,8 @@ import { type HostInfo, type NotifyPlan, readNotifyPlan } from './notify-config.
 import { type Delivery, NotifyCore, type NotifyStateWord } from './notify-core.js';
 import { closeFifo, fifoOwner, type OpenFifo, openFifo, writeFifo } from './notify-fifo.js';
 import { cmdStr, NotifyScripts } from './notify-scripts.js';
-import { defaultScriptUser, ourUser, runScript, type ScriptRun, type UserDb } from './script-exec.js';
+import { defaultScriptUser, ourUser, type UserDb } from './script-exec.js';
+import { runScript, type ScriptRun } from './script-run.js';
 import { SmtpAlerter } from './smtp-alert.js';
 
 export interface NotifierDeps {

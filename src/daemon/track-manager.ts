@@ -7,8 +7,9 @@ import type { Clock, TimerHandle } from './clock.js';
 import { trackKey, type ProcessDef, type ScriptDef, type TrackerKind, type TrackerPlan, type TrackRef } from './instance-tracks.js';
 import type { Logger } from './log.js';
 import {
-  checkScriptSecure, defaultScriptUser, lookupUser, runScript, type Result, type ScriptUser, type SecurityVerdict,
+  checkScriptSecure, defaultScriptUser, lookupUser, type Result, type ScriptUser, type SecurityVerdict,
 } from './script-exec.js';
+import { runScript } from './script-run.js';
 import { FileTracker, type FileTrackerDeps } from './track-file.js';
 import { countMatches, ProcessTracker, scanProc, scanProcSliced, type ProcInfo } from './track-process.js';
 import { carryCounter, initialCounter, ScriptTracker, type RunScriptFn } from './track-script.js';

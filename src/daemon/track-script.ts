@@ -5,7 +5,8 @@ import type { TrackStatus } from '../vrrp/tracking.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { ScriptDef } from './instance-tracks.js';
 import type { Logger } from './log.js';
-import type { RunOptions, ScriptExit, ScriptRun, ScriptUser } from './script-exec.js';
+import type { ScriptUser } from './script-exec.js';
+import type { RunOptions, ScriptExit, ScriptRun } from './script-run.js';
 
 /**
  * keepalived's counter: `result` runs from 0 to rise+fall-1; the script is good while

@@ -14,7 +14,7 @@ import type { FifoSpec } from '../../src/daemon/notify-config.js';
 import { closeFifo, openFifo, writeFifo } from '../../src/daemon/notify-fifo.js';
 import { MAX_QUEUED, MAX_RUNNING, NotifyScripts } from '../../src/daemon/notify-scripts.js';
 import { loadNotify, Notifier } from '../../src/daemon/notify.js';
-import type { ScriptExit } from '../../src/daemon/script-exec.js';
+import type { ScriptExit } from '../../src/daemon/script-run.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
 import { VrrpRuntime } from '../../src/daemon/runtime.js';
-import type { ScriptExit, ScriptRun } from '../../src/daemon/script-exec.js';
+import type { ScriptExit, ScriptRun } from '../../src/daemon/script-run.js';
 import { FakeAnnouncer, FakeClock, FakeLan, FakeRtnl, memLogger } from './fakes.js';
 
 const S = 1_000_000;

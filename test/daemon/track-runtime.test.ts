@@ -9,7 +9,7 @@ import { loadConfigText } from '../../src/config/index.js';
 import type { DaemonEvent } from '../../src/control/protocol.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
 import { VrrpRuntime, type RuntimeDeps } from '../../src/daemon/runtime.js';
-import type { ScriptExit, ScriptRun } from '../../src/daemon/script-exec.js';
+import type { ScriptExit, ScriptRun } from '../../src/daemon/script-run.js';
 import type { ProcInfo } from '../../src/daemon/track-process.js';
 import { addVethPairs, createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
 import { haveKeepalived, keepalivedTest } from '../helpers/oracle.js';

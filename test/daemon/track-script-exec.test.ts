@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
-  checkScriptSecure, defaultScriptUser, lookupUser, runScript, scriptFromLine, splitQuotedEscaped,
+  checkScriptSecure, defaultScriptUser, lookupUser, scriptFromLine, splitQuotedEscaped,
 } from '../../src/daemon/script-exec.js';
+import { runScript } from '../../src/daemon/script-run.js';
 
 const root = process.getuid?.() === 0;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ka-script-'));
