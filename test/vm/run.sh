@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The IPVS VM test (npm run test:vm): boots Debian's 6.1 kernel (ip_vs as modules) in qemu under TCG,
-# runs dist/src/ipvs/apply-cli.js against the real IPVS table, and checks the results here.
+# runs dist/src/ipvs/apply-cli.js against the real IPVS table, then our daemon (bin/keepalived) with
+# real servers in a namespace inside the VM (test/vm/daemon/), and checks the results here.
 # The VM has no network card; the host root is shared read-only, the job folder writable.
 # Exit 0 all checks passed, 1 a check failed (with the VM's console and job log), 2 cannot run.
 set -uo pipefail
@@ -10,7 +11,7 @@ say() { echo "test:vm: $*"; }
 
 if [ "$(id -u)" != 0 ]; then say "needs root (installs packages, builds an initramfs)"; exit 2; fi
 missing=()
-for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio ipvsadm:ipvsadm; do
+for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio ipvsadm:ipvsadm curl:curl; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p#*:}")
 done
 [ -x /bin/busybox ] || missing+=(busybox-static)
@@ -20,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { say "apt-get install failed"; exit 2; }
 fi
 # dist is shared: build only when our sources are newer than what is there.
-if [ ! -f dist/src/ipvs/apply-cli.js ] || [ -n "$(find src/ipvs src/config -name '*.ts' -newer dist/src/ipvs/apply-cli.js | head -n1)" ]; then
+if [ ! -f dist/src/ipvs/apply-cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/src/ipvs/apply-cli.js | head -n1)" ]; then
   npx tsc -p tsconfig.json >/dev/null || true
 fi
 [ -f dist/src/ipvs/apply-cli.js ] || { say "dist/src/ipvs/apply-cli.js missing after the build"; exit 2; }
@@ -32,7 +33,7 @@ rm -rf "$job"
 mkdir -p "$job"
 printf '#!/bin/sh\nexec /bin/sh %s/test/vm/ipvs/job.sh %s %s\n' "$repo" "$job" "$repo" > "$job/job.sh"
 start=$(date +%s)
-timeout 300 qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot -nic none \
+timeout 2100 qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot -nic none \
   -kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "console=ttyS0 panic=-1 quiet kbjob=$job" \
   -virtfs local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$job,mount_tag=job,security_model=none" > "$job/console.log" 2>&1
@@ -64,10 +65,33 @@ else
   if node test/vm/ipvs/check-probe.mjs "$out/probe.json" "$out/timeouts.txt"; then say "ok   client commands (info, timeouts, sync daemon, zero, flush, errors)"
   else fail=1; cat "$out/probe.err" 2>/dev/null; fi
 fi
+# Phase 2: our daemon.
+bound_ms=$(( (2 + 5) * 1000 + ${VM_SLACK_MS:-25000} ))   # delay_loop + connect_timeout, + slack: TCG on a loaded machine
+if [ ! -f "$out/daemon.finished" ]; then
+  say "FAIL the daemon phase did not finish"; fail=1
+else
+  dx=test/vm/daemon/expected
+  for p in "d1 d1 start" "d2 d2 backends down" "d3 d1 backends up again" "d4 d1 after crash and restart" "d5 d5 a backend down after the restart" "d6 d6 stopped: own services deleted"; do
+    set -- $p; n=$1; e=$2; shift 2
+    if diff -u "$dx/$e.table" "$out/$n.table" > "$job/diff.txt"; then say "ok   daemon $n ($*): ipvsadm -Ln"; else say "FAIL daemon $n ($*)"; cat "$job/diff.txt"; fail=1; fi
+  done
+  for n in d2 d3 d5; do
+    ms=$(cat "$out/$n.ms" 2>/dev/null || echo none)
+    if [ "$ms" -le "$bound_ms" ] 2>/dev/null; then say "ok   daemon $n followed in $ms ms (bound $bound_ms)"; else say "FAIL daemon $n followed in '$ms' ms (bound $bound_ms)"; fail=1; fi
+  done
+  before=$(cat "$out/stats-before" 2>/dev/null); after=$(cat "$out/stats-after" 2>/dev/null); min=$(cat "$out/restart.min" 2>/dev/null)
+  if [ -n "$before" ] && [ "$before" -gt 0 ] && [ "$before" = "$after" ] && [ "$min" = 6 ]; then
+    say "ok   daemon restart adopted the table (192.0.2.10:80 Conns $before kept, all 6 services present throughout)"
+  else say "FAIL daemon restart: Conns before '$before' after '$after', fewest services seen '$min' (want 6)"; fail=1; fi
+  if grep -q 'IPVS: table in step at start (0 operations, 6 services' "$out/daemon2.log"; then
+    say "ok   daemon restart: 0 operations at start"
+  else say "FAIL daemon restart: it changed the table at start"; grep IPVS "$out/daemon2.log"; fail=1; fi
+fi
 if [ $fail != 0 ]; then
   say "---- VM console ----"; tail -n 60 "$job/console.log"
   say "---- job log ----"; cat "$job/job.log" 2>/dev/null
   for r in run1 run2 run3 run4 run5; do say "---- $r plan ----"; cat "$out/$r.plan" "$out/$r.err" 2>/dev/null; done
+  for f in daemon-job.log daemon1.log daemon2.log backends.log client.log; do say "---- $f ----"; tail -n 80 "$out/$f" 2>/dev/null; done
   say "FAILED (outputs kept in $job)"
   exit 1
 fi

@@ -34,3 +34,5 @@ timeout 120 node "$C/probe.mjs" > "$O/probe.json" 2> "$O/probe.err"
 echo $? > "$O/probe.rc"
 ipvsadm -Ln --timeout > "$O/timeouts.txt" 2>&1
 echo done > "$O/finished"
+# Phase 2 in the same boot: our daemon drives the table (test/vm/daemon/job.sh).
+timeout 1500 sh "$R/test/vm/daemon/job.sh" "$O" "$R" > "$O/daemon-job.log" 2>&1
