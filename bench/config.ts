@@ -2,7 +2,7 @@
 // TCP_CHECK, then 4x and 8x that) in-process and through the CLI, against `keepalived -t` on the same
 // file. keepalived runs inside a network namespace made (and always deleted) here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,19 +48,44 @@ export function generateLvsConfig(vsCount: number): { text: string; lines: numbe
   return { text: out.join('\n') + '\n', lines: out.length };
 }
 
-/** Wall time of a child process in ms (best of `runs`), with its last exit status. */
-function timeProcess(cmd: string, args: string[], runs: number): { ms: number; status: number | null; output: string } {
+const TIME = '/usr/bin/time';
+
+/**
+ * Wall time of a child process in ms (best of `runs`), its CPU time (user + system, best of `runs`,
+ * from /usr/bin/time when there: the steadier figure on a shared machine) and its last exit status.
+ */
+function timeProcess(cmd: string, args: string[], runs: number, timeFile: string): { ms: number; cpuMs?: number; status: number | null; output: string } {
+  const timed = existsSync(TIME);
   let best = Infinity;
+  let bestCpu = Infinity;
   let status: number | null = null;
   let output = '';
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
+    const r = timed
+      ? spawnSync(TIME, ['-f', '%U %S', '-o', timeFile, cmd, ...args], { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 })
+      : spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
     status = r.status;
     output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (timed) {
+      const [u, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+      if (Number.isFinite(u) && Number.isFinite(sys)) bestCpu = Math.min(bestCpu, (u + sys) * 1000);
+    }
   }
-  return { ms: best, status, output };
+  return { ms: best, cpuMs: Number.isFinite(bestCpu) ? bestCpu : undefined, status, output };
+}
+
+/** CPU time of fn in this process, user + system ms (best of `runs`). */
+function cpuMs(fn: () => void, runs: number): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1000);
+  }
+  return best;
 }
 
 /** A network namespace of our own for keepalived -t (it never leaves it); undefined when we cannot make one. */
@@ -99,17 +124,26 @@ export async function run(): Promise<BenchRow[]> {
         errors = validateFiles([file]).errors;
       }, runs);
       if (errors > 0) console.warn(`bench/config: our validate reports ${errors} errors on the generated ${label} config`);
-      const viaCli = timeProcess(process.execPath, [cli, 'validate', file, '--format', 'json'], runs);
+      // The in-process CPU figure after the wall one: the engine is warm then (the CLI is never).
+      const inProcessCpu = cpuMs(() => validateFiles([file]), runs);
+      const timeFile = join(dir, 'time');
+      const viaCli = timeProcess(process.execPath, [cli, 'validate', file, '--format', 'json'], runs, timeFile);
       if (viaCli.status !== 0) console.warn(`bench/config: keepalivedctl validate exited ${viaCli.status} on ${label}`);
 
       let reference: number | undefined;
+      let referenceCpu: number | undefined;
       if (ns) {
-        const ka = timeProcess('ip', ['netns', 'exec', ns, KEEPALIVED, '-t', '-l', '-n', '-f', file], runs);
+        const ka = timeProcess('ip', ['netns', 'exec', ns, KEEPALIVED, '-t', '-l', '-n', '-f', file], runs, timeFile);
         if (ka.status !== 0) console.warn(`bench/config: keepalived -t exited ${ka.status} on ${label}: ${ka.output.slice(0, 300)}`);
         reference = ka.ms;
+        referenceCpu = ka.cpuMs;
       }
       rows.push({ name: `validate in-process, ${label}`, ours: inProcess, unit: 'ms', reference, target: reference ? TARGET : undefined });
       rows.push({ name: `validate CLI process, ${label}`, ours: viaCli.ms, unit: 'ms', reference, target: reference ? TARGET : undefined });
+      rows.push({ name: `CPU, validate in-process (warm), ${label}`, ours: inProcessCpu, unit: 'ms', reference: referenceCpu });
+      if (viaCli.cpuMs !== undefined) {
+        rows.push({ name: `CPU, validate CLI process, ${label}`, ours: viaCli.cpuMs, unit: 'ms', reference: referenceCpu, target: referenceCpu ? TARGET : undefined });
+      }
       rows.push({
         name: `per 1,000 lines, ${vsCount} VS (linear: flat across sizes)`,
         ours: (inProcess / lines) * 1000,
