@@ -8,6 +8,7 @@ import { chooseSource, noSource, noSourceMessage } from './runtime-addrs.js';
 import { effectOf, retainInstances } from './overrides.js';
 import { applyEffect, armExpiry, persist } from './runtime-overrides.js';
 import { socketKey } from './runtime-io.js';
+import { sendIfname } from './runtime-routes.js';
 import type { StartResult, VrrpRuntime } from './runtime.js';
 import { allRefs } from './track-manager.js';
 import { syncTrackStatus, withTrackers } from './track-runtime.js';
@@ -97,8 +98,10 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
   }
   if (kept.dropped.length > 0) persist(rt);
 
-  // Sockets follow the interfaces in use.
-  const needed = new Set(plan.instances.map((p) => socketKey(p.ifname, p.family)));
+  // Sockets follow the interfaces in use. A carried instance's socket (its vmac's too) stays open
+  // throughout: closing and reopening it would cost a master an advert. New vmacs get theirs once
+  // reloadRoutes has created them.
+  const needed = new Set(plan.instances.flatMap((p) => [socketKey(p.ifname, p.family), socketKey(sendIfname(p), p.family)]));
   for (const [k, s] of rt.sockets) {
     if (!needed.has(k)) {
       s.close();

@@ -228,8 +228,7 @@ const key = (x: unknown): string => JSON.stringify(x);
 /**
  * After a reload (HUP): static entries follow the new config (removed ones deleted, new ones added,
  * as keepalived's clear_diff_static_*), VMACs of new instances are created and those no longer
- * configured deleted, and vmac sockets the reload closed (it keeps only base-interface sockets) are
- * opened again.
+ * configured deleted, and the sockets of new vmacs opened (those of carried instances never closed).
  */
 export async function reloadRoutes(rt: VrrpRuntime, oldPlan: VrrpRuntime['plan']): Promise<void> {
   if (!needs(rt) && !oldPlan.statics && !oldPlan.instances.some((p) => p.vmac)) return;

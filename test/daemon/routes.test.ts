@@ -195,6 +195,41 @@ describe('reload (HUP)', () => {
     expect(a.rtnl.routes).toEqual([]);
     await a.rt.stop();
   });
+  it('a carried vmac MASTER keeps its advert schedule across a reload whose netlink work is slow (its socket is never closed)', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const text = (prio: number) => vi('VI_1', 'veth0', 51, 150, '192.0.2.100/24', 'use_vmac') + vi('VI_2', 'veth0', 52, prio, '192.0.2.101/24');
+    const a = makeHost(lan, clock, 'a', text(100), { veth0: ['192.0.2.1'] });
+    await a.rt.start();
+    await clock.advance(5 * S, settle(a));
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    const vmacSock = a.rt.sockets.get('vrrp.51/4');
+    expect(vmacSock).toBeDefined();
+    // The reload's VMAC step waits on netlink while 3 advert intervals pass (a loaded host).
+    const orig = a.rtnl.ensureVmac.bind(a.rtnl);
+    let reached!: () => void;
+    const inVmacStep = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    a.rtnl.ensureVmac = async (v) => {
+      reached();
+      await gate;
+      return orig(v);
+    };
+    const n = lan.sent.length;
+    const reloading = a.rt.reload(buildVrrpPlan(loadConfigText(text(120), 'a.conf').model));
+    await inVmacStep;
+    await clock.advance(3 * S + 1000, settle(a));
+    release();
+    expect(await reloading).toEqual({ ok: true });
+    await settle(a)();
+    // One advert per second from the vmac, none missed, from the same socket throughout.
+    const vi1 = lan.sent.slice(n).filter((x) => x.host === 'a' && x.ifname === 'vrrp.51');
+    expect(vi1.length).toBe(3);
+    expect(a.rt.sockets.get('vrrp.51/4')).toBe(vmacSock);
+    expect(stateOf(a, 'VI_1')).toBe('MASTER');
+    await a.rt.stop();
+  });
 });
 
 describe('use_vmac', () => {
