@@ -18,27 +18,64 @@ export interface PlanIssueLike {
   message: string;
 }
 
-/** Routes of a block; unusable lines become issues (keepalived skips them the same way). */
-export function planRoutes(items: { node: { keyword: string; args: { text: string }[] } }[], where: string, issues: PlanIssueLike[]): PlannedRoute[] {
+type ItemNode = { keyword: string; args: { text: string }[]; file?: string; line?: number };
+
+/** keepalived names the config line of each route/rule problem: "(file: Line N)". */
+function lineWhere(n: ItemNode, where: string): string {
+  return n.file && n.line ? `${n.file}: Line ${n.line}` : where;
+}
+
+/** Routes of a block; an unusable line is skipped with keepalived's message for it (alloc_route
+ * reports it and leaves the entry out; the daemon runs the rest). */
+export function planRoutes(items: { node: ItemNode }[], where: string, issues: PlanIssueLike[]): PlannedRoute[] {
   const out: PlannedRoute[] = [];
   for (const it of items) {
     const r = parseRoute(itemWords(it.node));
-    for (const w of r.warnings) issues.push({ where, message: w });
+    const at = lineWhere(it.node, where);
+    for (const w of r.warnings) issues.push({ where: at, message: w });
     if (r.ok) out.push(r.value);
-    else issues.push({ where, message: `${r.error}; skipped` });
+    else issues.push({ where: at, message: r.error });
   }
   return out;
 }
 
-export function planRules(items: { node: { keyword: string; args: { text: string }[] } }[], where: string, counter: RuleCounter, issues: PlanIssueLike[]): PlannedRule[] {
+export function planRules(items: { node: ItemNode }[], where: string, counter: RuleCounter, issues: PlanIssueLike[]): PlannedRule[] {
   const out: PlannedRule[] = [];
   for (const it of items) {
     const r = parseRule(itemWords(it.node), counter);
-    for (const w of r.warnings) issues.push({ where, message: w });
+    const at = lineWhere(it.node, where);
+    for (const w of r.warnings) issues.push({ where: at, message: w });
     if (r.ok) out.push(r.value);
-    else issues.push({ where, message: `${r.error}; skipped` });
+    else issues.push({ where: at, message: r.error });
   }
   return out;
+}
+
+/** Where route/rule entries live: keepalived skips a bad one and runs (alloc_route/alloc_rule,
+ * static_ipaddress), so a config error on one of these lines does not stop the daemon. */
+const SKIPPABLE_BLOCKS = new Set(['virtual_routes', 'virtual_rules', 'static_routes', 'static_rules', 'static_ipaddress']);
+
+/** "file:line" of every entry line inside those blocks (at any depth: instances hold theirs). */
+export function skippableEntryLines(roots: readonly ItemTree[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: ItemTree, inside: boolean, depth: number): void => {
+    if (depth > 64) return; // configs nest a few levels; bound the walk anyway
+    if (inside && n.file && n.line) out.add(`${n.file}:${n.line}`);
+    for (const c of n.children ?? []) walk(c, inside || SKIPPABLE_BLOCKS.has(n.keyword), depth + 1);
+  };
+  for (const r of roots) walk(r, false, 0);
+  return out;
+}
+
+type ItemTree = { keyword: string; file?: string; line?: number; children?: ItemTree[] };
+
+/** The config errors that stop the daemon: all but those on a skippable entry line (the VRRP child
+ * logs and skips these entries, as keepalived does). `keepalivedctl validate` still counts them. */
+export function fatalErrors<D extends { severity: string; file: string; line: number }>(diagnostics: readonly D[], roots: readonly ItemTree[]): D[] {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length === 0) return errors;
+  const skippable = skippableEntryLines(roots);
+  return errors.filter((d) => !skippable.has(`${d.file}:${d.line}`));
 }
 
 /** The weight-0 track through which a tracked virtual route or rule that disappears moves its

@@ -73,7 +73,7 @@ const LOCKABLE: Record<string, RouteMetricName> = {
 export function parseRoute(words: string[]): Out<PlannedRoute> {
   const warnings: string[] = [];
   const text = words.join(' ');
-  const fail = (why: string): Out<PlannedRoute> => ({ ok: false, error: `route '${text}': ${why}`, warnings });
+  const fail = (why: string): Out<PlannedRoute> => ({ ok: false, error: why, warnings });
   let family: Family | null = null;
   const setFamily = (f: Family | null): boolean => {
     if (f === null) return true;
@@ -90,12 +90,12 @@ export function parseRoute(words: string[]): Out<PlannedRoute> {
   for (; i < words.length; i++) {
     const w = words[i]!;
     if (w === 'inet' || w === 'inet6') {
-      if (!setFamily(w === 'inet' ? 4 : 6)) return fail(`${w} given for an IPv${family} route`);
+      if (!setFamily(w === 'inet' ? 4 : 6)) return fail(`${w} specified for IPv${family} route`);
     } else if (w === 'src') {
       const a = next();
       const p = prefixOf(a, null);
       if (!p || p.len !== (p.family === 4 ? 32 : 128)) return fail(`invalid route src address ${a}`);
-      if (!setFamily(p.family)) return fail('cannot mix IPv4 and IPv6 addresses');
+      if (!setFamily(p.family)) return fail('cannot mix IPv4 and IPv6 addresses for route');
       spec.prefsrc = p.addr;
     } else if (w === 'via' || w === 'gw') {
       if (w === 'gw') warnings.push('"gw" for routes is deprecated; use "via"');
@@ -107,12 +107,13 @@ export function parseRoute(words: string[]): Out<PlannedRoute> {
       }
       const p = prefixOf(a, null);
       if (!p || (vf !== null && p.family !== vf)) return fail(`invalid route via address ${a}`);
-      if (!setFamily(p.family)) return fail('cannot mix IPv4 and IPv6 addresses');
+      if (!setFamily(p.family)) return fail('cannot mix IPv4 and IPv6 addresses for route');
       spec.via = p.addr;
     } else if (w === 'from') {
       const p = prefixOf(next(), null);
-      if (!p || p.family !== 6) return fail('route from address only supported with IPv6');
-      if (!setFamily(6)) return fail('cannot mix IPv4 and IPv6 addresses');
+      if (!p) return fail(`invalid route from address ${words[i]}`);
+      if (p.family !== 6) return fail(`route from address only supported with IPv6 (${words[i]})`);
+      if (!setFamily(6)) return fail('cannot mix IPv4 and IPv6 addresses for route');
       spec.from = p.addr;
       spec.fromLen = p.len;
     } else if (w === 'tos' || w === 'dsfield') {
@@ -121,15 +122,15 @@ export function parseRoute(words: string[]): Out<PlannedRoute> {
       spec.tos = v;
     } else if (w === 'table') {
       const v = named(TABLES, next(), 0xffffffff);
-      if (v === null || v === 0) return fail(`routing table ${words[i]} not found`);
+      if (v === null || v === 0) return fail(`routing table ${words[i]} not found for route`);
       spec.table = v;
     } else if (w === 'protocol' || w === 'proto') {
       const v = named(PROTOCOLS, next(), 255);
-      if (v === null) return fail(`protocol ${words[i]} not found or invalid`);
+      if (v === null) return fail(`Protocol ${words[i]} not found or invalid for route`);
       protocol = v;
     } else if (w === 'scope') {
       const v = named(SCOPES, next(), 255);
-      if (v === null) return fail(`scope ${words[i]} not found or invalid`);
+      if (v === null) return fail(`Scope ${words[i]} not found or invalid for route`);
       spec.scope = v;
     } else if (w === 'metric' || w === 'priority' || w === 'preference') {
       const v = num(next(), 0xffffffff);
@@ -182,7 +183,7 @@ export function parseRoute(words: string[]): Out<PlannedRoute> {
       spec.congctl = v;
     } else if (w === 'realms') {
       const r = realms(next());
-      if (r === null) return fail(`invalid realms ${words[i]}`);
+      if (r === null) return fail(`Invalid realms ${words[i]} for route`);
       if (!setFamily(4)) return fail('realms are only valid for IPv4');
       spec.realms = r;
     } else if (w === 'pref') {
@@ -202,7 +203,7 @@ export function parseRoute(words: string[]): Out<PlannedRoute> {
     } else if (w === 'nexthop') {
       const nh = parseNexthops(words, i);
       if (!nh.ok) return fail(nh.error);
-      for (const h of nh.value) if (h.via && !setFamily(h.via.includes(':') ? 6 : 4)) return fail('cannot mix IPv4 and IPv6 addresses');
+      for (const h of nh.value) if (h.via && !setFamily(h.via.includes(':') ? 6 : 4)) return fail('cannot mix IPv4 and IPv6 addresses for route');
       spec.nexthops = nh.value;
       i = words.length;
     } else if (w === 'encap' || w === 'as' || w === 'track_group' || w === 'vrf' || w === 'or') {
@@ -216,11 +217,11 @@ export function parseRoute(words: string[]): Out<PlannedRoute> {
       }
       const p = prefixOf(d, family);
       if (!p) return fail(`unknown route keyword ${d}`);
-      if (!setFamily(p.family)) return fail(`cannot mix IPv4 and IPv6 addresses (${d})`);
+      if (!setFamily(p.family)) return fail(`cannot mix IPv4 and IPv6 addresses for route (${d})`);
       dst = p;
     }
   }
-  if (!dst) return fail('a route must have a destination');
+  if (!dst) return fail('Route must have a destination');
   const fam: Family = family ?? 4;
   let track = !noTrack;
   if (track) {
@@ -288,7 +289,7 @@ function parseNexthops(words: string[], start: number): { ok: true; value: NextH
     }
     out.push(nh);
   }
-  if (i < words.length) return { ok: false, error: `trailing words after nexthops: ${words.slice(i).join(' ')}` };
+  if (i < words.length) return { ok: false, error: `Route has trailing nonsense after nexthops - ${words[i]}` };
   return { ok: true, value: out };
 }
 

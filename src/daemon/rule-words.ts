@@ -24,7 +24,7 @@ const RULE_ACTIONS: Record<string, number> = { blackhole: 6, unreachable: 7, pro
 export function parseRule(words: string[], counter: RuleCounter): Out<PlannedRule> {
   const warnings: string[] = [];
   const text = words.join(' ');
-  const fail = (why: string): Out<PlannedRule> => ({ ok: false, error: `rule '${text}': ${why}`, warnings });
+  const fail = (why: string): Out<PlannedRule> => ({ ok: false, error: why, warnings });
   let family: Family | null = null;
   const setFamily = (f: Family | null): boolean => {
     if (f === null) return true;
@@ -44,10 +44,13 @@ export function parseRule(words: string[], counter: RuleCounter): Out<PlannedRul
     const w = words[i]!;
     const next = () => words[++i];
     if (w === 'inet' || w === 'inet6') {
-      if (!setFamily(w === 'inet' ? 4 : 6)) return fail(`${w} given for an IPv${family} rule`);
+      if (!setFamily(w === 'inet' ? 4 : 6)) return fail(`${w} specified for IPv${family} rule`);
     } else if (w === 'from' || w === 'to') {
       const p = prefixOf(next(), null);
-      if (!p) return fail(`invalid rule ${w} address ${words[i]}`);
+      if (!p) {
+        warnings.push(`VRRP parsed invalid IP ${words[i]}. skipping IP...`);
+        return fail(`Invalid rule ${w} address ${words[i]}`);
+      }
       if (!setFamily(p.family)) return fail('rule specification has mixed IPv4 and IPv6');
       if (w === 'from') {
         spec.from = p.addr;
@@ -58,15 +61,16 @@ export function parseRule(words: string[], counter: RuleCounter): Out<PlannedRul
       }
     } else if (w === 'table' || w === 'lookup') {
       const v = named(TABLES, next(), 0xffffffff);
-      if (v === null) return fail(`routing table ${words[i]} not found`);
+      if (v === null) return fail(`routing table ${words[i]} not found for rule`);
       if (v === 0) return fail('table 0 is not valid');
+      if (spec.l3mdev) return fail('table cannot be specified for l3mdev rules');
       spec.table = v;
-      if (!setAction(1)) return fail('cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable');
+      if (!setAction(1)) return fail('Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable for rule');
     } else if (w === 'not') {
       spec.invert = true;
     } else if (w === 'preference' || w === 'order' || w === 'priority' || w === 'pref' || w === 'prio') {
       const v = num(next(), 0xffffffff);
-      if (v === null) return fail(`invalid rule preference ${words[i]}`);
+      if (v === null) return fail(`Invalid rule preference ${words[i]} specified`);
       spec.priority = v;
     } else if (w === 'tos' || w === 'dsfield') {
       const v = num(next(), 255);
@@ -76,18 +80,18 @@ export function parseRule(words: string[], counter: RuleCounter): Out<PlannedRul
       const [m, k, ...rest] = (next() ?? '').split('/');
       const mark = num(m, 0xffffffff);
       const mask = k === undefined ? undefined : num(k, 0xffffffff);
-      if (mark === null || mask === null || rest.length) return fail(`invalid rule fwmark ${words[i]}`);
+      if (mark === null || mask === null || rest.length) return fail(`Invalid rule fwmark ${words[i]} specified`);
       spec.fwmark = mark;
       if (mask !== undefined) spec.fwmask = mask;
     } else if (w === 'realms') {
       const r = realms(next());
-      if (r === null) return fail(`invalid realms ${words[i]}`);
+      if (r === null) return fail(`invalid realms ${words[i]} for rule`);
       if (!setFamily(4)) return fail('realms is only valid for IPv4');
       spec.realms = r;
       tableOption = true;
     } else if (w === 'suppress_prefixlength' || w === 'sup_pl') {
       const v = num(next(), 0x7fffffff);
-      if (v === null) return fail(`invalid suppress_prefixlength ${words[i]}`);
+      if (v === null) return fail(`Invalid suppress_prefixlength ${words[i]} specified`);
       spec.suppressPrefixlen = v;
       tableOption = true;
     } else if (w === 'suppress_ifgroup' || w === 'sup_group') {
@@ -101,19 +105,19 @@ export function parseRule(words: string[], counter: RuleCounter): Out<PlannedRul
       spec.oif = next();
     } else if (w === 'uidrange') {
       const m = /^(\d+)-(\d+)$/.exec(next() ?? '');
-      if (!m) return fail(`invalid uidrange ${words[i]}`);
+      if (!m) return fail(`Invalid uidrange ${words[i]} specified`);
       spec.uidRange = [Number(m[1]), Number(m[2])];
     } else if (w === 'l3mdev') {
       spec.l3mdev = true;
-      if (!setAction(1)) return fail('cannot specify l3mdev with another action');
+      if (!setAction(1)) return fail('Cannot specify l3mdev with other action');
     } else if (w === 'protocol') {
       const v = num(next(), 255);
-      if (v === null) return fail(`invalid protocol ${words[i]}`);
+      if (v === null) return fail(`Invalid protocol ${words[i]}`);
       spec.protocol = v;
     } else if (w === 'ipproto') {
       const p = next();
       const v = p === 'tcp' ? 6 : p === 'udp' ? 17 : p === 'icmp' ? 1 : p === 'sctp' ? 132 : p === 'ipv6-icmp' ? 58 : num(p, 255);
-      if (v === null) return fail(`invalid ipproto ${p}`);
+      if (v === null) return fail(`Invalid ipproto ${p}`);
       spec.ipProto = v;
     } else if (w === 'sport' || w === 'dport') {
       const m = /^(\d+)(?:-(\d+))?$/.exec(next() ?? '');
@@ -131,19 +135,19 @@ export function parseRule(words: string[], counter: RuleCounter): Out<PlannedRul
       let act: number | null = null;
       if (a === 'goto') {
         const v = num(next(), 0xffffffff);
-        if (v === null) return fail(`invalid target ${words[i]}`);
+        if (v === null) return fail(`Invalid target ${words[i]} specified`);
         spec.goto = v;
         act = 2;
       } else if (a === 'nop') act = 3;
       else if (a in RULE_ACTIONS) act = RULE_ACTIONS[a]!;
-      else return fail(`unknown rule option ${a}`);
-      if (!setAction(act)) return fail('cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev');
+      else return fail(`Unknown rule option ${a}`);
+      if (!setAction(act)) return fail('Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule');
     }
   }
-  if (action === 0) return fail('no action specified for rule');
+  if (action === 0) return fail('no action specified for rule - ignoring');
   if (action === 2) {
-    if (spec.priority === undefined) return fail(`goto target ${spec.goto} specified without preference`);
-    if (spec.priority >= (spec.goto as number)) return fail(`preference ${spec.priority} >= goto target ${spec.goto}`);
+    if (spec.priority === undefined) return fail(`Invalid rule - goto target ${spec.goto} specified without preference`);
+    if (spec.priority >= (spec.goto as number)) return fail(`Invalid rule - preference ${spec.priority} >= goto target ${spec.goto}`);
   }
   if (action !== 1 && tableOption) {
     warnings.push('suppressor/realm specified for non table action - skipping');

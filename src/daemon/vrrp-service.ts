@@ -5,6 +5,7 @@ import { loadConfig } from '../config/index.js';
 import type { Announcer, OpenVrrpSocket, Rtnl } from '../net/types.js';
 import type { Clock } from './clock.js';
 import { buildVrrpPlan, planDiff, type VrrpPlan } from './instance-config.js';
+import { fatalErrors } from './instance-routes.js';
 
 export { planDiff };
 import type { ChildRpcError, ChildStart } from './ipc.js';
@@ -39,7 +40,7 @@ const MAX_FOR_MS = 366 * 24 * 3600 * 1000;
 
 export function loadPlan(file: string, configId: string): { plan: VrrpPlan; errors: string[] } {
   const r = loadConfig(file, { configId });
-  const errors = r.diagnostics.filter((d) => d.severity === 'error').map((d) => (d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`));
+  const errors = fatalErrors(r.diagnostics, r.model.nodes).map((d) => (d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`));
   return { plan: buildVrrpPlan(r.model), errors };
 }
 

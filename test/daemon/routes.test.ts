@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
+import { fatalErrors } from '../../src/daemon/instance-routes.js';
 import type { DaemonEvent } from '../../src/control/protocol.js';
 import { FakeClock, FakeLan } from './fakes.js';
 import { makeHost, S, settle, stateOf, vi } from './hosts.js';
@@ -277,5 +278,52 @@ describe('dont_track_primary', () => {
       expect(stateOf(a, 'VI_1'), extra || 'tracked').toBe(want);
       await a.rt.stop();
     }
+  });
+});
+
+// keepalived's alloc_route/alloc_rule report a bad entry and leave it out; the daemon still runs.
+describe('invalid route/rule entries are skipped, not fatal (as keepalived 2.2.7)', () => {
+  const text = `static_rules {
+ from 192.0.2.0/24 table 1
+ to 192.0.2./24 table 1
+}
+static_routes {
+ 203.0.113.0/24 via 192.0.2.1 table nosuch
+}
+vrrp_instance VI_1 {
+ interface veth0
+ virtual_router_id 51
+ priority 100
+ virtual_ipaddress {
+  192.0.2.16
+ }
+ virtual_rules {
+  from 198.51.100.0/24 table 2 priority 10
+  to 198.51.100./24 table 2
+ }
+ virtual_routes {
+  via 192.0.2.1
+  198.51.100.0/24 via 192.0.2.1 dev veth0
+ }
+}
+`;
+  it('counts errors on entry lines as skippable, others as fatal, and logs keepalived\'s message on the line', () => {
+    const r = loadConfigText(text, 'r.conf');
+    expect(r.diagnostics.filter((d) => d.severity === 'error').length).toBeGreaterThan(0);
+    expect(fatalErrors(r.diagnostics, r.model.nodes)).toEqual([]);
+    const broken = loadConfigText(`${text}vrrp_instance VI_2 {\n interface veth0\n virtual_router_id 300\n}\n`, 'r.conf');
+    expect(fatalErrors(broken.diagnostics, broken.model.nodes).map((d) => d.line).filter((l) => l > 24).length).toBeGreaterThan(0);
+    const plan = buildVrrpPlan(r.model);
+    const msgs = plan.issues.map((i) => `(${i.where}) ${i.message}`);
+    expect(msgs).toContain('(r.conf: Line 3) Invalid rule to address 192.0.2./24');
+    expect(msgs).toContain('(r.conf: Line 3) VRRP parsed invalid IP 192.0.2./24. skipping IP...');
+    expect(msgs).toContain('(r.conf: Line 17) Invalid rule to address 198.51.100./24');
+    expect(msgs).toContain('(r.conf: Line 20) Route must have a destination');
+    expect(msgs.some((m) => m.startsWith('(r.conf: Line 6) routing table nosuch not found for route'))).toBe(true);
+    // The good entries run.
+    expect(plan.statics?.rules.map((x) => x.text)).toEqual(['from 192.0.2.0/24 table 1']);
+    expect(plan.statics?.routes).toEqual([]);
+    expect(plan.instances[0]?.rules?.map((x) => x.text)).toEqual(['from 198.51.100.0/24 table 2 priority 10']);
+    expect(plan.instances[0]?.routes?.map((x) => x.text)).toEqual(['198.51.100.0/24 via 192.0.2.1 dev veth0']);
   });
 });
