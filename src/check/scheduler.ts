@@ -116,6 +116,8 @@ class Slot {
   heapIndex = -1;
   phase = IDLE;
   startedAt = 0;
+  /** ha_suspend: keepalived's checker->enabled false; its turns pass without a check. */
+  suspended = false;
   probe: DirectProbe | undefined;
   readonly state: CheckerState;
   /** Bound once per checker: the probe's completion. */
@@ -207,6 +209,20 @@ export class CheckScheduler {
     await Promise.allSettled([...this.running]);
   }
 
+  /**
+   * ha_suspend for one virtual server (its checkers' vsKey): a suspended checker keeps its state and
+   * its turn every delay_loop but runs no check (a check in flight finishes). Returns how many changed.
+   */
+  suspend(vsKey: string, on: boolean): number {
+    let n = 0;
+    for (const s of this.all) {
+      if (s.rs.vsKey !== vsKey || s.suspended === on) continue;
+      s.suspended = on;
+      n++;
+    }
+    return n;
+  }
+
   /** up/weight per realServerKey, for the IPVS reconciler. */
   results(): Map<string, { up: boolean; weight: number }> {
     const m = new Map<string, { up: boolean; weight: number }>();
@@ -285,6 +301,10 @@ export class CheckScheduler {
   }
 
   private launch(slot: Slot, now: number): void {
+    if (slot.suspended) {
+      this.heap.push(slot, now + slot.entry.timing.delayLoopMs);
+      return this.arm();
+    }
     this.noteLag(now - slot.due, now);
     this.inFlight++;
     if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;

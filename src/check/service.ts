@@ -22,6 +22,8 @@ export class CheckerService {
   private readonly listeners = new Set<ChangeListener>();
   private readonly lagListeners = new Set<LagListener>();
   problems: SpecProblem[] = [];
+  /** Virtual servers (checkers' vsKey) whose checkers are suspended (ha_suspend); kept over a restart. */
+  private readonly suspended = new Set<string>();
 
   constructor(private readonly o: CheckerServiceOptions = {}) {}
 
@@ -40,7 +42,15 @@ export class CheckerService {
       onChange: (c) => notify(this.listeners, c),
       onLag: (l) => notify(this.lagListeners, l),
     });
+    for (const k of this.suspended) this.scheduler.suspend(k, true);
     this.scheduler.start();
+  }
+
+  /** ha_suspend: suspends (or resumes) the checkers of one virtual server; how many changed. */
+  suspendVs(vsKey: string, on: boolean): number {
+    if (on) this.suspended.add(vsKey);
+    else this.suspended.delete(vsKey);
+    return this.scheduler?.suspend(vsKey, on) ?? 0;
   }
 
   async stop(): Promise<void> {

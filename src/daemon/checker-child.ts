@@ -3,21 +3,25 @@
 // flip as a control-socket event and each real server change as a log line, answers status probes,
 // re-reads the config on reload, and stops cleanly on shutdown or when the parent goes away.
 // The IPVS table follows the real servers through IpvsService (ipvs-service.ts).
-import { execFile } from 'node:child_process';
 import { loadConfig } from '../config/index.js';
 import { CheckerService, checkerEventFields } from '../check/service.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { IpvsService } from './ipvs-service.js';
+import { CheckNotify, rsNameOf } from './notify-check.js';
 import { isParentMessage, sendIpc, type ChildMessage, type LogLevel, type ParentMessage } from './ipc.js';
 
-const SCRIPT_TIMEOUT_MS = 30_000;
 const service = new CheckerService();
+const notify = new CheckNotify({ log: { log: (level, message) => log(level, message), detail: false } });
 const ipvs = new IpvsService({
   open: () => IpvsClient.open(),
   results: () => service.results(),
   checked: () => new Set(service.snapshot().filter((r) => r.checkers.some((c) => c.runs > 0)).map((r) => r.rsKey)),
   log: (level, message) => log(level, message),
-  runScript,
+  // quorum_up/quorum_down as keepalived runs them: its line splitting, script user and security.
+  runScript: (s, why, stopping) => notify.scripts.run(s, why, [], stopping ?? false),
+  checkScript: (s, why) => void notify.scripts.prepare(s, why),
+  suspendCheckers: (vsKey, on) => service.suspendVs(vsKey, on),
+  quorumChanged: (vsKey, up) => notify.virtualServer(vsKey, up),
 });
 let started = false;
 let vrrpStates: Record<string, string> = {};
@@ -39,18 +43,10 @@ service.subscribe((c) => {
     log('info', `${c.checker.spec.type} on ${c.checker.rsKey} ${c.up ? 'succeeded' : 'failed'}: ${c.detail}`);
   } else {
     log('info', `real server ${c.rsKey} is now ${c.up ? 'UP' : 'DOWN'} (weight ${c.weight})`);
+    notify.realServer(rsNameOf(c.vsKey, c.rsKey), c.vsKey, c.up);
     ipvs.changed();
   }
 });
-
-/** quorum_up/quorum_down: argv split on whitespace, no shell, bounded; the outcome is logged. */
-function runScript(command: string, why: string): void {
-  const argv = command.split(/\s+/).filter(Boolean);
-  if (!argv.length) return;
-  execFile(argv[0]!, argv.slice(1), { timeout: SCRIPT_TIMEOUT_MS }, (e) => {
-    if (e) log('warning', `${why}: '${command}' failed: ${e.message}`);
-  });
-}
 
 // Checks that start late mean the delay_loop is not being kept: say so rather than fall behind silently.
 service.subscribeLag((l) =>
@@ -66,6 +62,7 @@ service.subscribeLag((l) =>
 async function load(): Promise<string | undefined> {
   const r = loadConfig(configFile, { configId });
   if (r.unreadable) return `cannot read configuration ${configFile}`;
+  notify.configure(r.model);
   await service.start(r.model);
   for (const p of service.problems) log(p.severity === 'error' ? 'err' : 'warning', `${p.where}: ${p.message}`);
   if (started) await ipvs.reload(r.model);
@@ -79,6 +76,7 @@ async function shutdown(code: number): Promise<void> {
   stopping = true;
   await service.stop();
   await ipvs.stop().catch((e: unknown) => log('err', `IPVS at stop: ${String(e)}`));
+  await notify.stop().catch((e: unknown) => log('err', `notify at stop: ${String(e)}`));
   // Exit once 'stopped' is handed to the channel (or at once when there is no parent any more).
   const exit = (): never => process.exit(code);
   if (!process.send || !process.connected) exit();

@@ -8,7 +8,7 @@
 import type { KeepalivedConfig } from '../config/model.js';
 import type { RealServerEntry, VirtualServerStatus } from '../control/protocol.js';
 import type { RealServerStatus } from '../check/scheduler.js';
-import { checkerKeys, ipvsGlobals, syncDaemonRequest, vipOwners, vsScripts, type IpvsGlobals, type VsScripts } from '../ipvs/daemon-config.js';
+import { checkerKeys, checkerVsKeys, ipvsGlobals, syncDaemonRequest, vipOwners, vsScripts, type IpvsGlobals, type VsScripts } from '../ipvs/daemon-config.js';
 import { desiredTable, poolOf, type CheckerState, type Desired } from '../ipvs/desired.js';
 import { FWD, type IpvsDaemon } from '../ipvs/genl-codec.js';
 import type { Result } from '../ipvs/nlattr.js';
@@ -16,6 +16,7 @@ import { applyOps, describeOp, plan, shutdownPlan, type Op } from '../ipvs/recon
 import { specsFromConfig, type ServerSpec, type VsSpec } from '../ipvs/spec.js';
 import { hostPort, serviceKey, type Table } from '../ipvs/table.js';
 import type { LogLevel } from './ipc.js';
+import type { NotifyScript } from './notify-config.js';
 
 /** What the service needs of the kernel (IpvsClient has it all). */
 export interface IpvsKernel {
@@ -34,8 +35,14 @@ export interface IpvsServiceDeps {
   /** The checker keys with a verdict since the checkers (re)started; until then a reload keeps the old verdict. */
   checked?(): ReadonlySet<string>;
   log(level: LogLevel, message: string): void;
-  /** Runs a notify script (quorum_up/quorum_down); never waits for it. */
-  runScript(command: string, why: string): void;
+  /** Runs a notify script (quorum_up/quorum_down; `stopping`: omega at stop, bounded to 1 s); never waits. */
+  runScript(script: NotifyScript, why: string, stopping?: boolean): void;
+  /** Settles a script's user and security at config load (keepalived's check_check_script_security). */
+  checkScript?(script: NotifyScript, why: string): void;
+  /** ha_suspend: suspends or resumes the checkers of a virtual server (checkers' vsKey); how many changed. */
+  suspendCheckers?(vsKey: string, on: boolean): number;
+  /** A virtual server's quorum changed (keepalived's notify_fifo_vs): its FMT_VS name (checkers' vsKey), new state. */
+  quorumChanged?(vsKey: string, up: boolean): void;
   /** A burst of changes within this window is one pass (default 20 ms). */
   coalesceMs?: number;
 }
@@ -54,6 +61,9 @@ export class IpvsService {
   private globals: IpvsGlobals = { lvsFlush: false, flushOnStop: 'none', problems: [] };
   private scripts = new Map<string, VsScripts>();
   private owners = new Map<string, string>();
+  /** Virtual server id -> the checkers' vsKey; and the vsKeys whose checkers are suspended now. */
+  private checkerVs = new Map<string, string>();
+  private suspendedVs = new Set<string>();
   /** IPVS real server key -> the checkers' key for it. */
   private keys = new Map<string, string>();
   private readonly vrrpStates = new Map<string, string>();
@@ -87,11 +97,36 @@ export class IpvsService {
     const { specs, problems } = specsFromConfig(cfg);
     this.specs = specs;
     this.globals = ipvsGlobals(cfg);
-    this.scripts = vsScripts(cfg);
+    const scriptProblems: string[] = [];
+    this.scripts = vsScripts(cfg, scriptProblems);
     this.owners = vipOwners(cfg);
     this.keys = checkerKeys(cfg);
-    this.problems = [...problems, ...this.globals.problems];
+    this.checkerVs = checkerVsKeys(cfg);
+    this.problems = [...problems, ...this.globals.problems, ...scriptProblems];
     for (const p of this.problems) this.deps.log('warning', `IPVS: ${p}`);
+    for (const [id, s] of this.scripts) {
+      if (s.quorumUp) this.deps.checkScript?.(s.quorumUp, `VS ${id}`);
+      if (s.quorumDown) this.deps.checkScript?.(s.quorumDown, `VS ${id}`);
+    }
+    this.suspendCheckers();
+  }
+
+  /** keepalived suspends an ha_suspend virtual server's checkers while its address is not here. */
+  private suspendCheckers(): void {
+    const want = new Set<string>();
+    for (const spec of this.specs) {
+      const k = this.checkerVs.get(spec.id);
+      if (k !== undefined && spec.haSuspend && !this.isMaster(spec)) want.add(k);
+    }
+    for (const k of this.suspendedVs) {
+      if (want.has(k)) continue;
+      if (this.deps.suspendCheckers?.(k, false)) this.deps.log('info', `Activating healthcheckers for VS ${k}`);
+    }
+    for (const k of want) {
+      if (this.suspendedVs.has(k)) continue;
+      if (this.deps.suspendCheckers?.(k, true)) this.deps.log('info', `Suspending healthcheckers for VS ${k}`);
+    }
+    this.suspendedVs = want;
   }
 
   /** Opens the kernel side, adopts (or, with lvs_flush, flushes) its table and programs it. */
@@ -141,7 +176,10 @@ export class IpvsService {
     if (this.vrrpStates.get(instance) === state) return;
     this.vrrpStates.set(instance, state);
     if (this.state !== 'started') return;
-    if ([...this.owners.values()].includes(instance)) this.changed();
+    if ([...this.owners.values()].includes(instance)) {
+      this.suspendCheckers();
+      this.changed();
+    }
     if (this.globals.syncDaemon?.instance === instance) void this.syncDaemonUpdate();
   }
 
@@ -265,6 +303,7 @@ export class IpvsService {
       this.deps.log('info', `${words} ${spec.quorum}${is ? '+' : '-'}${spec.hysteresis} weight ${sum} for VS ${spec.id}`);
       const script = is ? this.scripts.get(spec.id)?.quorumUp : this.scripts.get(spec.id)?.quorumDown;
       if (script) this.deps.runScript(script, `${is ? 'quorum_up' : 'quorum_down'} of VS ${spec.id}`);
+      this.deps.quorumChanged?.(this.checkerVs.get(spec.id) ?? spec.id, is);
     }
   }
 
@@ -314,7 +353,10 @@ export class IpvsService {
     await this.running;
     for (const spec of this.specs) {
       const down = this.scripts.get(spec.id)?.quorumDown;
-      if (spec.omega && down) this.deps.runScript(down, `quorum_down of VS ${spec.id} (omega, stopping)`);
+      if (!spec.omega) continue;
+      // keepalived's do_vs_notifies when stopping: only with omega, script bounded to a second, then the FIFO line.
+      if (down) this.deps.runScript(down, `quorum_down of VS ${spec.id} (omega, stopping)`, true);
+      this.deps.quorumChanged?.(this.checkerVs.get(spec.id) ?? spec.id, false);
     }
     const k = this.kernel;
     if (!k) return;

@@ -5,6 +5,8 @@ import { child, type ConfNode } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import type { IpvsDaemon } from './genl-codec.js';
 import { realServerKey as checkerKey, rsPortOf, vsKeyOf } from '../check/keys.js';
+import { scriptFromLine } from '../daemon/script-exec.js';
+import type { NotifyScript } from '../daemon/notify-config.js';
 import { realServerKey, vsId } from './spec.js';
 
 export type FlushOnStop = 'none' | 'vs' | 'full';
@@ -103,21 +105,37 @@ export function syncDaemonRequest(c: SyncDaemonConf, state: 1 | 2): IpvsDaemon {
 }
 
 export interface VsScripts {
-  quorumUp?: string;
-  quorumDown?: string;
+  quorumUp?: NotifyScript;
+  quorumDown?: NotifyScript;
 }
 
-const line = (n: ConfNode | undefined) => (n && n.args.length ? n.args.map((a) => a.text).join(' ') : undefined);
+/** keepalived's notify_script_init for a check notify: the command, then an optional user [group]. */
+function notifyScript(n: ConfNode | undefined, problems: string[]): NotifyScript | undefined {
+  if (!n || !n.args.length) return undefined;
+  const r = scriptFromLine(n.text.text);
+  if (!r.ok) {
+    problems.push(`${n.file}:${n.line}: ${n.keyword}: ${r.error} - ignoring`);
+    return undefined;
+  }
+  const s: NotifyScript = { kind: n.keyword, argv: r.value.argv };
+  if (r.value.rest.length > 0) s.user = r.value.rest.slice(0, 2);
+  return s;
+}
 
-/** quorum_up / quorum_down per virtual server id. */
-export function vsScripts(cfg: KeepalivedConfig): Map<string, VsScripts> {
+/** quorum_up / quorum_down per virtual server id (problems, if given, gets lines that do not parse). */
+export function vsScripts(cfg: KeepalivedConfig, problems: string[] = []): Map<string, VsScripts> {
   const out = new Map<string, VsScripts>();
   for (const vs of cfg.virtualServers) {
-    const up = line(child(vs.node, 'quorum_up'));
-    const down = line(child(vs.node, 'quorum_down'));
+    const up = notifyScript(child(vs.node, 'quorum_up'), problems);
+    const down = notifyScript(child(vs.node, 'quorum_down'), problems);
     if (up || down) out.set(vsId(vs), { ...(up ? { quorumUp: up } : {}), ...(down ? { quorumDown: down } : {}) });
   }
   return out;
+}
+
+/** Virtual server id -> the checkers' name for it (keys.ts vsKeyOf), to suspend its checkers. */
+export function checkerVsKeys(cfg: KeepalivedConfig): Map<string, string> {
+  return new Map(cfg.virtualServers.map((vs) => [vsId(vs), vsKeyOf(vs)]));
 }
 
 /**

@@ -67,14 +67,18 @@ function harness(kernel: MemKernel | undefined, opts: { coalesceMs?: number } = 
   const results = new Map<string, CheckerState>();
   const logs: string[] = [];
   const scripts: string[] = [];
+  const suspends: string[] = [];
+  const quorum: string[] = [];
   const svc = new IpvsService({
     open: async () => (kernel ? ok(kernel) : err('the kernel has no IPVS (ip_vs module not loaded or not built)')),
     results: () => results,
     log: (level, m) => logs.push(`${level}: ${m}`),
-    runScript: (c) => scripts.push(c),
+    runScript: (c, _why, stopping) => scripts.push(c.argv.join(' ') + (c.user ? ` (as ${c.user.join(':')})` : '') + (stopping ? ' (stopping)' : '')),
+    suspendCheckers: (vsKey, on) => (suspends.push(`${on ? 'suspend' : 'resume'} ${vsKey}`), 1),
+    quorumChanged: (vsKey, up) => quorum.push(`VS ${vsKey} ${up ? 'UP' : 'DOWN'}`),
     coalesceMs: opts.coalesceMs ?? 5,
   });
-  return { svc, results, logs, scripts };
+  return { svc, results, logs, scripts, suspends, quorum };
 }
 
 const WEB = `
@@ -293,6 +297,48 @@ vrrp_instance VI_1 {
     await h.svc.kick();
     expect(k.lines()).not.toContain('192.0.2.10:80 -> 198.51.100.11:8080 w3');
     expect(k.lines()).toContain('192.0.2.10:80 -> 198.51.100.99:8080 w1');
+  });
+
+  it('ha_suspend: the checkers of the virtual server are suspended while not MASTER, resumed with it (not those without ha_suspend)', async () => {
+    const conf = `
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress { 192.0.2.10/24 }
+}
+` + WEB.replace('lb_algo wrr', 'lb_algo wrr\n    ha_suspend') + DNS;
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(conf), { VI_1: 'BACKUP' });
+    expect(h.suspends).toEqual(['suspend [192.0.2.10]:tcp:80']);
+    expect(h.logs).toContain('info: Suspending healthcheckers for VS [192.0.2.10]:tcp:80');
+    h.svc.vrrpState('VI_1', 'MASTER');
+    expect(h.suspends).toEqual(['suspend [192.0.2.10]:tcp:80', 'resume [192.0.2.10]:tcp:80']);
+    h.svc.vrrpState('VI_1', 'FAULT');
+    expect(h.suspends.at(-1)).toBe('suspend [192.0.2.10]:tcp:80');
+    // A reload without ha_suspend resumes them.
+    await h.svc.reload(cfg(conf.replace('ha_suspend', '')));
+    expect(h.suspends.at(-1)).toBe('resume [192.0.2.10]:tcp:80');
+    expect(h.suspends).toHaveLength(4);
+    await h.svc.stop();
+  });
+
+  it('quorum scripts: keepalived line splitting (quotes, user), FIFO VS lines, omega at stop bounded', async () => {
+    const conf = WEB.replace(/quorum_up .*\n/, 'quorum_up "/usr/local/bin/up web now" nobody\n').replace('lb_algo wrr', 'lb_algo wrr\n    omega');
+    const k = new MemKernel();
+    const h = harness(k);
+    await h.svc.start(cfg(conf));
+    h.results.set(RS11, { up: false, weight: 3 });
+    h.results.set(RS12, { up: false, weight: 1 });
+    await h.svc.kick();
+    h.results.set(RS11, { up: true, weight: 3 });
+    await h.svc.kick();
+    expect(h.scripts.slice(-1)).toEqual(['/usr/local/bin/up web now (as nobody)']);
+    expect(h.quorum).toEqual(['VS [192.0.2.10]:tcp:80 DOWN', 'VS [192.0.2.10]:tcp:80 UP']);
+    await h.svc.stop();
+    expect(h.scripts.at(-1)).toBe('/usr/local/bin/down web (stopping)');
+    expect(h.quorum.at(-1)).toBe('VS [192.0.2.10]:tcp:80 DOWN');
   });
 
   it('lvs_sync_daemon: backup at start, master with the instance, stopped at exit', async () => {
