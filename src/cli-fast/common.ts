@@ -1,6 +1,6 @@
-// What the fast path and the oclif commands share without loading oclif: the flag checks and failure
-// lines of src/control/cli.ts (which imports @oclif/core for its flag definitions, so it cannot be
-// imported here), the --json failure report, and when the process's surroundings leave oclif's
+// What the fast path and the oclif commands share without loading oclif (src/control/cli.ts imports
+// @oclif/core for its flag definitions and re-exports these): the flag checks, the failure lines, the
+// --json failure report, and when the process's surroundings leave oclif's
 // behaviour in doubt.
 import { existsSync, fstatSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import type { CallFailure } from '../control/client.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** A flag in seconds -> ms; `min0` allows zero. The error names the flag. (As cli.ts's secondsFlag.) */
+/** A flag in seconds -> ms; `min0` allows zero. The error names the flag. */
 export function secondsFlag(name: string, text: string, min0 = false): Checked<number> {
   const t = text.trim();
   const n = /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;

@@ -2,10 +2,14 @@
 // one-line failure text, and the promote/demote/clear flow that waits for the state to settle.
 // (oclif would load a `commands/_x.ts` file as a command, so this lives here.)
 import { type Command, Flags } from '@oclif/core';
+// Shared with the fast path (src/cli-fast), which must not load @oclif/core.
+import { type Checked, failureDetail, failureLine, secondsFlag } from '../cli-fast/common.js';
 import { type CallFailure, openDaemon } from './client.js';
 import { parseDuration } from './duration.js';
 import { SOCKET_ENV, type OverrideResult, type StatusResult } from './protocol.js';
 import { type Action, type ChangeReport, renderChange, settleTracker, statesOf } from './settle.js';
+
+export { type Checked, failureDetail, failureLine, secondsFlag };
 
 export const daemonFlags = {
   socket: Flags.string({ description: 'control socket of the daemon', env: SOCKET_ENV, helpValue: 'PATH' }),
@@ -20,33 +24,11 @@ export const forFlag = {
   for: Flags.string({ description: 'the override expires by itself after this long (90s, 5m, 2h, 1d, 1h30m)', helpValue: 'DURATION' }),
 };
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** A flag in seconds -> ms; `min0` allows zero. The error names the flag. */
-export function secondsFlag(name: string, text: string, min0 = false): Checked<number> {
-  const t = text.trim();
-  const n = /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
-  if (!Number.isFinite(n) || (!min0 && n <= 0) || n > 86_400) {
-    return { ok: false, error: `--${name}: '${text}' is not a number of seconds (${min0 ? '0' : 'above 0'} to 86400)` };
-  }
-  return { ok: true, value: Math.round(n * 1000) };
-}
 
 export function forFlagMs(text: string | undefined): Checked<number | undefined> {
   if (text === undefined) return { ok: true, value: undefined };
   const d = parseDuration(text);
   return d.ok ? { ok: true, value: d.ms } : { ok: false, error: `--for: ${d.error}` };
-}
-
-/** The one line for a failed call: not-running and denied stand alone, the rest name the command. */
-export function failureLine(command: string, f: CallFailure): string {
-  if (f.kind === 'not-running' || f.kind === 'denied') return f.message;
-  return `keepalivedctl ${command}: ${f.message}`;
-}
-
-/** The machine-readable part of a failure, for --json. */
-export function failureDetail(f: CallFailure): Record<string, unknown> {
-  return { kind: f.kind, ...(f.code !== undefined ? { code: f.code } : {}), ...(f.data !== undefined ? { data: f.data } : {}) };
 }
 
 export interface OverrideRequest {

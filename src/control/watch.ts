@@ -1,7 +1,7 @@
 // `keepalivedctl status --watch`: re-render on every daemon event and at least every interval, until
 // the signal aborts. A daemon that goes away mid-watch is shown and retried, not fatal.
 import { type CallFailure, type DaemonConnection, openDaemon, subscribeEvents, type Subscription } from './client.js';
-import { failureLine } from './cli.js';
+import { failureLine } from '../cli-fast/common.js';
 import type { StatusResult } from './protocol.js';
 
 export interface WatchOptions {

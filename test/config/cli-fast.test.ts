@@ -279,19 +279,35 @@ describe('readFastArgv', () => {
   });
 });
 
-describe('the oclif-free helpers behave as src/control/cli.ts', () => {
-  it('secondsFlag, failureLine, failureDetail', () => {
-    for (const t of ['5', '0', '0.5', ' 2 ', '86400', '86401', 'abc', '-1', '1e3', '', '3.25'])
-      for (const min0 of [false, true]) expect(fast.secondsFlag('timeout', t, min0)).toEqual(cli.secondsFlag('timeout', t, min0));
-    const failures: CallFailure[] = [
-      { ok: false, kind: 'not-running', message: 'keepalived is not running (no control socket at /x)' },
-      { ok: false, kind: 'denied', message: 'permission denied' },
-      { ok: false, kind: 'rpc', message: "no vrrp_instance 'X'", code: -32004, data: { instance: 'X' } },
-      { ok: false, kind: 'timeout', message: 'no answer' },
+describe('the oclif-free helpers (src/cli-fast/common.ts, re-exported by src/control/cli.ts)', () => {
+  it('one implementation for both paths', () => {
+    expect(cli.secondsFlag).toBe(fast.secondsFlag);
+    expect(cli.failureLine).toBe(fast.failureLine);
+    expect(cli.failureDetail).toBe(fast.failureDetail);
+  });
+
+  it('secondsFlag: seconds to ms within 0/above 0 to 86400, the error names the flag', () => {
+    expect(fast.secondsFlag('timeout', ' 2 ')).toEqual({ ok: true, value: 2000 });
+    expect(fast.secondsFlag('timeout', '3.25')).toEqual({ ok: true, value: 3250 });
+    expect(fast.secondsFlag('wait', '0', true)).toEqual({ ok: true, value: 0 });
+    expect(fast.secondsFlag('timeout', '86400')).toEqual({ ok: true, value: 86_400_000 });
+    for (const t of ['0', '86401', 'abc', '-1', '1e3', '']) {
+      const r = fast.secondsFlag('timeout', t);
+      expect(r.ok, t).toBe(false);
+      if (!r.ok) expect(r.error).toBe(`--timeout: '${t}' is not a number of seconds (above 0 to 86400)`);
+    }
+  });
+
+  it('failureLine and failureDetail', () => {
+    const failures: [CallFailure, string, Record<string, unknown>][] = [
+      [{ ok: false, kind: 'not-running', message: 'keepalived is not running (no control socket at /x)' }, 'keepalived is not running (no control socket at /x)', { kind: 'not-running' }],
+      [{ ok: false, kind: 'denied', message: 'permission denied' }, 'permission denied', { kind: 'denied' }],
+      [{ ok: false, kind: 'rpc', message: "no vrrp_instance 'X'", code: -32004, data: { instance: 'X' } }, "keepalivedctl status: no vrrp_instance 'X'", { kind: 'rpc', code: -32004, data: { instance: 'X' } }],
+      [{ ok: false, kind: 'timeout', message: 'no answer' }, 'keepalivedctl status: no answer', { kind: 'timeout' }],
     ];
-    for (const f of failures) {
-      expect(fast.failureLine('status', f)).toBe(cli.failureLine('status', f));
-      expect(fast.failureDetail(f)).toEqual(cli.failureDetail(f));
+    for (const [f, line, detail] of failures) {
+      expect(fast.failureLine('status', f)).toBe(line);
+      expect(fast.failureDetail(f)).toEqual(detail);
     }
   });
 });
