@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { KeepalivedConfig } from '../../src/config/model.js';
+import { CheckScheduler } from '../../src/check/scheduler.js';
+import type { CheckerEntry, RealServerEntry } from '../../src/check/types.js';
+import { FakeClock } from '../check/fake-clock.js';
 import { IpvsService, type IpvsKernel } from '../../src/daemon/ipvs-service.js';
 import type { CheckerState } from '../../src/ipvs/desired.js';
 import type { IpvsDaemon } from '../../src/ipvs/genl-codec.js';
@@ -380,5 +383,50 @@ vrrp_instance VI_1 {
         { address: '198.51.100.12:8080', up: false, weight: 1, tableWeight: 0, checkers: [{ type: 'TCP_CHECK', up: false, detail: 'connection refused' }] },
       ],
     }]);
+  });
+});
+
+describe('CheckScheduler.suspend (ha_suspend)', () => {
+  function twoVs(): RealServerEntry[] {
+    return ['[192.0.2.10]:tcp:80', '[192.0.2.20]:tcp:80'].map((vsKey, i) => {
+      const rsKey = `${vsKey}|198.51.100.${i + 1}:80`;
+      const entry: CheckerEntry = {
+        id: `${rsKey}#0`, vsKey, rsKey,
+        spec: { type: 'TCP_CHECK', target: { ip: `198.51.100.${i + 1}`, port: 80, timeoutMs: 1000 } },
+        timing: { delayLoopMs: 1000, warmupMs: 0, retry: 0, delayBeforeRetryMs: 1000, alpha: false, logAllFailures: false },
+        where: 'test:1',
+      };
+      return { vsKey, rsKey, addr: `198.51.100.${i + 1}`, port: 80, weight: 1, checkers: [entry] };
+    });
+  }
+
+  it('a suspended virtual server runs no checks and keeps its verdict; resumed, it checks again', async () => {
+    const clock = new FakeClock();
+    const runs: string[] = [];
+    let ok = true;
+    const s = new CheckScheduler(twoVs(), {
+      clock,
+      random: () => 0,
+      run: async (e) => {
+        runs.push(`${clock.now()} ${e.vsKey}`);
+        return { ok: e.vsKey.includes('.20') || ok, detail: 'x', latencyMs: 0 };
+      },
+    });
+    s.start();
+    await clock.advanceTo(1500);
+    expect(runs.filter((r) => r.includes('.10'))).toHaveLength(2);
+    expect(s.suspend('[192.0.2.10]:tcp:80', true)).toBe(1);
+    expect(s.suspend('[192.0.2.10]:tcp:80', true)).toBe(0);
+    ok = false; // would fail it, were it checked
+    runs.length = 0;
+    await clock.advanceTo(4500);
+    expect(runs.filter((r) => r.includes('.10'))).toEqual([]);
+    expect(runs.filter((r) => r.includes('.20'))).toHaveLength(3);
+    expect(s.results().get('[192.0.2.10]:tcp:80|198.51.100.1:80')).toEqual({ up: true, weight: 1 });
+    expect(s.suspend('[192.0.2.10]:tcp:80', false)).toBe(1);
+    await clock.advanceTo(5500);
+    expect(runs.filter((r) => r.includes('.10'))).toHaveLength(1);
+    expect(s.results().get('[192.0.2.10]:tcp:80|198.51.100.1:80')?.up).toBe(false);
+    await s.stop();
   });
 });
