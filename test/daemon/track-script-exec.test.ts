@@ -158,10 +158,11 @@ describe('runScript', () => {
   });
   it('a script outlives no daemon: when the process that ran it dies, the script gets SIGTERM', async () => {
     // A child Node process runs a script through dist/ (the built module), then is SIGKILLed.
-    const mod = path.join(__dirname, '..', '..', 'dist', 'src', 'daemon', 'script-exec.js');
+    const mod = path.join(__dirname, '..', '..', 'dist', 'src', 'daemon', 'script-run.js');
+    const users = path.join(__dirname, '..', '..', 'dist', 'src', 'daemon', 'script-exec.js');
     expect(fs.existsSync(mod), 'dist is built (npm run build)').toBe(true);
     const arg = `${6000 + (process.pid % 1000)}.625`;
-    const code = `import(${JSON.stringify(mod)}).then((m) => { const r = m.runScript(['/bin/sleep', ${JSON.stringify(arg)}], m.ourUser()); setTimeout(() => console.log(r.pid), 200); });`;
+    const code = `Promise.all([import(${JSON.stringify(mod)}), import(${JSON.stringify(users)})]).then(([m, u]) => { const r = m.runScript(['/bin/sleep', ${JSON.stringify(arg)}], u.ourUser()); setTimeout(() => console.log(r.pid), 200); });`;
     const parent = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
     const pid = await new Promise<number>((res) => parent.stdout!.once('data', (d: Buffer) => res(Number(String(d).trim()))));
     try {
