@@ -72,6 +72,9 @@ export class Supervisor {
   private readonly startedAt = new Date().toISOString();
   private readonly configId: string;
   private reloading = false;
+  /** A HUP came while a reload ran: one more reload when it ends (several HUPs make one, as
+   * keepalived 2.2.7's reload_queued flag). */
+  private reloadQueued = false;
   /** Last state of each VRRP instance, relayed to the checker child (ha_suspend, lvs_sync_daemon). */
   private readonly vrrpStates = new Map<string, string>();
   private globals: DumpGlobals | null = null;
@@ -191,7 +194,7 @@ export class Supervisor {
     const on = this.deps.onSignal ?? ((sig, fn) => void process.on(sig, fn));
     on('SIGTERM', () => void this.stop());
     on('SIGINT', () => void this.stop());
-    on('SIGHUP', () => void this.reload().catch(() => undefined));
+    on('SIGHUP', () => this.hup());
     on('SIGUSR1', () => this.relay('SIGUSR1'));
     on('SIGUSR2', () => this.relay('SIGUSR2'));
     for (const p of (this.deps.watchRealtime ?? (this.deps.onSignal ? () => [] : watchRealtime))((n) => this.relay(n === SIGNUMS.JSON ? 'JSON' : 'STATS_CLEAR'))) {
@@ -272,6 +275,17 @@ export class Supervisor {
     return c?.virtualServers ? { ...base, virtualServers: c.virtualServers, ...(c.ipvs ? { ipvs: c.ipvs } : {}) } : base;
   }
 
+  /** SIGHUP: reload now, or once the running reload ends (keepalived queues it rather than drop it). */
+  private hup(): void {
+    if (this.stopping) return;
+    if (this.reloading) {
+      if (this.log.detail) this.log.log('info', 'Reload already in progress, request queued');
+      this.reloadQueued = true;
+      return;
+    }
+    void this.reload().catch(() => undefined);
+  }
+
   /** HUP / `reload`: a config with errors keeps the running one; otherwise the children apply it. */
   async reload(): Promise<unknown> {
     if (this.reloading) throw new RpcFailure(RPC_ERRORS.busy, 'a reload is already running');
@@ -304,6 +318,11 @@ export class Supervisor {
     } finally {
       this.reloading = false;
       if (!this.stopping) this.readyWhenChildrenUp(outcome);
+      if (this.reloadQueued && !this.stopping) {
+        this.reloadQueued = false;
+        if (this.log.detail) this.log.log('info', 'Processing queued reload');
+        setImmediate(() => this.hup());
+      }
     }
   }
 

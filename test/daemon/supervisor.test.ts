@@ -50,7 +50,7 @@ async function until(cond: () => boolean, ms = 8000): Promise<void> {
 }
 
 let seq = 0;
-function setup(conf: string, mode = 'ok', extra: string[] = []) {
+function setup(conf: string, mode = 'ok', extra: string[] = [], detail = false) {
   const d = join(dir, `s${seq++}`);
   const file = join(d, 'keepalived.conf');
   rmSync(d, { recursive: true, force: true });
@@ -59,7 +59,7 @@ function setup(conf: string, mode = 'ok', extra: string[] = []) {
   const r = parseDaemonArgs(['-n', '-l', '-f', file, '-p', join(d, 'k.pid'), '-r', join(d, 'v.pid'), '-c', join(d, 'c.pid'), '--socket', join(d, 'ctl.sock'), '--state-dir', join(d, 'state'), ...extra]);
   if (!r.ok) throw new Error(r.error);
   const signals = new Map<string, () => void>();
-  const log = memLogger();
+  const log = memLogger(detail);
   const roles: ChildRole[] = [];
   const sup = new Supervisor(r.args, '9.9.9', {
     log,
@@ -162,6 +162,28 @@ describe('supervisor with stand-in children', () => {
     expect(await running).toBe(0);
     expect(child.signalCode).toBe('SIGKILL');
     expect(s.log.lines.some((l) => l.includes('did not stop in 500 ms'))).toBe(true);
+  }, 20_000);
+
+  it('queues a HUP that arrives during a reload, several of them as one (keepalived 2.2.7 reload_queued)', async () => {
+    const s = setup(GOOD, 'ok', ['-D'], true);
+    const running = s.sup.run();
+    await until(() => !!s.sup.children().vrrp?.ready);
+    const count = (m: string) => s.log.lines.filter((l) => l === `info: ${m}`).length;
+    const hup = s.signals.get('SIGHUP')!;
+    hup(); // starts a reload: it waits on the child's answer...
+    hup(); // ...so these two arrive during it: queued, and coalesced into one
+    hup();
+    expect(count('Reload already in progress, request queued')).toBe(2);
+    await until(() => count('Reload complete') === 2);
+    expect(count('Processing queued reload')).toBe(1);
+    expect(count('Reloading')).toBe(2);
+    // Nothing more is queued: a later HUP is a reload of its own.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(count('Reloading')).toBe(2);
+    hup();
+    await until(() => count('Reload complete') === 3);
+    s.signals.get('SIGTERM')!();
+    expect(await running).toBe(0);
   }, 20_000);
 
   it('refuses a config with errors and a daemon that is already running, starting nothing', async () => {
