@@ -12,7 +12,7 @@ for one advert interval and prints what changed. Exit status: 0 settled, 1 faile
     '<%= config.bin %> <%= command.id %> VI_1 --wait 0 --json   # do not wait for the state to settle',
   ];
   static override enableJsonFlag = true;
-  static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true }) };
+  static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true, ignoreStdin: true }) };
   static override flags = { ...daemonFlags, ...waitFlag };
 
   async run(): Promise<unknown> {

@@ -15,7 +15,7 @@ Exit status: 0 settled, 1 failed or did not settle in time.`;
     '<%= config.bin %> <%= command.id %> VI_1 --wait 30',
   ];
   static override enableJsonFlag = true;
-  static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true }) };
+  static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true, ignoreStdin: true }) };
   static override flags = {
     ...daemonFlags,
     ...waitFlag,

@@ -14,7 +14,7 @@ reach MASTER and prints what changed. Exit status: 0 settled, 1 failed or did no
     '<%= config.bin %> <%= command.id %> VI_1 --json --socket /run/keepalived/keepalivedctl.sock',
   ];
   static override enableJsonFlag = true;
-  static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true }) };
+  static override args = { instance: Args.string({ description: 'vrrp_instance name', required: true, ignoreStdin: true }) };
   static override flags = { ...daemonFlags, ...waitFlag, ...forFlag };
 
   async run(): Promise<unknown> {

@@ -15,7 +15,7 @@ reason and age. A table on a terminal, plain aligned columns in a pipe, the daem
     '<%= config.bin %> <%= command.id %> --watch',
   ];
   static override enableJsonFlag = true;
-  static override args = { instance: Args.string({ description: 'only this vrrp_instance' }) };
+  static override args = { instance: Args.string({ description: 'only this vrrp_instance', ignoreStdin: true }) };
   static override flags = {
     ...daemonFlags,
     watch: Flags.boolean({ char: 'w', description: 'redraw on every change (and every 2 s) until Ctrl-C' }),

@@ -23,7 +23,7 @@ Exit status: 0 valid (warnings allowed), 1 problems found (or warnings with --st
   static override enableJsonFlag = true;
 
   static override args = {
-    file: Args.string({ description: 'config file(s), default /etc/keepalived/keepalived.conf; - reads stdin' }),
+    file: Args.string({ description: 'config file(s), default /etc/keepalived/keepalived.conf; - reads stdin', ignoreStdin: true }),
   };
 
   static override flags = {

@@ -13,7 +13,7 @@ sends priority 0, so a backup takes over at once). Mend it with \`lab heal\`.`;
 
   static override examples = ['<%= config.bin %> <%= command.id %> n1', '<%= config.bin %> <%= command.id %> n1 --how kill'];
   static override enableJsonFlag = true;
-  static override args = { node: Args.string({ description: 'node to break (n1, n2, n3)', required: true }) };
+  static override args = { node: Args.string({ description: 'node to break (n1, n2, n3)', required: true, ignoreStdin: true }) };
   static override flags = {
     how: Flags.string({ description: 'how the node fails', default: 'link', options: [...FAIL_HOWS] }),
     ...dirFlags,

@@ -16,7 +16,7 @@ priority takes the VIP back.`;
     '<%= config.bin %> <%= command.id %> n1 --json   # where the VIP went and how long it took',
   ];
   static override enableJsonFlag = true;
-  static override args = { node: Args.string({ description: 'node to mend (n1, n2, n3)', required: true }) };
+  static override args = { node: Args.string({ description: 'node to mend (n1, n2, n3)', required: true, ignoreStdin: true }) };
   static override flags = { ...dirFlags, ...waitFlags };
 
   async run(): Promise<unknown> {

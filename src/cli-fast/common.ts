@@ -2,7 +2,7 @@
 // @oclif/core for its flag definitions and re-exports these): the flag checks, the failure lines, the
 // --json failure report, and when the process's surroundings leave oclif's
 // behaviour in doubt.
-import { existsSync, fstatSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallFailure } from '../control/client.js';
@@ -39,28 +39,14 @@ export function reportFailureJson(json: boolean, line: string, exit: number, det
 
 /**
  * Whether oclif would do something here the fast path does not: its debug and scoped environment
- * variables, a user JSON theme, or reading a missing argument from a non-terminal stdin (oclif takes
- * whatever arrives there within 10 ms as the argument: a race the fast path cannot reproduce, so only
- * stdin that is certainly empty, /dev/null or an empty file, is left to it).
+ * variables, or a user JSON theme. (Arguments never come from stdin: the commands set ignoreStdin.)
  */
-export function oclifWouldDiffer(missingArg: boolean): boolean {
+export function oclifWouldDiffer(): boolean {
   const env = process.env;
   if (env.DEBUG || env.CLI_FLAGS_DEBUG) return true;
   for (const k of Object.keys(env)) if (k.startsWith('KEEPALIVEDCTL_') && k !== 'KEEPALIVEDCTL_SOCKET' && k !== 'KEEPALIVEDCTL_FAST_PATH') return true;
   const home = env.HOME || homedir() || tmpdir();
-  if (existsSync(join(env.XDG_CONFIG_HOME || join(home, '.config'), 'keepalivedctl', 'theme.json'))) return true;
-  if (missingArg && !process.stdin.isTTY) {
-    try {
-      const st = fstatSync(0);
-      if (st.isFile()) return st.size !== 0;
-      if (st.isCharacterDevice()) return st.rdev !== statSync('/dev/null').rdev;
-      return true;
-    } catch {
-      // No stdin at all (closed descriptor): oclif's readline would fail its own way.
-      return true;
-    }
-  }
-  return false;
+  return existsSync(join(env.XDG_CONFIG_HOME || join(home, '.config'), 'keepalivedctl', 'theme.json'));
 }
 
 /** oclif's logJson without a theme: two-space JSON and a newline. */

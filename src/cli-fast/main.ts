@@ -28,7 +28,7 @@ export async function fastPath(argv: readonly string[]): Promise<boolean> {
   const [id, ...rest] = argv;
   if (id === 'status') {
     const a = readFastArgv(rest, STATUS_FLAGS, 1);
-    if (!a || oclifWouldDiffer(a.positionals.length === 0)) return false;
+    if (!a || oclifWouldDiffer()) return false;
     const { statusMain } = await import('./status.js');
     const json = a.flags.has('json');
     const result = await statusMain({
@@ -43,7 +43,7 @@ export async function fastPath(argv: readonly string[]): Promise<boolean> {
   }
   if (id === 'validate') {
     const a = readFastArgv(rest, VALIDATE_FLAGS, Infinity);
-    if (!a || oclifWouldDiffer(a.positionals.length === 0)) return false;
+    if (!a || oclifWouldDiffer()) return false;
     const json = a.flags.has('json');
     // Under --json oclif reports its own exit (a bad cluster directory) as a JSON error: leave it to oclif.
     if (json && a.flags.has('cluster')) return false;
