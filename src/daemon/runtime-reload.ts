@@ -106,6 +106,7 @@ export async function reloadRuntime(rt: VrrpRuntime, plan: VrrpPlan): Promise<St
     if (!needed.has(k)) {
       s.close();
       rt.sockets.delete(k);
+      rt.socketOpts.delete(k);
     }
   }
   for (const ifname of new Set(plan.instances.map((p) => p.ifname))) {

@@ -60,6 +60,8 @@ export class VrrpRuntime {
   store: OverrideStore;
   // Internal, shared with runtime-overrides.ts and runtime-reload.ts.
   readonly sockets = new Map<string, VrrpSocket>();
+  /** The options each socket was opened with (multicast joined, AH), to see when they must change. */
+  readonly socketOpts = new Map<string, string>();
   readonly timers = new Map<string, TimerHandle>();
   /** Pending repeats of gratuitous ARP/NA bursts (runtime-actions.ts); cancelled at stop. */
   readonly garpTimers = new Set<TimerHandle>();
@@ -182,25 +184,31 @@ export class VrrpRuntime {
     }
   }
 
-  /** Opens the VRRP socket(s) an interface needs, if it exists and they are not open yet. */
+  /**
+   * Opens the VRRP socket(s) an interface needs, if it exists and they are not open yet. A socket whose
+   * options no longer fit its users (a reload turned multicast into unicast, or AH on) is replaced:
+   * the new one opens before the old one closes, so no advert is lost in between.
+   */
   ensureSockets(ifname: string): StartResult {
     for (const family of [4, 6] as const) {
       const key = socketKey(ifname, family);
-      if (this.sockets.has(key)) continue;
       // A use_vmac instance sends and receives on its vmac, as keepalived (unless vmac_xmit_base).
       const users = this.plan.instances.filter((p) => sendIfname(p) === ifname && p.family === family);
       if (users.length === 0) continue;
+      const joinMulticast = users.some((u) => u.unicastPeers.length === 0);
+      const ah = family === 4 && users.some((u) => u.check.authType === 'ah');
+      const opts = `${joinMulticast}/${ah}`;
+      const old = this.sockets.get(key);
+      if (old && this.socketOpts.get(key) === opts) continue;
       const r = this.deps.openVrrpSocket(
-        {
-          family, ifname,
-          joinMulticast: users.some((u) => u.unicastPeers.length === 0),
-          ah: family === 4 && users.some((u) => u.check.authType === 'ah'),
-        },
+        { family, ifname, joinMulticast, ah },
         (pkt) => this.onPacket(asBase(this.plan, pkt)),
         (err) => this.log.log('err', `VRRP socket on ${ifname} (IPv${family}): ${err}`),
       );
       if (!r.ok) return { ok: false, error: `cannot open VRRP socket on ${ifname} (IPv${family}): ${r.error}` };
+      old?.close();
       this.sockets.set(key, r.value);
+      this.socketOpts.set(key, opts);
     }
     return { ok: true };
   }
@@ -315,6 +323,7 @@ export class VrrpRuntime {
     this.watcher?.close();
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();
+    this.socketOpts.clear();
     await trackersStopped;
   }
 }

@@ -286,6 +286,36 @@ ${third}`;
   });
 });
 
+describe('reload: the VRRP socket follows its users', () => {
+  it('a reload from multicast to unicast replaces the socket (the new one opens first) and a carried master keeps advertising', async () => {
+    const lan = new FakeLan();
+    const clock = new FakeClock();
+    const opener = lan.opener('a');
+    const { model } = loadConfigText(conf(150), 'a.conf');
+    const rtnl = new FakeRtnl(['veth0'], [{ ifname: 'veth0', addr: '192.0.2.1' }]);
+    const rt = new VrrpRuntime(buildVrrpPlan(model), { openVrrpSocket: opener, announcer: new FakeAnnouncer(clock), rtnl, clock, log: memLogger(false) });
+    expect(await rt.start()).toEqual({ ok: true });
+    await clock.advance(5 * S, async () => rt.idle());
+    expect(rt.statusOf('VI_1')?.state).toBe('MASTER');
+    expect(opener.opened.map((o) => o.joinMulticast)).toEqual([true]);
+    // Same config again: the socket stays.
+    expect(await rt.reload(buildVrrpPlan(loadConfigText(conf(150), 'a.conf').model))).toEqual({ ok: true });
+    expect(opener.opened.length).toBe(1);
+    // Unicast peers: the instance changes (it restarts) and the socket no longer joins the group.
+    const unicast = conf(150, 'unicast_peer {\n 192.0.2.2\n }');
+    expect(await rt.reload(buildVrrpPlan(loadConfigText(unicast, 'a.conf').model))).toEqual({ ok: true });
+    expect(opener.opened.map((o) => o.joinMulticast)).toEqual([true, false]);
+    expect(lan.openCount()).toBe(1);
+    await clock.advance(5 * S, async () => rt.idle());
+    expect(rt.statusOf('VI_1')?.state).toBe('MASTER');
+    const before = lan.sent.length;
+    await clock.advance(3 * S, async () => rt.idle());
+    expect(lan.sent.slice(before).filter((x) => x.dst === '192.0.2.2').length).toBeGreaterThanOrEqual(2);
+    await rt.stop();
+    expect(lan.openCount()).toBe(0);
+  });
+});
+
 describe('operator overrides in the runtime', () => {
   const group = (p1: number, p2: number) => `
 vrrp_sync_group G1 {
