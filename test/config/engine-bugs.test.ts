@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigText } from '../../src/config/index.js';
 import { validateFiles } from '../../src/config/validate.js';
 import { runAsync } from './run-async.js';
+import { cpuMs } from '../helpers/cpu.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kaeng-bugs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -72,17 +73,13 @@ describe('engine performance', () => {
     const one = readdirSync(dir).sort().map((f) => readFileSync(join(dir, f), 'latin1')).join('\n');
     const p = join(root, 'big.conf');
     writeFileSync(p, one.repeat(Math.ceil(50e6 / one.length)));
-    const t0 = Date.now();
     const c0 = process.cpuUsage();
     const r = loadConfig(p);
-    const cpu = process.cpuUsage(c0);
-    const ms = Date.now() - t0;
+    const ms = cpuMs(c0);
     rmSync(p);
     expect(r.diagnostics.length).toBeGreaterThan(0);
-    // CPU time is the bound (about 11 s measured): wall time on the shared, loaded machine is some
-    // multiple of it, so wall only has to stay far from the worker's RPC timeout.
-    expect((cpu.user + cpu.system) / 1000).toBeLessThan(20_000);
-    expect(ms).toBeLessThan(55_000);
+    // A runaway guard in CPU time (about 11 s measured); the speed itself is `npm run bench config`.
+    expect(ms).toBeLessThan(20_000);
   }, 120_000);
 });
 
@@ -91,12 +88,13 @@ describe('human output performance', () => {
     const { sourceLineOf } = await import('../../src/config/validate.js');
     const text = Array.from({ length: 600_000 }, (_, i) => `line ${i}`).join('\n');
     const sources = new Map([['big.conf', text]]);
-    const t0 = Date.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < 1000; i++) {
       const line = 599_000 + i;
       expect(sourceLineOf({ file: 'big.conf', line, column: 1, severity: 'error', code: 'x', message: 'm' }, sources)).toBe(`line ${line - 1}`);
     }
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // An index, not a scan per lookup: a scan would take tens of seconds of CPU here.
+    expect(cpuMs(c0)).toBeLessThan(1000);
   }, 120_000);
 });
 

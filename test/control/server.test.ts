@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { callDaemon, connectFailure, openDaemon, subscribeEvents } from '../../src/control/client.js';
 import { MAX_CONNECTIONS, RpcFailure, startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/server.js';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, RPC_ERRORS, type DaemonEvent } from '../../src/control/protocol.js';
+import { cpuMs } from '../helpers/cpu.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kactl-srv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -296,22 +297,19 @@ describe('control server', () => {
     const reader = await subscribeEvents({ socket: s.path }, () => {});
     expect(reader.ok).toBe(true);
     const detail = 'x'.repeat(200);
-    const t0 = performance.now();
-    let broadcastMs = 0;
+    let broadcastCpuMs = 0;
     for (i = 0; i < 10_000; i++) {
-      const b0 = performance.now();
+      const c0 = process.cpuUsage();
       s.broadcast({ type: 'checker', virtualServer: '192.0.2.10:80', realServer: '198.51.100.1:80', checker: 'HTTP_GET', up: i % 2 === 0, detail });
-      broadcastMs += performance.now() - b0;
+      broadcastCpuMs += cpuMs(c0);
       if (i % 1000 === 0) {
-        // Between bursts the daemon still answers promptly.
-        const p0 = performance.now();
+        // Between bursts the daemon still answers (within the call's own 5 s bound).
         expect(await callDaemon('ping', {}, { socket: s.path, timeoutMs: 5000 })).toEqual({ ok: true, result: 'pong' });
-        expect(performance.now() - p0).toBeLessThan(5000);
       }
     }
-    expect(performance.now() - t0).toBeLessThan(20_000);
-    // Never waits for the stuck reader: 10,000 broadcasts cost well under a millisecond each on average.
-    expect(broadcastMs).toBeLessThan(5000);
+    // The stuck reader's queue never grows past its bound, so a broadcast's cost does not grow with it:
+    // 10,000 of them take well under a millisecond of CPU each on average.
+    expect(broadcastCpuMs).toBeLessThan(5000);
     expect(logs.some((l) => l.includes('not reading'))).toBe(true);
     // The stuck client is gone, the reading one is still subscribed.
     await expect.poll(() => s.connections()).toBe(1);
