@@ -69,13 +69,36 @@ export function skippableEntryLines(roots: readonly ItemTree[]): Set<string> {
 
 type ItemTree = { keyword: string; file?: string; line?: number; children?: ItemTree[] };
 
-/** The config errors that stop the daemon: all but those on a skippable entry line (the VRRP child
- * logs and skips these entries, as keepalived does). `keepalivedctl validate` still counts them. */
-export function fatalErrors<D extends { severity: string; file: string; line: number }>(diagnostics: readonly D[], roots: readonly ItemTree[]): D[] {
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length === 0) return errors;
-  const skippable = skippableEntryLines(roots);
-  return errors.filter((d) => !skippable.has(`${d.file}:${d.line}`));
+/** The config errors that stop the daemon: all but those keepalived 2.2.7 logs and runs past (see
+ * daemonDiagnostics). `keepalivedctl validate` still counts every one of them. */
+export function fatalErrors<D extends Diag>(diagnostics: readonly D[], roots: readonly ItemTree[]): D[] {
+  return daemonDiagnostics(diagnostics, roots).fatal;
+}
+
+type Diag = { severity: string; code: string; file: string; line: number; message: string };
+
+/**
+ * The daemon's view of config diagnostics. keepalived runs past two kinds of error: a bad
+ * route/rule/static entry (alloc_route/alloc_rule/parse_ipaddress report it and leave the entry
+ * out; the VRRP child logs those in keepalived's words, so `log` is null) and an unknown keyword
+ * (lib/parser.c logs "Unknown keyword 'X'" and ignores the line). Everything else is fatal.
+ */
+export function daemonDiagnostics<D extends Diag>(diagnostics: readonly D[], roots: readonly ItemTree[]): { fatal: D[]; skipped: { d: D; log: string | null }[] } {
+  const fatal: D[] = [];
+  const skipped: { d: D; log: string | null }[] = [];
+  let entries: Set<string> | undefined;
+  for (const d of diagnostics) {
+    if (d.severity !== 'error') continue;
+    if (d.code === 'unknown-keyword') {
+      const kw = /unknown keyword '([^']*)'/.exec(d.message)?.[1];
+      skipped.push({ d, log: kw !== undefined ? `Unknown keyword '${kw}'` : d.message });
+      continue;
+    }
+    entries ??= skippableEntryLines(roots);
+    if (entries.has(`${d.file}:${d.line}`)) skipped.push({ d, log: null });
+    else fatal.push(d);
+  }
+  return { fatal, skipped };
 }
 
 /** The weight-0 track through which a tracked virtual route or rule that disappears moves its

@@ -19,7 +19,7 @@ import { watchRealtime } from './dump-child.js';
 import { SIGNUMS } from './dump-signals.js';
 import { formatParentData } from './dump-data.js';
 import { dumpGlobals } from './dump-input.js';
-import { fatalErrors } from './instance-routes.js';
+import { daemonDiagnostics } from './instance-routes.js';
 import type { DumpGlobals } from './dump-types.js';
 import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
 import { pollUntil, SdNotifier } from './sdnotify.js';
@@ -117,11 +117,16 @@ export class Supervisor {
   /** Reads and checks the configuration, logging its problems keepalived-style. */
   private load(): Loaded {
     const r = loadConfig(this.args.configFile, { configId: this.configId });
-    // An error on a route/rule/static entry line only skips that entry (keepalived runs the rest);
-    // the VRRP child logs it in keepalived's words.
-    const fatal = new Set(fatalErrors(r.diagnostics, r.model.nodes));
-    for (const d of r.diagnostics) if (d.severity !== 'error' || fatal.has(d)) this.log.log(d.severity === 'error' ? 'err' : 'warning', diagLine(d));
-    if (r.unreadable || fatal.size > 0) return { ok: false };
+    // Errors keepalived logs and runs past (a bad route/rule entry, which the VRRP child logs in
+    // keepalived's words; an unknown keyword) skip what they name instead of stopping the daemon.
+    const { fatal, skipped } = daemonDiagnostics(r.diagnostics, r.model.nodes);
+    const logAs = new Map(skipped.map((s) => [s.d, s.log]));
+    for (const d of r.diagnostics) {
+      const kept = logAs.get(d);
+      if (kept === null) continue;
+      this.log.log(d.severity === 'error' ? 'err' : 'warning', kept !== undefined ? diagLine({ ...d, message: kept }) : diagLine(d));
+    }
+    if (r.unreadable || fatal.length > 0) return { ok: false };
     this.globals = dumpGlobals(r.model);
     return { ok: true, hasVirtualServers: r.model.virtualServers.length > 0 };
   }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
-import { fatalErrors } from '../../src/daemon/instance-routes.js';
+import { daemonDiagnostics, fatalErrors } from '../../src/daemon/instance-routes.js';
 import type { DaemonEvent } from '../../src/control/protocol.js';
 import { FakeClock, FakeLan } from './fakes.js';
 import { makeHost, S, settle, stateOf, vi } from './hosts.js';
@@ -311,6 +311,9 @@ vrrp_instance VI_1 {
     const r = loadConfigText(text, 'r.conf');
     expect(r.diagnostics.filter((d) => d.severity === 'error').length).toBeGreaterThan(0);
     expect(fatalErrors(r.diagnostics, r.model.nodes)).toEqual([]);
+    const unknown = loadConfigText(`${text}vrrp_sync_group G {\n VI_1\n}\n`, 'r.conf');
+    expect(daemonDiagnostics(unknown.diagnostics, unknown.model.nodes).skipped.map((x) => x.log)).toContain("Unknown keyword 'VI_1'");
+    expect(fatalErrors(unknown.diagnostics, unknown.model.nodes)).toEqual([]);
     const broken = loadConfigText(`${text}vrrp_instance VI_2 {\n interface veth0\n virtual_router_id 300\n}\n`, 'r.conf');
     expect(fatalErrors(broken.diagnostics, broken.model.nodes).map((d) => d.line).filter((l) => l > 24).length).toBeGreaterThan(0);
     const plan = buildVrrpPlan(r.model);

@@ -186,6 +186,16 @@ describe('supervisor with stand-in children', () => {
     expect(await running).toBe(0);
   }, 20_000);
 
+  it('runs past the errors keepalived runs past: an unknown keyword, a bad rule entry (not refused)', async () => {
+    const s = setup(`${GOOD}vrrp_sync_group VG1 {\n  VI_1\n}\nstatic_rules {\n  to 192.0.2./24 table 1\n}\n`);
+    const running = s.sup.run();
+    await until(() => !!s.sup.children().vrrp?.ready);
+    // keepalived's words on the line; the rule entry is the VRRP child's to report (it skips it).
+    expect(s.log.lines.filter((l) => l.startsWith('err: '))).toEqual([`err: (${s.file}: Line 10) Unknown keyword 'VI_1'`]);
+    s.signals.get('SIGTERM')!();
+    expect(await running).toBe(0);
+  }, 20_000);
+
   it('refuses a config with errors and a daemon that is already running, starting nothing', async () => {
     const s = setup(GOOD.replace('priority 100', 'priority 999'));
     expect(await s.sup.run()).toBe(1);
