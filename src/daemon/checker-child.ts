@@ -7,6 +7,10 @@ import { loadConfig } from '../config/index.js';
 import { CheckerService, checkerEventFields } from '../check/service.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { IpvsService } from './ipvs-service.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { formatCheckData } from './dump-check.js';
+import { dumpGlobals } from './dump-input.js';
+import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
 import { CheckNotify, rsNameOf } from './notify-check.js';
 import { isParentMessage, sendIpc, type ChildMessage, type LogLevel, type ParentMessage } from './ipc.js';
 
@@ -28,6 +32,7 @@ let vrrpStates: Record<string, string> = {};
 let configFile = '';
 let configId = '';
 let stopping = false;
+let model: KeepalivedConfig | null = null;
 
 function send(m: ChildMessage): void {
   sendIpc(process, m);
@@ -62,6 +67,7 @@ service.subscribeLag((l) =>
 async function load(): Promise<string | undefined> {
   const r = loadConfig(configFile, { configId });
   if (r.unreadable) return `cannot read configuration ${configFile}`;
+  model = r.model;
   notify.configure(r.model);
   await service.start(r.model);
   for (const p of service.problems) log(p.severity === 'error' ? 'err' : 'warning', `${p.where}: ${p.message}`);
@@ -69,6 +75,21 @@ async function load(): Promise<string | undefined> {
   else await ipvs.start(r.model, vrrpStates);
   started = true;
   return undefined;
+}
+
+/** SIGUSR1 (relayed, or sent to this process): keepalived_check.data, written whole (dump-writer.ts). */
+function dumpData(): void {
+  if (!model) return;
+  try {
+    const snapshot = service.snapshot();
+    const text = formatCheckData(model, dumpGlobals(model), {
+      snapshot, virtualServers: ipvs.status(snapshot), suspended: ipvs.suspendedCheckers, ipvs: ipvs.available.available,
+    });
+    const w = writeDumpFile(dumpDir(), DUMP_FILES.checkData, text);
+    if (!w.ok) log('err', w.error);
+  } catch (e) {
+    log('err', `checker data dump: ${String(e)}`);
+  }
 }
 
 async function shutdown(code: number): Promise<void> {
@@ -123,7 +144,7 @@ async function onMessage(m: ParentMessage): Promise<void> {
       }
       return;
     case 'signal':
-      for (const rs of service.snapshot()) log('info', `${rs.rsKey}: ${rs.up ? 'UP' : 'DOWN'} weight ${rs.weight}; ${rs.checkers.map((c) => `${c.type} ${c.up ? 'up' : 'down'} (${c.detail})`).join('; ')}`);
+      if (m.signal === 'SIGUSR1') dumpData();
       return;
     case 'shutdown':
       await shutdown(0);
@@ -138,4 +159,5 @@ process.on('message', (m: unknown) => {
 // The parent died (or closed the channel): stop the same way.
 process.on('disconnect', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGUSR1', dumpData);
 send({ type: 'hello', pid: process.pid });

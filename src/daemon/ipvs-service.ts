@@ -370,6 +370,11 @@ export class IpvsService {
     this.kernel = undefined;
   }
 
+  /** The checkers' vsKeys suspended by ha_suspend now (the DATA dump's Enabled = no). */
+  get suspendedCheckers(): ReadonlySet<string> {
+    return this.suspendedVs;
+  }
+
   /** Virtual servers for `status`, with the checkers' snapshot. */
   status(snapshot: readonly RealServerStatus[]): VirtualServerStatus[] {
     const byKey = new Map(snapshot.map((s) => [s.rsKey, s]));

@@ -1,0 +1,111 @@
+// The checker child's DATA dump (dump-check.ts). keepalived 2.2.7's checker process cannot run on
+// this machine (no ip_vs: "IPVS: Can't initialize ipvs", the checker exits FATAL), so the topology
+// and checkers part is compared with a reference written from the source's format (check_data.c
+// dump_vsg/dump_vs/dump_rs, check_api.c dump_checker and each type's dump, v2.2.7), line by line;
+// the global part is compared with keepalived's own dump (dump-reference.ts) less the line only the
+// VRRP process prints. Then our daemon in a namespace writes the file on SIGUSR1 to its checker.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/index.js';
+import type { RealServerStatus } from '../../src/check/scheduler.js';
+import { fmtDecimal, formatCheckData } from '../../src/daemon/dump-check.js';
+import { dumpGlobals } from '../../src/daemon/dump-input.js';
+import { KA_CONF, KA_GLOBALS } from './dump-reference.js';
+import { distBuilt, readPid, startOurs, stopProc, until } from './dump-harness.js';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
+
+const CONF = "global_defs {\n  router_id ck1\n}\nvirtual_server_group web {\n  192.0.2.20-22 80\n  fwmark 7\n}\nvirtual_server 192.0.2.10 80 {\n  delay_loop 6\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  persistence_timeout 300\n  quorum_up \"/bin/echo up\" root\n  ha_suspend\n  sorry_server 198.51.100.99 8080\n  real_server 198.51.100.11 8080 {\n    weight 3\n    TCP_CHECK {\n      connect_timeout 2\n      retry 2\n      delay_before_retry 1\n    }\n  }\n  real_server 198.51.100.12 8080 {\n    inhibit_on_failure\n    MISC_CHECK {\n      misc_path \"/bin/true x\"\n      misc_timeout 4\n    }\n  }\n}\nvirtual_server group web {\n  lb_algo wlc\n  lb_kind DR\n  protocol UDP\n  real_server 198.51.100.13 80 {\n    HTTP_GET {\n      url {\n        path /health\n        status_code 200\n      }\n      connect_timeout 3\n    }\n  }\n}\n";
+
+/** keepalived_check.data from "LVS Topology" on, as check_data.c / check_api.c write it for CONF at start. */
+const REF_TOPOLOGY = "------< LVS Topology >------\n System is compiled with LVS v1.2.1\n ------< Virtual server group >------\n Virtual Server Group = web, IPv4 = yes, IPv6 = no\n   VIP Range = 192.0.2.20-192.0.2.22, VPORT = 80\n     Alive: 0 tcp, 0 udp, 0 sctp\n     reloaded = False\n   FWMARK = 7\n     Alive: 0 IPv4, 0 IPv6\n     reloaded = False\n ------< Virtual server >------\n VS VIP = 192.0.2.10, VPORT = 80\n   Address family = inet\n   connection timeout = 5.000000\n   delay_loop = 6.000000\n   lvs_sched = wrr\n   Hashed = disabled\n   flag-1 = disabled\n   flag-2 = disabled\n   flag-3 = disabled\n   One packet scheduling = disabled\n   persistence timeout = 300\n   protocol = TCP\n   alpha is OFF\n   omega is OFF\n   Inhibit on failure is OFF\n   quorum = 1, hysteresis = 0\n   Quorum up notify script = '/bin/echo' 'up', uid:gid 0:0\n   Using HA suspend\n   Using smtp notification = no\n   default forwarding method = NAT\n   sorry server = [198.51.100.99]:tcp:8080\n     forwarding method = NAT\n     Inhibit on failure is OFF\n   alive = 0\n   quorum_state_up = 1\n   reloaded = 0\n   ------< Real server >------\n   RIP = 198.51.100.11, RPORT = 8080, WEIGHT = 3 EFF WEIGHT = 3\n   forwarding method = NAT\n   Alpha is OFF\n   connection timeout = 5.000000\n   connection limit range = 0 -> 0\n   Delay loop = 6.000000\n   Inhibit on failure is OFF\n   Using smtp notification = yes\n   initial weight = 3\n   effective weight = 3\n   previous effective_weight = 3\n   alive = 1\n   num failed checkers = 0\n   RS set = 0\n   reloaded = 0\n   ------< Real server >------\n   RIP = 198.51.100.12, RPORT = 8080, WEIGHT = 1 EFF WEIGHT = 1\n   forwarding method = NAT\n   Alpha is OFF\n   connection timeout = 5.000000\n   connection limit range = 0 -> 0\n   Delay loop = 6.000000\n   Inhibit on failure is ON\n   Using smtp notification = yes\n   initial weight = 1\n   effective weight = 1\n   previous effective_weight = 1\n   alive = 1\n   num failed checkers = 0\n   RS set = 0\n   reloaded = 0\n ------< Virtual server >------\n VS GROUP = [web]:0\n   Address family = inet\n   connection timeout = 5.000000\n   delay_loop = 60.000000\n   lvs_sched = wlc\n   Hashed = disabled\n   flag-1 = disabled\n   flag-2 = disabled\n   flag-3 = disabled\n   One packet scheduling = disabled\n   protocol = UDP\n   alpha is OFF\n   omega is OFF\n   Inhibit on failure is OFF\n   quorum = 1, hysteresis = 0\n   Using smtp notification = no\n   default forwarding method = DR\n   alive = 0\n   quorum_state_up = 1\n   reloaded = 0\n   ------< Real server >------\n   RIP = 198.51.100.13, RPORT = 80, WEIGHT = 1 EFF WEIGHT = 1\n   forwarding method = DR\n   Alpha is OFF\n   connection timeout = 5.000000\n   connection limit range = 0 -> 0\n   Delay loop = 60.000000\n   Inhibit on failure is OFF\n   Using smtp notification = yes\n   initial weight = 1\n   effective weight = 1\n   previous effective_weight = 1\n   alive = 1\n   num failed checkers = 0\n   RS set = 0\n   reloaded = 0\n------< Health checkers >------\n [192.0.2.10]:tcp:80 -> [198.51.100.11]:tcp:8080\n   Enabled = no\n   Up = yes\n   Has run = no\n   Current weight = 0\n   Alpha = no\n   Delay loop = 6000000 us\n   Warmup = 6000000 us\n   Retries = 2\n   Delay before retry = 1000000 us\n   Retries iterations = 2\n   Default delay before retry = 1000000 us\n   Log all failures = no\n   Connection\n     Dest = [198.51.100.11]:8080\n     Timeout = 2.000000\n   Keepalive method = TCP_CHECK\n [192.0.2.10]:tcp:80 -> [198.51.100.12]:tcp:8080\n   Enabled = no\n   Up = yes\n   Has run = no\n   Current weight = 0\n   Alpha = no\n   Delay loop = 6000000 us\n   Warmup = 6000000 us\n   Retries = 0\n   Default delay before retry = 1000000 us\n   Log all failures = no\n   Keepalive method = MISC_CHECK\n   script = '/bin/true' 'x'\n   timeout = 4\n   dynamic = NO\n [web]:0 -> [198.51.100.13]:udp:80\n   Enabled = yes\n   Up = yes\n   Has run = no\n   Current weight = 0\n   Alpha = no\n   Delay loop = 60000000 us\n   Warmup = 60000000 us\n   Retries = 1\n   Delay before retry = 3000000 us\n   Retries iterations = 1\n   Default delay before retry = 3000000 us\n   Log all failures = no\n   Connection\n     Dest = [198.51.100.13]:80\n     Timeout = 3.000000\n   Keepalive method = HTTP_GET, http protocol 1.0\n   Enable SNI unset\n   Fast recovery unset\n   Checked url = /health\n     HTTP Status Code(s)\n       200\n";
+
+const model = () => loadConfigText(CONF, 'k.conf').model;
+const VS1 = '[192.0.2.10]:tcp:80';
+
+describe('keepalived_check.data layout', () => {
+  it('global part: keepalived\'s own dump less the VRRP-only Default interface line', () => {
+    const g = dumpGlobals(loadConfigText(KA_CONF, 'ka.conf').model, 'unused-host');
+    const text = formatCheckData(loadConfigText(KA_CONF, 'ka.conf').model, g, { snapshot: [], virtualServers: [], suspended: new Set(), ipvs: false });
+    const want = KA_GLOBALS.split('\n').filter((l) => !l.startsWith(' Default interface =') && !/^ (nftables|libnftnl)/.test(l)).join('\n');
+    expect(text.split('\n').filter((l) => !/^ (nftables|libnftnl)/.test(l)).join('\n')).toBe(want);
+    expect(text).not.toContain('LVS Topology'); // no virtual servers, no topology (nor checkers)
+  });
+
+  it('topology and checkers at start (ha_suspend VS suspended) match the source-derived reference', () => {
+    const m = model();
+    const text = formatCheckData(m, dumpGlobals(m), { snapshot: [], virtualServers: [], suspended: new Set([VS1]), ipvs: false });
+    expect(text.slice(text.indexOf('------< LVS Topology >------'))).toBe(REF_TOPOLOGY);
+  });
+
+  it('live state: a failed checker, a real server out of the table, quorum lost, checkers resumed', () => {
+    const m = model();
+    const snapshot: RealServerStatus[] = [{
+      vsKey: VS1, rsKey: `${VS1}|198.51.100.11:8080`, up: false, weight: 3,
+      checkers: [{ id: 'x', type: 'TCP_CHECK', up: false, detail: 'refused', latencyMs: 1, runs: 4, failures: 3, retryIt: 2 }],
+    }];
+    const virtualServers = [{
+      name: 'TCP 192.0.2.10:80', services: [], quorumUp: false,
+      realServers: [
+        { address: '198.51.100.11:8080', up: false, weight: 3, tableWeight: null, checkers: [{ type: 'TCP_CHECK', up: false, detail: 'refused' }] },
+        { address: '198.51.100.12:8080', up: true, weight: 1, tableWeight: 1, checkers: [] },
+      ],
+    }];
+    const text = formatCheckData(m, dumpGlobals(m), { snapshot, virtualServers, suspended: new Set(), ipvs: true });
+    const vs = text.slice(text.indexOf(' VS VIP = 192.0.2.10'), text.indexOf(' VS GROUP'));
+    expect(vs).toContain('   alive = 1\n   quorum_state_up = 0\n');
+    const rs1 = vs.slice(vs.indexOf('RIP = 198.51.100.11'), vs.indexOf('RIP = 198.51.100.12'));
+    expect(rs1).toContain('   alive = 0\n   num failed checkers = 1\n   RS set = 0\n');
+    expect(vs.slice(vs.indexOf('RIP = 198.51.100.12'))).toContain('   alive = 1\n   num failed checkers = 0\n   RS set = 1\n');
+    const chk = text.slice(text.indexOf(` ${VS1} -> [198.51.100.11]:tcp:8080`));
+    expect(chk).toMatch(/^.*\n   Enabled = yes\n   Up = no\n   Has run = yes\n/);
+    expect(chk).toContain('   Retries iterations = 2\n');
+  });
+
+  it('format_decimal: seconds with six decimals', () => {
+    expect(fmtDecimal(5_000_000)).toBe('5.000000');
+    expect(fmtDecimal(1_500_000)).toBe('1.500000');
+    expect(fmtDecimal(42)).toBe('0.000042');
+  });
+});
+
+describe.runIf(isRoot())('our daemon writes keepalived_check.data on SIGUSR1 (namespace)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dump-check-'));
+  let ns = '';
+  afterAll(() => {
+    if (ns) deleteNetns(ns);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the checker child writes the file whole, mode 0600, in TMPDIR', async () => {
+    if (!distBuilt()) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
+    ns = createNetns('dck');
+    const d = startOurs(ns, join(dir, 'ours'), CONF);
+    try {
+      await until('checker pid', () => readPid(d.files.checkersPid) !== null, 30_000);
+      const pid = readPid(d.files.checkersPid)!;
+      const file = join(d.dir, 'keepalived_check.data');
+      // The child takes SIGUSR1 once it has loaded the config: retry until the file is there.
+      await until('keepalived_check.data', () => {
+        try {
+          process.kill(pid, 'SIGUSR1');
+        } catch {
+          /* not yet */
+        }
+        return existsSync(file);
+      }, 30_000, 500);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const text = readFileSync(file, 'utf8');
+      expect(text.startsWith('------< Global definitions >------\n')).toBe(true);
+      expect(text).toContain(' VS VIP = 192.0.2.10, VPORT = 80\n');
+      expect(text).toContain('------< Health checkers >------\n [192.0.2.10]:tcp:80 -> [198.51.100.11]:tcp:8080\n');
+      expect(text).not.toContain(' Default interface');
+    } catch (e) {
+      throw new Error(`${String(e)}\ndaemon output:\n${d.out()}`);
+    } finally {
+      await stopProc(d);
+    }
+  }, 90_000);
+});
