@@ -5,9 +5,12 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../../src/config/index.js';
 import { CheckNotify, fmtRs, rsFifoLine, rsNameOf, vsFifoLine } from '../../src/daemon/notify-check.js';
 import type { LogLevel } from '../../src/daemon/ipc.js';
+import { distBuilt, startOurs, stopProc } from './dump-harness.js';
+import { createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'notify-check-'));
 chmodSync(dir, 0o755);
@@ -132,4 +135,39 @@ describe('quorum scripts under enable_script_security', () => {
     await cn.stop();
     expect(readFileSync(out, 'utf8')).toBe(`up web ${process.getuid?.() ?? 0}\n`);
   });
+});
+
+describe.runIf(isRoot())('the daemon\'s checker child on notify_fifo (namespace)', () => {
+  let ns = '';
+  afterAll(() => {
+    if (ns) deleteNetns(ns);
+  });
+
+  it('a real server going down writes its RS line, then the lost quorum its VS line; notify_fifo_script runs once', async () => {
+    if (!distBuilt()) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
+    ns = createNetns('nck');
+    const d0 = join(dir, 'daemon');
+    const fifo = join(dir, 'daemon.fifo');
+    const out = join(dir, 'daemon-script.out');
+    const script = join(dir, 'daemon-reader.sh');
+    writeFileSync(script, `#!/bin/sh\necho "started $1" >> ${out}\nexec sleep 60\n`, { mode: 0o755 });
+    execFileSync('mkfifo', ['-m', '0600', fifo]);
+    const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Nothing listens on 127.0.0.1:9 in the new namespace: the check fails at once.
+    const conf = `global_defs {\n notify_fifo ${fifo}\n notify_fifo_script ${script}\n}\nvirtual_server 192.0.2.10 80 {\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 127.0.0.1 9 {\n  TCP_CHECK {\n   connect_timeout 1\n   retry 0\n  }\n }\n}\n`;
+    const d = startOurs(ns, d0, conf);
+    let got = '';
+    try {
+      await until(() => ((got += drain(fd)), got.includes('VS ')), 30_000);
+      expect(got).toBe('RS [127.0.0.1]:tcp:9 [192.0.2.10]:tcp:80 DOWN\nVS [192.0.2.10]:tcp:80 DOWN\n');
+      await until(() => existsSync(out));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(readFileSync(out, 'utf8')).toBe(`started ${fifo}\n`); // the checker's, not the VRRP child's too
+    } catch (e) {
+      throw new Error(`${String(e)}\nFIFO: ${JSON.stringify(got)}\ndaemon output:\n${d.out()}`);
+    } finally {
+      await stopProc(d);
+      closeSync(fd);
+    }
+  }, 90_000);
 });
