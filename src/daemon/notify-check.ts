@@ -11,7 +11,9 @@ import type { Logger } from './log.js';
 import { readNotifyPlan, type FifoSpec, type NotifyScript } from './notify-config.js';
 import { closeFifo, fifoOwner, openFifo, writeFifo, type OpenFifo } from './notify-fifo.js';
 import { cmdStr, NotifyScripts, type ScriptSecurity } from './notify-scripts.js';
-import { defaultScriptUser, ourUser, scriptFromLine, type UserDb } from './script-exec.js';
+import { buildCheckers } from '../check/spec.js';
+import { vsScripts } from '../ipvs/daemon-config.js';
+import { checkScriptSecure, defaultScriptUser, lookupUser, ourUser, scriptFromLine, type UserDb } from './script-exec.js';
 import { runScript, type ScriptRun } from './script-run.js';
 
 /** keepalived's FMT_RS: the real server's address as a trio with its virtual server's protocol. */
@@ -51,6 +53,37 @@ function lvsFifo(cfg: KeepalivedConfig, log: Logger): FifoSpec | undefined {
   return f;
 }
 
+/**
+ * keepalived's check_check_script_security: checker-side scripts (MISC_CHECK, quorum_up/down, real
+ * server notify_up/down, the FIFO scripts) without enable_script_security are a "SECURITY VIOLATION"
+ * warning, naming insecure ones. Undefined when there is nothing to say.
+ */
+export function checkScriptsViolation(cfg: KeepalivedConfig, fifos: readonly FifoSpec[], sec: ScriptSecurity): string | undefined {
+  if (sec.scriptSecurity) return undefined;
+  const list: { argv: string[]; user?: string[] }[] = [];
+  for (const s of vsScripts(cfg).values()) for (const x of [s.quorumUp, s.quorumDown]) if (x) list.push(x);
+  for (const vs of cfg.virtualServers) {
+    for (const rs of vs.realServers) {
+      for (const kw of ['notify_up', 'notify_down']) {
+        const n = child(rs.node, kw);
+        const r = n ? scriptFromLine(n.text.text) : undefined;
+        if (r?.ok) list.push({ argv: r.value.argv, ...(r.value.rest.length ? { user: r.value.rest.slice(0, 2) } : {}) });
+      }
+    }
+  }
+  for (const rs of buildCheckers(cfg).servers) {
+    for (const c of rs.checkers) if (c.spec.type === 'MISC_CHECK') list.push({ argv: c.spec.argv, ...(c.spec.user ? { user: [c.spec.user, ...(c.spec.group ? [c.spec.group] : [])] } : {}) });
+  }
+  for (const f of fifos) if (f.script) list.push(f.script);
+  if (!list.length) return undefined;
+  const def = defaultScriptUser(sec.scriptUser, false, sec.userDb);
+  const insecure = list.some((x) => {
+    const u = x.user ? lookupUser(x.user[0]!, x.user[1], sec.userDb) : def;
+    return u.ok && checkScriptSecure(x.argv, u.value, false).insecure;
+  });
+  return `SECURITY VIOLATION - check scripts are being executed but script_security not enabled.${insecure ? ' There are insecure scripts.' : ''}`;
+}
+
 export interface CheckNotifyDeps {
   log: Logger;
   userDb?: UserDb;
@@ -79,6 +112,8 @@ export class CheckNotify {
     const lvs = lvsFifo(cfg, this.deps.log);
     if (lvs && lvs.path === global?.path) this.deps.log.log('warning', `notify FIFO ${lvs.path} has been specified for global and LVS FIFO - ignoring LVS FIFO`);
     else if (lvs) specs.push(lvs);
+    const violation = checkScriptsViolation(cfg, specs.filter((f) => f.kind === 'lvs_notify_fifo' || cfg.virtualServers.length > 0), sec);
+    if (violation) this.deps.log.log('warning', violation);
     const key = JSON.stringify([specs, cfg.virtualServers.length > 0, plan.scriptUser, plan.scriptSecurity]);
     if (key === this.fifoKey) return;
     this.closeFifos();

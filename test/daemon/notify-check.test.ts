@@ -137,6 +137,28 @@ describe('quorum scripts under enable_script_security', () => {
   });
 });
 
+describe('SECURITY VIOLATION (keepalived check_check_script_security)', () => {
+  it('check scripts without enable_script_security are reported, insecure ones named; none with it or without scripts', async () => {
+    const open = join(dir, 'open2');
+    mkdirSync(open, { recursive: true });
+    chmodSync(open, 0o777);
+    writeFileSync(join(open, 'm.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'q.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const vs = (body: string) => `virtual_server 192.0.2.10 80 {\n protocol TCP\n${body}\n real_server 198.51.100.11 80 {\n  TCP_CHECK { connect_timeout 1 }\n }\n}\n`;
+    const run = async (conf: string) => {
+      const { cn, logs } = make();
+      cn.configure(load(conf));
+      await cn.stop();
+      return logs.filter((l) => l.includes('SECURITY VIOLATION'));
+    };
+    expect(await run(vs(` quorum_up ${join(dir, 'q.sh')}`))).toEqual(['warning: SECURITY VIOLATION - check scripts are being executed but script_security not enabled.']);
+    const misc = `virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 198.51.100.11 80 {\n  MISC_CHECK {\n   misc_path ${join(open, 'm.sh')}\n  }\n }\n}\n`;
+    expect(await run(misc)).toEqual(['warning: SECURITY VIOLATION - check scripts are being executed but script_security not enabled. There are insecure scripts.']);
+    expect(await run(`global_defs {\n script_user root\n enable_script_security\n}\n${misc}`)).toEqual([]);
+    expect(await run(vs(''))).toEqual([]);
+  });
+});
+
 describe.runIf(isRoot())('the daemon\'s checker child on notify_fifo (namespace)', () => {
   let ns = '';
   afterAll(() => {
