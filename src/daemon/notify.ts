@@ -4,6 +4,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { DaemonEvent } from '../control/protocol.js';
 import { loadConfig } from '../config/index.js';
+import { fatalErrors } from './instance-routes.js';
 import type { Logger } from './log.js';
 import { type HostInfo, type NotifyPlan, readNotifyPlan } from './notify-config.js';
 import { type Delivery, NotifyCore, type NotifyStateWord } from './notify-core.js';
@@ -42,7 +43,7 @@ export function hostInfo(): HostInfo {
 export function loadNotify(file: string, configId: string, log: Logger, host: HostInfo = hostInfo()): LoadedNotify | null {
   try {
     const r = loadConfig(file, { configId });
-    if (r.diagnostics.some((d) => d.severity === 'error')) return null;
+    if (fatalErrors(r.diagnostics, r.model.nodes).length > 0) return null; // the daemon runs past the others
     return { plan: readNotifyPlan(r.model, host), checkerRuns: r.model.virtualServers.length > 0 };
   } catch (e) {
     log.log('err', `notify: cannot read ${file}: ${(e as Error).message}`);

@@ -1,12 +1,16 @@
 // virtual_routes/virtual_rules, static_*, use_vmac and dont_track_primary in the VRRP runtime, on
 // fakes (simulated clock and LAN): what is added and removed, in which order, and what happens when a
 // tracked route disappears.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
 import { buildVrrpPlan } from '../../src/daemon/instance-config.js';
 import { daemonDiagnostics, fatalErrors } from '../../src/daemon/instance-routes.js';
+import { loadNotify } from '../../src/daemon/notify.js';
 import type { DaemonEvent } from '../../src/control/protocol.js';
-import { FakeClock, FakeLan } from './fakes.js';
+import { FakeClock, FakeLan, memLogger } from './fakes.js';
 import { makeHost, S, settle, stateOf, vi } from './hosts.js';
 
 const ROUTES = `
@@ -314,6 +318,16 @@ vrrp_instance VI_1 {
     const unknown = loadConfigText(`${text}vrrp_sync_group G {\n VI_1\n}\n`, 'r.conf');
     expect(daemonDiagnostics(unknown.diagnostics, unknown.model.nodes).skipped.map((x) => x.log)).toContain("Unknown keyword 'VI_1'");
     expect(fatalErrors(unknown.diagnostics, unknown.model.nodes)).toEqual([]);
+    // The notify settings (scripts, FIFOs, smtp_alert) of a config the daemon runs are read too.
+    const tmp = mkdtempSync(join(tmpdir(), 'karoutes-'));
+    try {
+      writeFileSync(join(tmp, 'k.conf'), `${text}vrrp_sync_group G {\n VI_1\n}\n`);
+      expect(loadNotify(join(tmp, 'k.conf'), 'x', memLogger())).not.toBeNull();
+      writeFileSync(join(tmp, 'k.conf'), `${text}vrrp_instance VI_2 {\n interface veth0\n virtual_router_id 300\n}\n`);
+      expect(loadNotify(join(tmp, 'k.conf'), 'x', memLogger())).toBeNull();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
     const broken = loadConfigText(`${text}vrrp_instance VI_2 {\n interface veth0\n virtual_router_id 300\n}\n`, 'r.conf');
     expect(fatalErrors(broken.diagnostics, broken.model.nodes).map((d) => d.line).filter((l) => l > 24).length).toBeGreaterThan(0);
     const plan = buildVrrpPlan(r.model);
