@@ -246,7 +246,7 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
   const issues: PlanIssue[] = [];
   const instances: InstancePlan[] = [];
   const trackers = buildTrackerPlan(model, issues);
-  // Rules without a preference are numbered down from 32766 across the config, as keepalived does.
+  // Rules without a preference are numbered down from 16384 across the config, as keepalived does.
   const ruleCounter = newRuleCounter();
   const statics = staticPlan(model, word(child(model.globals?.node, 'default_interface')) ?? 'eth0', ruleCounter, issues);
   for (const vi of model.instances) {

@@ -6,7 +6,7 @@ import { RTPROT_KEEPALIVED } from '../net/rtnl-route.js';
 import { named, num, prefixOf, realms, TABLES, type Out, type PlannedRule } from './route-words.js';
 
 /** keepalived numbers rules without a preference downwards from here (one counter per family). */
-const RULE_START_PRIORITY = 32766;
+const RULE_START_PRIORITY = 16384;
 
 /** Rule priorities handed out to rules without one, per family (one counter per config, as keepalived). */
 export interface RuleCounter {

@@ -101,8 +101,8 @@ describe('route and rule lines (keepalived alloc_route / alloc_rule)', () => {
     const a = parseRule(words('from 192.0.2.0/24 table 100'), c);
     const b = parseRule(words('to 198.51.100.0/24 table 100'), c);
     const v6 = parseRule(words('from 2001:db8::/32 table 100'), c);
-    expect([a, b, v6].map((r) => r.ok && r.value.spec.priority)).toEqual([32766, 32765, 32766]);
-    expect(a.warnings.join()).toMatch(/no preference specified - setting to 32766/);
+    expect([a, b, v6].map((r) => r.ok && r.value.spec.priority)).toEqual([16384, 16383, 16384]);
+    expect(a.warnings.join()).toMatch(/no preference specified - setting to 16384/);
     expect(rule('priority 5 from all fwmark 0x10/0xff lookup main')).toMatchObject({ action: 1, table: 254, fwmark: 16, fwmask: 255, from: '0.0.0.0', fromLen: 0, protocol: 18 });
     const bad: [string, RegExp][] = [
       ['priority 5 from 192.0.2.0/24', /no action specified/],
