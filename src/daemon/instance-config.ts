@@ -12,6 +12,9 @@ import type { TrackSpec } from '../vrrp/tracking.js';
 import type { InstanceConfig as CheckConfig, UnicastPeer } from '../vrrp/validate.js';
 import { buildTrackerPlan, instanceTrackRefs, refSpecs, type TrackerPlan, type TrackRef } from './instance-tracks.js';
 import { instanceRoutes, newRuleCounter, staticPlan, type InstanceRoutesPlan, type RuleCounter, type StaticPlan } from './instance-routes.js';
+import { FALLBACK_ADVERT_INT, FALLBACK_PRIORITY } from '../config/runtime-fate.js';
+
+const validPriority = (p: number): number => (Number.isInteger(p) && p >= 1 && p <= 255 ? p : FALLBACK_PRIORITY);
 
 const HZ = 1_000_000;
 /** Internal track names: a prefix keeps an interface apart from a vrrp_script of the same name. */
@@ -114,7 +117,7 @@ function interfaceTracks(vi: VrrpInstance, model: KeepalivedConfig, ifname: stri
   const out: TrackedInterface[] = [];
   // keepalived: a sync group member (unless sync_group_tracking_weight) tracks unweighted; an owner drops weighted ones.
   const sg = vi.syncGroup ? model.syncGroups.find((s) => s.name === vi.syncGroup) : undefined;
-  const owner = vi.priority === 255;
+  const owner = validPriority(vi.priority) === 255;
   const groupNoWeight = sg !== undefined && !child(sg.node, 'sync_group_tracking_weight');
   if (!child(vi.node, 'dont_track_primary')) out.push({ ifname, weight: 0, reverse: false, own: true });
   for (const t of vi.trackInterfaces) {
@@ -176,7 +179,9 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: Tracke
     ...extra.tracks,
     { name: OPERATOR_FAULT_PREFIX + vi.name, kind: 'script', weight: 0 },
   ];
-  const advertIntUs = Math.round(vi.advertInt * HZ);
+  // keepalived ignores an invalid advert_int (the default stays) and uses 100 for an invalid priority.
+  const advertInt = vi.advertInt > 0 && vi.advertInt <= 255 ? vi.advertInt : FALLBACK_ADVERT_INT;
+  const advertIntUs = Math.round(advertInt * HZ);
   const unicastPeers: UnicastPeer[] = vi.unicastPeers
     .filter((p) => p.family === family)
     .map((p) => {
@@ -194,7 +199,7 @@ function oneInstance(vi: VrrpInstance, model: KeepalivedConfig, trackers: Tracke
     family,
     interface: ifname,
     unicastPeers: unicastPeers.map((u) => u.addr),
-    priority: child(n, 'priority') ? vi.priority : undefined,
+    priority: child(n, 'priority') ? validPriority(vi.priority) : undefined,
     advertIntUs,
     state: vi.state,
     nopreempt: vi.nopreempt,

@@ -20,6 +20,7 @@ import { SIGNUMS } from './dump-signals.js';
 import { formatParentData } from './dump-data.js';
 import { dumpGlobals } from './dump-input.js';
 import { daemonDiagnostics } from './instance-routes.js';
+import { runtimeFates } from '../config/runtime-fate.js';
 import type { DumpGlobals } from './dump-types.js';
 import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
 import { pollUntil, SdNotifier } from './sdnotify.js';
@@ -119,8 +120,10 @@ export class Supervisor {
     const r = loadConfig(this.args.configFile, { configId: this.configId });
     // Errors keepalived logs and runs past (a bad route/rule entry, which the VRRP child logs in
     // keepalived's words; an unknown keyword) skip what they name instead of stopping the daemon.
-    const { fatal, skipped } = daemonDiagnostics(r.diagnostics, r.model.nodes);
-    const logAs = new Map(skipped.map((s) => [s.d, s.log]));
+    // Others keepalived runs past with a fallback, skipped entry or disabled block: runtime-fate.ts.
+    const pre = daemonDiagnostics(r.diagnostics, r.model.nodes);
+    const { fatal, ranPast } = runtimeFates(pre.fatal, r.model.nodes);
+    const logAs = new Map([...pre.skipped, ...ranPast].map((s) => [s.d, s.log]));
     for (const d of r.diagnostics) {
       const kept = logAs.get(d);
       if (kept === null) continue;

@@ -2,6 +2,7 @@
 // runtime, answer the RPCs the supervisor forwards, reload, shut down. Testable with fake net deps.
 import { RPC_ERRORS, type DaemonEvent, type ReloadResult, type StatusResult } from '../control/protocol.js';
 import { loadConfig } from '../config/index.js';
+import { runtimeFates } from '../config/runtime-fate.js';
 import type { Announcer, OpenVrrpSocket, Rtnl } from '../net/types.js';
 import type { Clock } from './clock.js';
 import { buildVrrpPlan, planDiff, type VrrpPlan } from './instance-config.js';
@@ -40,7 +41,8 @@ const MAX_FOR_MS = 366 * 24 * 3600 * 1000;
 
 export function loadPlan(file: string, configId: string): { plan: VrrpPlan; errors: string[] } {
   const r = loadConfig(file, { configId });
-  const errors = fatalErrors(r.diagnostics, r.model.nodes).map((d) => (d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`));
+  // Errors keepalived runs past (runtime-fate.ts) are logged by the supervisor; these stop us.
+  const errors = runtimeFates(fatalErrors(r.diagnostics, r.model.nodes), r.model.nodes).fatal.map((d) => (d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`));
   return { plan: buildVrrpPlan(r.model), errors };
 }
 

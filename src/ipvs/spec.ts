@@ -1,5 +1,5 @@
 // virtual_server blocks of the model -> what keepalived programs, with keepalived's own defaults
-// and start-up fix-ups (check_data.c: protocol TCP by default... see docs/ipvs.md): scheduler wlc,
+// and start-up fix-ups (check_data.c: protocol UDP when unset... see docs/ipvs.md): scheduler wlc,
 // forwarding NAT, real servers inheriting the virtual server's method/inhibit/alpha/weight, quorum
 // capped at the total weight, hysteresis below quorum, zero port => persistent, groups expanded.
 // Pure. Keywords the model has no field for are read from each block's syntax node.
@@ -64,7 +64,8 @@ function uint(n: ConfNode | undefined, i = 0): number | undefined {
 }
 
 export function vsId(vs: VirtualServer): string {
-  const proto = (w(child(vs.node, 'protocol')) ?? 'TCP').toUpperCase();
+  // No protocol: keepalived's start-up fix-up sets UDP (runtime-fate.ts, vs-no-protocol).
+  const proto = (w(child(vs.node, 'protocol')) ?? 'UDP').toUpperCase();
   if (vs.kind === 'fwmark') return `FWM ${vs.fwmark ?? w(vs.node, 1)}`;
   if (vs.kind === 'group') return `GROUP ${vs.group ?? ''} ${proto}`;
   return `${proto} ${hostPort(vs.addr ?? '', vs.port ?? 0)}`;
@@ -136,7 +137,7 @@ function specOf(vs: VirtualServer, cfg: KeepalivedConfig, problems: string[]): V
     return undefined;
   }
   const protoWord = w(child(n, 'protocol'))?.toUpperCase();
-  const protocol: number = protoWord === 'UDP' ? PROTO.UDP : protoWord === 'SCTP' ? PROTO.SCTP : PROTO.TCP;
+  const protocol: number = protoWord === undefined || protoWord === 'UDP' ? PROTO.UDP : protoWord === 'SCTP' ? PROTO.SCTP : PROTO.TCP;
   const sched = w(child(n, 'lb_algo') ?? child(n, 'lvs_sched')) ?? 'wlc';
   let flags = 0;
   if (has(n, 'ops')) flags |= SVC_F.ONEPACKET;

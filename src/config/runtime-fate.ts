@@ -1,0 +1,101 @@
+// What keepalived 2.2.7 does at run time with each config error the engine reports. keepalived logs
+// a config error (report_config_error) and starts anyway with its fallback; only `keepalived -t`
+// turns errors into an exit code. The daemon reads this table (and only this table) to decide
+// which errors stop it; `keepalivedctl validate` and `-t` keep counting every error.
+// Facts from keepalived v2.2.7's source (vrrp_parser.c, vrrp.c, check_data.c, lib/parser.c).
+import type { ConfNode } from './ast.js';
+
+/**
+ * fallback: keepalived uses a default value (the model/plan builders apply the same one);
+ * skip: keepalived leaves the entry or block out; disable: the instance / virtual server is
+ * disabled, the rest runs; exit: keepalived does not run the config (the daemon refuses it).
+ */
+export type Fate = 'fallback' | 'skip' | 'disable' | 'exit';
+
+/** Where an error sits: the keyword of its line and the block it is in (vrrp_instance NAME...). */
+export interface ErrorSite {
+  keyword?: string;
+  instance?: string;
+}
+
+export interface FateRule {
+  fate: Fate;
+  /** keepalived's run-time log line for it (null: logged elsewhere, e.g. by the VRRP child). */
+  log: (message: string, site: ErrorSite) => string | null;
+}
+
+/** A value error (out of range, not a number...): keepalived's keyword handler decides. */
+type ByKeyword = { byKeyword: Readonly<Record<string, FateRule>>; otherwise: FateRule };
+
+/** keepalived's default priority (VRRP_PRIO_DFL) and advert interval, used when the value is invalid. */
+export const FALLBACK_PRIORITY = 100;
+export const FALLBACK_ADVERT_INT = 1;
+
+const vsName = (m: string): string => /^virtual server (\S+?):? /.exec(m)?.[1] ?? m;
+const exitRule: FateRule = { fate: 'exit', log: (m) => m };
+
+const VALUE_RULES: ByKeyword = {
+  byKeyword: {
+    // vrrp_prio_handler: "Priority not valid! ... Using default 100".
+    priority: { fate: 'fallback', log: (_m, s) => `(${s.instance ?? '?'}) Priority not valid! must be between 1 & 255. Using default ${FALLBACK_PRIORITY}` },
+    // vrrp_adv_handler: "Advert interval (X) not valid! Must be > 0 - ignoring": the default stays.
+    advert_int: { fate: 'fallback', log: (m, s) => `(${s.instance ?? '?'}) Advert interval (${/'([^']*)'/.exec(m)?.[1] ?? ''}) not valid! Must be > 0 - ignoring` },
+    // vrrp_vrid_handler leaves vrid 0; vrrp_complete_instance then fails ("the virtual router id
+    // must be set") and the VRRP process exits with a config error.
+  },
+  otherwise: exitRule,
+};
+
+/** Keyed by code (src/config/codes.ts). A code not listed here stops the daemon, as now. */
+export const RUNTIME_FATE: Readonly<Record<string, FateRule | ByKeyword>> = {
+  // lib/parser.c: "Unknown keyword 'X'", the line is ignored.
+  'unknown-keyword': { fate: 'skip', log: (m) => { const kw = /unknown keyword '([^']*)'/.exec(m)?.[1]; return kw !== undefined ? `Unknown keyword '${kw}'` : m; } },
+  // check_data.c validate_check_config: the fix-ups applied at start.
+  'vs-no-scheduler': { fate: 'fallback', log: (m) => `Virtual server ${vsName(m)}: no scheduler set, setting default 'wlc'` },
+  'vs-no-forwarding-method': { fate: 'fallback', log: (m) => `Virtual server ${vsName(m)}: no forwarding method set, setting default NAT` },
+  'vs-no-protocol': { fate: 'fallback', log: (m) => `Virtual server ${vsName(m)}: no protocol set - defaulting to UDP` },
+  'vs-no-real-servers': { fate: 'skip', log: (m) => `Virtual server ${vsName(m)} has no real servers - ignoring` },
+  'value-out-of-range': VALUE_RULES,
+  'invalid-number': VALUE_RULES,
+};
+
+/** The rule for one error: by code, then (value errors) by the keyword of its line. */
+export function fateRule(code: string, site: ErrorSite): FateRule {
+  const r = RUNTIME_FATE[code];
+  if (r === undefined) return exitRule;
+  if ('fate' in r) return r;
+  return (site.keyword !== undefined ? r.byKeyword[site.keyword] : undefined) ?? r.otherwise;
+}
+
+/** Finds the node on file:line and the vrrp_instance around it (bounded walk). */
+export function errorSite(roots: readonly ConfNode[], file: string, line: number): ErrorSite {
+  let found: ErrorSite = {};
+  const walk = (n: ConfNode, instance: string | undefined, depth: number): boolean => {
+    if (depth > 64) return false;
+    const inst = n.keyword === 'vrrp_instance' ? n.args[0]?.text : instance;
+    if (n.file === file && n.line === line) {
+      found = { keyword: n.keyword, ...(inst !== undefined ? { instance: inst } : {}) };
+      return true;
+    }
+    for (const c of n.children ?? []) if (walk(c, inst, depth + 1)) return true;
+    return false;
+  };
+  for (const r of roots) if (walk(r, undefined, 0)) break;
+  return found;
+}
+
+type Diag = { severity: string; code: string; file: string; line: number; message: string };
+
+/** Sorts errors into those that stop the daemon and those it runs past, with keepalived's log line. */
+export function runtimeFates<D extends Diag>(diagnostics: readonly D[], roots: readonly ConfNode[]): { fatal: D[]; ranPast: { d: D; fate: Fate; log: string | null }[] } {
+  const fatal: D[] = [];
+  const ranPast: { d: D; fate: Fate; log: string | null }[] = [];
+  for (const d of diagnostics) {
+    if (d.severity !== 'error') continue;
+    const site = errorSite(roots, d.file, d.line);
+    const rule = fateRule(d.code, site);
+    if (rule.fate === 'exit') fatal.push(d);
+    else ranPast.push({ d, fate: rule.fate, log: rule.log(d.message, site) });
+  }
+  return { fatal, ranPast };
+}
