@@ -15,6 +15,8 @@ export type Fate = 'fallback' | 'skip' | 'disable' | 'exit';
 /** Where an error sits: the keyword of its line and the block it is in (vrrp_instance NAME...). */
 export interface ErrorSite {
   keyword?: string;
+  /** The keyword of the block the line is in (track_script for a track_script item). */
+  block?: string;
   instance?: string;
 }
 
@@ -24,7 +26,8 @@ export interface FateRule {
   log: (message: string, site: ErrorSite) => string | null;
 }
 
-/** A value error (out of range, not a number...): keepalived's keyword handler decides. */
+/** A value error (out of range, not a number...) or a reference: keepalived's handler of the line's
+ * keyword (else of its block) decides. */
 type ByKeyword = { byKeyword: Readonly<Record<string, FateRule>>; otherwise: FateRule };
 
 /** keepalived's default priority (VRRP_PRIO_DFL) and advert interval, used when the value is invalid. */
@@ -33,6 +36,7 @@ export const FALLBACK_ADVERT_INT = 1;
 
 const vsName = (m: string): string => /^virtual server (\S+?):? /.exec(m)?.[1] ?? m;
 const exitRule: FateRule = { fate: 'exit', log: (m) => m };
+const SKIP_LOGGED_BY_CHILD: FateRule = { fate: 'skip', log: () => null };
 
 const VALUE_RULES: ByKeyword = {
   byKeyword: {
@@ -55,6 +59,17 @@ export const RUNTIME_FATE: Readonly<Record<string, FateRule | ByKeyword>> = {
   'vs-no-forwarding-method': { fate: 'fallback', log: (m) => `Virtual server ${vsName(m)}: no forwarding method set, setting default NAT` },
   'vs-no-protocol': { fate: 'fallback', log: (m) => `Virtual server ${vsName(m)}: no protocol set - defaulting to UDP` },
   'vs-no-real-servers': { fate: 'skip', log: (m) => `Virtual server ${vsName(m)} has no real servers - ignoring` },
+  // check_data.c: "real server X is duplicated - removing second rs"; check_parser.c: "Address family
+  // of virtual server and real server X don't match - skipping real server." (spec.ts skips them and
+  // the checker child logs its problems).
+  'duplicate-real-server': { fate: 'skip', log: () => null },
+  'real-server-family': { fate: 'skip', log: () => null },
+  // vrrp_track.c / track_file.c: "(VI) track script|process|file X not found, ignoring..." (the
+  // plan leaves it out and the VRRP child logs its plan issues). Other references stay fatal.
+  'undefined-reference': {
+    byKeyword: { track_script: SKIP_LOGGED_BY_CHILD, track_process: SKIP_LOGGED_BY_CHILD, track_file: SKIP_LOGGED_BY_CHILD },
+    otherwise: exitRule,
+  },
   'value-out-of-range': VALUE_RULES,
   'invalid-number': VALUE_RULES,
 };
@@ -64,23 +79,24 @@ export function fateRule(code: string, site: ErrorSite): FateRule {
   const r = RUNTIME_FATE[code];
   if (r === undefined) return exitRule;
   if ('fate' in r) return r;
-  return (site.keyword !== undefined ? r.byKeyword[site.keyword] : undefined) ?? r.otherwise;
+  const pick = (k: string | undefined) => (k !== undefined && Object.hasOwn(r.byKeyword, k) ? r.byKeyword[k] : undefined);
+  return pick(site.keyword) ?? pick(site.block) ?? r.otherwise;
 }
 
 /** Finds the node on file:line and the vrrp_instance around it (bounded walk). */
 export function errorSite(roots: readonly ConfNode[], file: string, line: number): ErrorSite {
   let found: ErrorSite = {};
-  const walk = (n: ConfNode, instance: string | undefined, depth: number): boolean => {
+  const walk = (n: ConfNode, instance: string | undefined, block: string | undefined, depth: number): boolean => {
     if (depth > 64) return false;
     const inst = n.keyword === 'vrrp_instance' ? n.args[0]?.text : instance;
     if (n.file === file && n.line === line) {
-      found = { keyword: n.keyword, ...(inst !== undefined ? { instance: inst } : {}) };
+      found = { keyword: n.keyword, ...(block !== undefined ? { block } : {}), ...(inst !== undefined ? { instance: inst } : {}) };
       return true;
     }
-    for (const c of n.children ?? []) if (walk(c, inst, depth + 1)) return true;
+    for (const c of n.children ?? []) if (walk(c, inst, n.keyword, depth + 1)) return true;
     return false;
   };
-  for (const r of roots) if (walk(r, undefined, 0)) break;
+  for (const r of roots) if (walk(r, undefined, undefined, 0)) break;
   return found;
 }
 

@@ -170,9 +170,15 @@ function specOf(vs: VirtualServer, cfg: KeepalivedConfig, problems: string[]): V
     const rk = `${rs.addr}:${rs.port ?? 0}`;
     if (!famOf(rs.addr)) { problems.push(`${where}: real server '${rs.addr}' is not an IP address - ignored`); continue; }
     if (seen.has(rk)) { problems.push(`${where}: real server ${rk} is duplicated - second one ignored`); continue; }
-    seen.add(rk);
     const rn = rs.node;
-    realServers.push(server(rs.addr, rs.port, realServerKey(vs, rs), forwarding(child(rn, 'lvs_method'), vsFwd, problems, where), {
+    const rsFwd = forwarding(child(rn, 'lvs_method'), vsFwd, problems, where);
+    // check_parser.c: the first non-tunnelled real server sets an unset family; a mismatch is skipped.
+    if (rsFwd.fwd !== FWD.TUNNEL && vs.kind !== 'group') {
+      if (!af) af = famOf(rs.addr);
+      else if (af !== famOf(rs.addr)) { problems.push(`${where}: Address family of virtual server and real server ${rs.addr} don't match - skipping real server.`); continue; }
+    }
+    seen.add(rk);
+    realServers.push(server(rs.addr, rs.port, realServerKey(vs, rs), rsFwd, {
       weight: Math.min(WEIGHT_MAX, uint(child(rn, 'weight')) ?? vsWeight),
       uThresh: uint(child(rn, 'uthreshold')) ?? 0,
       lThresh: uint(child(rn, 'lthreshold')) ?? 0,

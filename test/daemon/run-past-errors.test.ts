@@ -55,12 +55,12 @@ async function runVrrp(file: string): Promise<{ ok: boolean; instances: InstStat
 
 interface Row {
   code: string;
-  /** keyword, for value errors whose fate keepalived's keyword handler decides */
+  /** the table's keyword (the line's, or its block's), for codes whose fate the handler decides */
   keyword?: string;
   fate: Fate;
   conf: string;
-  /** keepalived's log line for it */
-  log: string;
+  /** keepalived's log line for it (null: the child that skips it logs it) */
+  log: string | null;
   check: (r: { vrrp: InstStatus[]; specs: VsSpec[] }) => void;
 }
 
@@ -111,6 +111,21 @@ const ROWS: Row[] = [
     log: 'Virtual server 192.0.2.80:80 has no real servers - ignoring',
     check: ({ specs }) => expect(specs.map((s) => s.services[0].addr)).toEqual(['192.0.2.81']),
   },
+  {
+    code: 'duplicate-real-server', fate: 'skip', conf: vs(full + rs + ' real_server 198.51.100.1 80 {\n weight 7\n }\n'),
+    log: null,
+    check: ({ specs }) => expect(specs[0].realServers.map((r) => r.weight)).toEqual([1]),
+  },
+  {
+    code: 'real-server-family', fate: 'skip', conf: vs(full + rs + ' real_server 2001:db8::5 80 {\n weight 1\n }\n'),
+    log: null,
+    check: ({ specs }) => expect(specs[0].realServers.map((r) => r.addr)).toEqual(['198.51.100.1']),
+  },
+  ...(['track_script', 'track_process', 'track_file'] as const).map((kw): Row => ({
+    code: 'undefined-reference', keyword: kw, fate: 'skip', conf: inst('VI_1', '51', ` priority 110\n ${kw} {\n nosuch\n }\n`),
+    log: null,
+    check: ({ vrrp }) => expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 110 } }),
+  })),
 ];
 
 describe('run past config errors as keepalived 2.2.7', () => {
@@ -136,6 +151,7 @@ describe('run past config errors as keepalived 2.2.7', () => {
     ['missing-vrid', 'vrrp_instance VI_1 {\n interface veth0\n virtual_ipaddress {\n 192.0.2.7\n }\n}\n'],
     ['value-out-of-range of a keyword with no fallback in the table (version)', inst('VI_1', '51', ' version 4\n')],
     ['a code not in the table (invalid-address)', inst('VI_1', '51', ' mcast_src_ip nowhere\n')],
+    ['undefined-reference outside a track block (sync group member)', inst('VI_1', '51', '') + 'vrrp_sync_group G {\n group {\n VI_1\n VI_NONE\n }\n}\n'],
   ])('%s: refused, as now', async (_n, text) => {
     const file = confFile(text);
     const r = loadConfig(file, { configId: 'x' });
