@@ -4,7 +4,9 @@
 import type { DaemonEvent, InstanceStatus, OverrideResult, StatusResult, Transition, VrrpStateName } from '../control/protocol.js';
 import type { AddressEvent, AddressInfo, Announcer, LinkInfo, OpenVrrpSocket, Rtnl, VrrpPacketIn, VrrpSocket } from '../net/types.js';
 import { Counters } from '../vrrp/counters.js';
-import { createNode, routeAdvert, routeEntry, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
+import { createNode, stepNode, type FsmAction, type FsmEvent, type NodeState } from '../vrrp/fsm.js';
+import { instanceNamed, routeIndexOf } from '../vrrp/fsm-node.js';
+import { routeIndexed } from '../vrrp/fsm-route.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { fsmConfig, IF_TRACK_PREFIX, OPERATOR_FAULT_PREFIX, SRC_ADDR_PREFIX, type VrrpPlan } from './instance-config.js';
 import type { Logger } from './log.js';
@@ -238,7 +240,7 @@ export class VrrpRuntime {
   onPacket(pkt: VrrpPacketIn): void {
     if (this.stopping || !this.node) return;
     const rx = rxMetaOf(pkt);
-    const route = rx.ok ? routeAdvert(this.node.instances.map((i) => routeEntry(i.cfg)), rx.meta) : null;
+    const route = rx.ok ? routeIndexed(routeIndexOf(this.node.instances), rx.meta) : null;
     if (!rx.ok || !route?.ok) {
       const key = socketKey(pkt.ifname, pkt.family);
       let c = this.socketDrops.get(key);
@@ -248,9 +250,9 @@ export class VrrpRuntime {
       return;
     }
     const name = route.name;
-    const inst = this.node.instances.find((i) => i.cfg.name === name) as NodeState['instances'][number];
+    const inst = instanceNamed(this.node, name) as NodeState['instances'][number];
     const io = this.ios.get(name) as InstanceIo;
-    const r = checkPacket(io, pkt, inst.state, inst.masterAddr, [...this.ios.values()].map((x) => x.primaryAddr));
+    const r = checkPacket(io, pkt, inst.state, inst.masterAddr, this.ownAddrs());
     if (!r.ok) {
       if (r.reason !== 'own_packet') this.log.log('debug', `(${name}) dropped advert: ${r.reason}: ${r.detail}`);
       return;
@@ -271,6 +273,14 @@ export class VrrpRuntime {
       }
     }
     this.dispatch({ type: 'advert', advert: a, instance: name }, reason);
+  }
+
+  /** Every instance's advert source, once each: instances on one interface share it, and validation
+   * compares a packet's source with each. */
+  ownAddrs(): string[] {
+    const seen = new Set<string>();
+    for (const io of this.ios.values()) seen.add(io.primaryAddr);
+    return [...seen];
   }
 
   /** One state machine step and its actions. `reason` explains transitions it causes. */

@@ -12,7 +12,7 @@ import {
 import type {
   ConfigIssue, FsmAction, FsmEvent, InstanceConfig, InstanceState, SyncGroupConfig, SyncGroupState,
 } from './fsm-types.js';
-import { routeAdvert, vridConflict, type RouteEntry } from './fsm-route.js';
+import { routeIndex, routeIndexed, vridConflict, type RouteEntry, type RouteIndex, type RxMeta } from './fsm-route.js';
 import { initialGroupState, syncHooks } from './sync-group.js';
 import { evaluateTracks } from './tracking.js';
 import type { Advert } from './types.js';
@@ -93,36 +93,82 @@ export function routeEntry(c: InstanceState['cfg']): RouteEntry {
   return e;
 }
 
+/** The routing view of every instance, per instances array (carried to the next array while no
+ * instance's config changes), so routing a received advert builds nothing per packet. */
+const routeIndexes = new WeakMap<readonly InstanceState[], RouteIndex>();
+
+export function routeIndexOf(instances: readonly InstanceState[]): RouteIndex {
+  let r = routeIndexes.get(instances);
+  if (r === undefined) {
+    r = routeIndex(instances.map((i) => routeEntry(i.cfg)));
+    routeIndexes.set(instances, r);
+  }
+  return r;
+}
+
+/** The instance named `name`, or undefined. */
+export function instanceNamed(node: NodeState, name: string): InstanceState | undefined {
+  const k = positionsOf(node.instances).get(name);
+  const i = k === undefined ? undefined : node.instances[k];
+  return i !== undefined && i.cfg.name === name ? i : undefined;
+}
+
+/** Instance name -> position, per instances array. A step keeps names and order, so the array it
+ * returns shares its predecessor's index: looking an instance up costs O(1), not a Map built per step. */
+const positions = new WeakMap<readonly InstanceState[], Map<string, number>>();
+
+function positionsOf(instances: readonly InstanceState[]): Map<string, number> {
+  let m = positions.get(instances);
+  if (m === undefined) {
+    m = new Map();
+    for (let k = 0; k < instances.length; k++) m.set(instances[k]!.cfg.name, k);
+    positions.set(instances, m);
+  }
+  return m;
+}
+
 /**
  * Instances copied on first read: a step touches one instance (or one sync group), so copying all of
  * them made each step cost O(instances) and a burst of simultaneous adverts O(instances^2).
  */
 class CopyOnRead extends Map<string, InstanceState> {
-  constructor(private readonly source: Map<string, InstanceState>) {
+  constructor(
+    private readonly source: readonly InstanceState[],
+    private readonly index: Map<string, number>,
+  ) {
     super();
   }
 
   override get(name: string): InstanceState | undefined {
     let copy = super.get(name);
     if (copy === undefined) {
-      const i = this.source.get(name);
-      if (i === undefined) return undefined;
+      const k = this.index.get(name);
+      const i = k === undefined ? undefined : this.source[k];
+      if (i === undefined || i.cfg.name !== name) return undefined;
       copy = { ...i, timers: { ...i.timers }, trackStatus: { ...i.trackStatus } };
       super.set(name, copy);
     }
     return copy;
   }
 
-  /** The instance as it is after the step: the copy if the step read it, else the untouched original. */
-  result(i: InstanceState): InstanceState {
-    return super.get(i.cfg.name) ?? i;
+  /** The instances after the step: the copies the step read in place of their originals. */
+  result(): InstanceState[] {
+    const out = this.source.slice();
+    let sameCfgs = true;
+    for (const [name, copy] of this) {
+      const k = this.index.get(name)!;
+      if (copy.cfg !== this.source[k]!.cfg) sameCfgs = false;
+      out[k] = copy;
+    }
+    positions.set(out, this.index);
+    const routes = routeIndexes.get(this.source);
+    if (routes !== undefined && sameCfgs) routeIndexes.set(out, routes);
+    return out;
   }
 }
 
 function draftOf(node: NodeState, now: number): Draft {
-  const byName = new Map<string, InstanceState>();
-  for (const i of node.instances) byName.set(i.cfg.name, i);
-  const insts = new CopyOnRead(byName);
+  const insts = new CopyOnRead(node.instances, positionsOf(node.instances));
   const groups = new Map<string, SyncGroupState>();
   const groupOf = new Map<string, string>();
   for (const g of node.groups) {
@@ -134,7 +180,7 @@ function draftOf(node: NodeState, now: number): Draft {
 
 function fromDraft(d: Draft, node: NodeState): NodeState {
   return {
-    instances: node.instances.map((i) => (d.insts as CopyOnRead).result(i)),
+    instances: (d.insts as CopyOnRead).result(),
     groups: node.groups.map((g) => d.groups.get(g.name) as SyncGroupState),
   };
 }
@@ -200,10 +246,10 @@ export function stepNode(node: NodeState, event: FsmEvent, now: number): StepRes
         }
         name = i.cfg.name;
       } else {
-        const rx: Parameters<typeof routeAdvert>[1] = { family: a.family, vrid: a.vrid, srcAddr: a.srcAddr };
+        const rx: RxMeta = { family: a.family, vrid: a.vrid, srcAddr: a.srcAddr };
         if (event.ifname !== undefined) rx.ifname = event.ifname;
         if (event.multicast !== undefined) rx.multicast = event.multicast;
-        const r = routeAdvert(node.instances.map((i) => routeEntry(i.cfg)), rx);
+        const r = routeIndexed(routeIndexOf(node.instances), rx);
         if (!r.ok) {
           d.actions.push({ type: 'discard', reason: r.detail });
           break;

@@ -86,3 +86,24 @@ export function routeAdvert(entries: readonly RouteEntry[], rx: RxMeta): RouteRe
   if (rx.multicast === undefined && mcast) return { ok: true, name: mcast.name };
   return { ok: false, detail: `no instance for VRID ${rx.vrid} (IPv${rx.family})${on} has ${src ?? 'the sender'} as unicast peer` };
 }
+
+/** Entries grouped by family and VRID: routing a packet then looks at its candidates only. */
+export type RouteIndex = ReadonlyMap<number, readonly RouteEntry[]>;
+
+const routeKey = (family: Family, vrid: number): number => family * 256 + vrid;
+
+export function routeIndex(entries: readonly RouteEntry[]): RouteIndex {
+  const m = new Map<number, RouteEntry[]>();
+  for (const e of entries) {
+    const k = routeKey(e.family, e.vrid);
+    const l = m.get(k);
+    if (l) l.push(e);
+    else m.set(k, [e]);
+  }
+  return m;
+}
+
+/** routeAdvert over an index: the same answer, without looking at other VRIDs' instances. */
+export function routeIndexed(index: RouteIndex, rx: RxMeta): RouteResult {
+  return routeAdvert(index.get(routeKey(rx.family, rx.vrid)) ?? [], rx);
+}

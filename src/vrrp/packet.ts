@@ -208,14 +208,30 @@ function writeVrrp(s: EncodeSpec, out: Uint8Array, off: number, addrs: Uint8Arra
   if (s.version === 2 && s.family === 4 && s.authType === 'pass') out.set(authDataBytes(s.authData ?? ''), p);
 }
 
+/** Parsed address texts: a sender encodes the same few addresses every advert. Bounded (cleared
+ * when full) so a stream of distinct addresses cannot grow it; the bytes are only ever read. */
+const parsedAddrs: [Map<string, Uint8Array>, Map<string, Uint8Array>] = [new Map(), new Map()];
+const PARSED_MAX = 4096;
+
+function parseCached(family: 4 | 6, text: string): Uint8Array | null {
+  const cache = parsedAddrs[family === 4 ? 0 : 1];
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const b = parseAddr(family, text);
+  if (b === null) return null;
+  if (cache.size >= PARSED_MAX) cache.clear();
+  cache.set(text, b);
+  return b;
+}
+
 function parseAll(s: EncodeSpec): { src: Uint8Array; dst: Uint8Array; addrs: Uint8Array[] } | string {
-  const src = typeof s.srcAddr === 'string' ? parseAddr(s.family, s.srcAddr) : null;
+  const src = typeof s.srcAddr === 'string' ? parseCached(s.family, s.srcAddr) : null;
   if (!src) return `srcAddr: ${String(s.srcAddr)} is not an IPv${s.family} address`;
-  const dst = typeof s.dstAddr === 'string' ? parseAddr(s.family, s.dstAddr) : null;
+  const dst = typeof s.dstAddr === 'string' ? parseCached(s.family, s.dstAddr) : null;
   if (!dst) return `dstAddr: ${String(s.dstAddr)} is not an IPv${s.family} address`;
   const addrs: Uint8Array[] = [];
   for (const [i, a] of s.addrs.entries()) {
-    const b = typeof a === 'string' ? parseAddr(s.family, a) : null;
+    const b = typeof a === 'string' ? parseCached(s.family, a) : null;
     if (!b) return `addrs[${i}]: ${String(a)} is not an IPv${s.family} address`;
     addrs.push(b);
   }
