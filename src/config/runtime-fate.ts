@@ -18,6 +18,8 @@ export interface ErrorSite {
   /** The keyword of the block the line is in (track_script for a track_script item). */
   block?: string;
   instance?: string;
+  /** The vrrp_sync_group around it. */
+  syncGroup?: string;
 }
 
 export interface FateRule {
@@ -64,10 +66,14 @@ export const RUNTIME_FATE: Readonly<Record<string, FateRule | ByKeyword>> = {
   // the checker child logs its problems).
   'duplicate-real-server': { fate: 'skip', log: () => null },
   'real-server-family': { fate: 'skip', log: () => null },
-  // vrrp_track.c / track_file.c: "(VI) track script|process|file X not found, ignoring..." (the
+  // vrrp_track.c / track_file.c: "(VI) track script|process|file|bfd X not found, ignoring..." (the
   // plan leaves it out and the VRRP child logs its plan issues). Other references stay fatal.
   'undefined-reference': {
-    byKeyword: { track_script: SKIP_LOGGED_BY_CHILD, track_process: SKIP_LOGGED_BY_CHILD, track_file: SKIP_LOGGED_BY_CHILD },
+    byKeyword: {
+      track_script: SKIP_LOGGED_BY_CHILD, track_process: SKIP_LOGGED_BY_CHILD, track_file: SKIP_LOGGED_BY_CHILD, track_bfd: SKIP_LOGGED_BY_CHILD,
+      // vrrp_sync.c: "Virtual router X specified in sync group G doesn't exist - ignoring".
+      group: { fate: 'skip', log: (_m, s) => `Virtual router ${s.keyword ?? '?'} specified in sync group ${s.syncGroup ?? '?'} doesn't exist - ignoring` },
+    },
     otherwise: exitRule,
   },
   'value-out-of-range': VALUE_RULES,
@@ -86,17 +92,21 @@ export function fateRule(code: string, site: ErrorSite): FateRule {
 /** Finds the node on file:line and the vrrp_instance around it (bounded walk). */
 export function errorSite(roots: readonly ConfNode[], file: string, line: number): ErrorSite {
   let found: ErrorSite = {};
-  const walk = (n: ConfNode, instance: string | undefined, block: string | undefined, depth: number): boolean => {
+  type Around = { instance?: string; syncGroup?: string; block?: string };
+  const walk = (n: ConfNode, around: Around, depth: number): boolean => {
     if (depth > 64) return false;
-    const inst = n.keyword === 'vrrp_instance' ? n.args[0]?.text : instance;
+    const name = n.args[0]?.text;
+    const here: Around = { ...around };
+    if (n.keyword === 'vrrp_instance' && name !== undefined) here.instance = name;
+    if (n.keyword === 'vrrp_sync_group' && name !== undefined) here.syncGroup = name;
     if (n.file === file && n.line === line) {
-      found = { keyword: n.keyword, ...(block !== undefined ? { block } : {}), ...(inst !== undefined ? { instance: inst } : {}) };
+      found = { keyword: n.keyword, ...around };
       return true;
     }
-    for (const c of n.children ?? []) if (walk(c, inst, n.keyword, depth + 1)) return true;
+    for (const c of n.children ?? []) if (walk(c, { ...here, block: n.keyword }, depth + 1)) return true;
     return false;
   };
-  for (const r of roots) if (walk(r, undefined, undefined, 0)) break;
+  for (const r of roots) if (walk(r, {}, 0)) break;
   return found;
 }
 

@@ -43,7 +43,7 @@ function service(file: string) {
   });
 }
 
-type InstStatus = { name: string; advertIntMs?: number; priority: { configured: number } };
+type InstStatus = { name: string; advertIntMs?: number; syncGroup?: string | null; priority: { configured: number } };
 async function runVrrp(file: string): Promise<{ ok: boolean; instances: InstStatus[] }> {
   const svc = service(file);
   const r = await svc.run();
@@ -121,11 +121,17 @@ const ROWS: Row[] = [
     log: null,
     check: ({ specs }) => expect(specs[0].realServers.map((r) => r.addr)).toEqual(['198.51.100.1']),
   },
-  ...(['track_script', 'track_process', 'track_file'] as const).map((kw): Row => ({
+  ...(['track_script', 'track_process', 'track_file', 'track_bfd'] as const).map((kw): Row => ({
     code: 'undefined-reference', keyword: kw, fate: 'skip', conf: inst('VI_1', '51', ` priority 110\n ${kw} {\n nosuch\n }\n`),
     log: null,
     check: ({ vrrp }) => expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 110 } }),
   })),
+  {
+    code: 'undefined-reference', keyword: 'group', fate: 'skip',
+    conf: inst('VI_1', '51', ' priority 120\n') + 'vrrp_sync_group G {\n group {\n VI_1\n VI_NONE\n VI_OK\n }\n}\n',
+    log: "Virtual router VI_NONE specified in sync group G doesn't exist - ignoring",
+    check: ({ vrrp }) => expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 120 }, syncGroup: 'G' }),
+  },
 ];
 
 describe('run past config errors as keepalived 2.2.7', () => {
@@ -151,7 +157,7 @@ describe('run past config errors as keepalived 2.2.7', () => {
     ['missing-vrid', 'vrrp_instance VI_1 {\n interface veth0\n virtual_ipaddress {\n 192.0.2.7\n }\n}\n'],
     ['value-out-of-range of a keyword with no fallback in the table (version)', inst('VI_1', '51', ' version 4\n')],
     ['a code not in the table (invalid-address)', inst('VI_1', '51', ' mcast_src_ip nowhere\n')],
-    ['undefined-reference outside a track block (sync group member)', inst('VI_1', '51', '') + 'vrrp_sync_group G {\n group {\n VI_1\n VI_NONE\n }\n}\n'],
+    ['sync-group-member-twice (keepalived drops the second membership; not modelled)', inst('VI_1', '51', '') + inst('VI_2', '52', '') + 'vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n}\nvrrp_sync_group H {\n group {\n VI_2\n VI_1\n }\n}\n'],
   ])('%s: refused, as now', async (_n, text) => {
     const file = confFile(text);
     const r = loadConfig(file, { configId: 'x' });
