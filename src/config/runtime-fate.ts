@@ -76,6 +76,11 @@ export const RUNTIME_FATE: Readonly<Record<string, FateRule | ByKeyword>> = {
     },
     otherwise: exitRule,
   },
+  // Verified exits: vrrp_complete_init fails and the VRRP process stops with KEEPALIVED_EXIT_CONFIG
+  // (vrrp_complete_instance: no vrid, no VIP under v3/strict; check_vrid_conflicts).
+  'missing-vrid': exitRule,
+  'no-vip': exitRule,
+  'vrid-collision': exitRule,
   'value-out-of-range': VALUE_RULES,
   'invalid-number': VALUE_RULES,
 };
