@@ -4,6 +4,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { DaemonEvent } from '../control/protocol.js';
 import { loadConfig } from '../config/index.js';
+import { runtimeFates } from '../config/runtime-fate.js';
 import { fatalErrors } from './instance-routes.js';
 import type { Logger } from './log.js';
 import { type HostInfo, type NotifyPlan, readNotifyPlan } from './notify-config.js';
@@ -43,7 +44,8 @@ export function hostInfo(): HostInfo {
 export function loadNotify(file: string, configId: string, log: Logger, host: HostInfo = hostInfo()): LoadedNotify | null {
   try {
     const r = loadConfig(file, { configId });
-    if (fatalErrors(r.diagnostics, r.model.nodes).length > 0) return null; // the daemon runs past the others
+    // The daemon runs past the errors keepalived runs past (and so do its notifies).
+    if (runtimeFates(fatalErrors(r.diagnostics, r.model.nodes), r.model.nodes).fatal.length > 0) return null;
     return { plan: readNotifyPlan(r.model, host), checkerRuns: r.model.virtualServers.length > 0 };
   } catch (e) {
     log.log('err', `notify: cannot read ${file}: ${(e as Error).message}`);

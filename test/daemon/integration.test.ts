@@ -196,8 +196,9 @@ describe.runIf(root)('daemon integration in network namespaces (root)', () => {
     expect((await status(A))!.instances[0]).toMatchObject({ name: 'VI_1', state: 'MASTER', lastTransition: before });
     expect(addrs(lab.b)).not.toContain('192.0.2.100');
     expect(A.out()).toMatch(/Reload done: 1 added, 0 removed, 0 changed, 1 unchanged/);
-    // A broken configuration is refused and the running one kept.
-    writeFileSync(A.files.conf, v4conf(150).replace('priority 150', 'priority 900'));
+    // A broken configuration (an invalid virtual_router_id: keepalived's VRRP process exits on it) is
+    // refused and the running one kept.
+    writeFileSync(A.files.conf, v4conf(150).replace('virtual_router_id 51', 'virtual_router_id 300'));
     A.proc.kill('SIGHUP');
     await until('reload refused', () => A.out().includes('Reload failed'), 10_000);
     expect(await stateOf(A, 'VI_2')).toBe('MASTER');

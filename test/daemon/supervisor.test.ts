@@ -197,10 +197,11 @@ describe('supervisor with stand-in children', () => {
   }, 20_000);
 
   it('refuses a config with errors and a daemon that is already running, starting nothing', async () => {
-    const s = setup(GOOD.replace('priority 100', 'priority 999'));
+    // An invalid virtual_router_id: keepalived's VRRP process exits on it (a bad priority it runs past).
+    const s = setup(GOOD.replace('virtual_router_id 51', 'virtual_router_id 999'));
     expect(await s.sup.run()).toBe(1);
     expect(s.roles).toEqual([]);
-    expect(s.log.lines.some((l) => /^err: \(.*keepalived\.conf: Line 4\)/.test(l))).toBe(true);
+    expect(s.log.lines.some((l) => /^err: \(.*keepalived\.conf: Line 3\)/.test(l))).toBe(true);
     const t = setup(GOOD);
     writeFileSync(t.args.pidFile, `${process.ppid}\n`);
     expect(await t.sup.run()).toBe(1);

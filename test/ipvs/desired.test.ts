@@ -32,11 +32,11 @@ virtual_server 192.0.2.10 80 {
 }`;
 
 describe('desired table', () => {
-  it('applies keepalived defaults: TCP, wlc, NAT, weight 1, full netmask', () => {
+  it('applies keepalived defaults: UDP (no protocol: keepalived sets UDP, as the kernel would), wlc, NAT, weight 1, full netmask', () => {
     const r = specs('virtual_server 192.0.2.10 80 {\n real_server 198.51.100.1 80 {\n }\n}\n');
     expect(r.problems).toEqual([]);
     expect(show(desiredTable({ specs: r.specs }).table)).toEqual([
-      'TCP 192.0.2.10:80 wlc flags=0 timeout=0 netmask=4294967295',
+      'UDP 192.0.2.10:80 wlc flags=0 timeout=0 netmask=4294967295',
       '  -> 198.51.100.1:80 fwd=0 w=1',
     ]);
   });
@@ -89,6 +89,7 @@ describe('desired table', () => {
     expect(nextQuorum(false, 4, 3, 1)).toBe(true);
     expect(nextQuorum(true, 0, 1, 0)).toBe(false);
     const text = `virtual_server 192.0.2.30 80 {
+  protocol TCP
   quorum 3
   hysteresis 1
   sorry_server 198.51.100.99 80
@@ -127,11 +128,13 @@ describe('desired table', () => {
   real_server 198.51.100.32 99 { lvs_method TUN type gue port 6080 csum }
 }
 virtual_server 192.0.2.40 443 {
+  protocol TCP
   persistence_granularity 255.255.255.0
   lb_kind DR
   real_server 198.51.100.41 8443 { }
 }
 virtual_server 2001:db8::10 0 {
+  protocol TCP
   lb_algo sh
   sh-port
   persistence_granularity 64
@@ -158,6 +161,7 @@ virtual_server 2001:db8::10 0 {
   fwmark 9 inet6
 }
 virtual_server group g {
+  protocol TCP
   lb_kind DR
   persistence_granularity 255.255.0.0
   real_server 198.51.100.1 8080 { }
