@@ -4,40 +4,17 @@
 // and counts as a failure ("timed out").
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { splitCommandLine } from '../config/lexer.js';
 import { errText, failure, success, type CheckDeps, type CheckResult, type MiscSpec } from './types.js';
 
 /** keepalived gives a terminated script this long to go before SIGKILL. */
 export const MISC_KILL_GRACE_MS = 2000;
 
-/**
- * Splits misc_path's value as keepalived's alloc_strvec_quoted_escaped does: blanks separate words,
- * '...' and "..." group (quotes removed), a backslash takes the next character literally.
- */
+/** Splits misc_path's value as keepalived does for every script line (src/config/lexer.ts). */
 export function splitCommand(text: string): { ok: true; argv: string[] } | { ok: false; error: string } {
-  const argv: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === ' ' || c === '\t') {
-      if (inWord) argv.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      inWord = true;
-      if (c === '"' || c === "'") quote = c;
-      else if (c === '\\' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    }
-  }
-  if (quote) return { ok: false, error: `unterminated ${quote} quote in '${text}'` };
-  if (inWord) argv.push(cur);
-  return argv.length ? { ok: true, argv } : { ok: false, error: 'misc_path is empty' };
+  const r = splitCommandLine(text);
+  if ('error' in r) return { ok: false, error: r.error };
+  return r.argv.length ? { ok: true, argv: r.argv } : { ok: false, error: 'misc_path is empty' };
 }
 
 /** What an exit status means (pure). */

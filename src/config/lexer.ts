@@ -173,7 +173,7 @@ export function tokenize(l: Located): Tokenized {
  * keepalived's quoted-and-escaped splitting, used for script command lines: '...' and "..." group,
  * backslash escapes (\n, \t, \xHH, \0NN, \cX, \" ...) are decoded. Returns an error text on bad input.
  */
-export function splitCommandLine(text: string): { argv: string[] } | { error: string } {
+export function splitCommandLine(text: string): { argv: string[] } | { error: string; kind: 'escape-at-end' | 'unterminated'; quote?: string } {
   const argv: string[] = [];
   let i = 0;
   while (i < text.length) {
@@ -184,7 +184,7 @@ export function splitCommandLine(text: string): { argv: string[] } | { error: st
     for (; i < text.length; ) {
       const c = text[i];
       if (c === '\\') {
-        if (i + 1 >= text.length) return { error: `missing escaped character at end of '${text}'` };
+        if (i + 1 >= text.length) return { error: `missing escaped character at end of '${text}'`, kind: 'escape-at-end' };
         const [ch, used] = unescape(text, i + 1);
         word += ch;
         i = i + 1 + used;
@@ -205,7 +205,7 @@ export function splitCommandLine(text: string): { argv: string[] } | { error: st
       word += c;
       i++;
     }
-    if (quote) return { error: `string '${text}' is missing its closing ${quote}` };
+    if (quote) return { error: `string '${text}' is missing its closing ${quote}`, kind: 'unterminated', quote };
     argv.push(word);
   }
   return { argv };

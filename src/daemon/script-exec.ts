@@ -4,71 +4,20 @@
 // Nothing here throws: failures come back as values.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { splitCommandLine } from '../config/lexer.js';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
-const WHITE = ' \t\n\r\f\v';
-
 /**
- * Split a line into words as keepalived does for script lines: whitespace separates words,
- * '...' and "..." group (quotes may sit inside a word), backslash escapes (\n \t \xHH \NNN \cX ...).
+ * Split a line into words as keepalived does for script lines (the config engine's splitter: quotes,
+ * escapes, no shell), with keepalived's error wording.
  */
 export function splitQuotedEscaped(src: string): Result<string[]> {
-  const words: string[] = [];
-  let i = 0;
-  const n = src.length;
-  while (i < n) {
-    while (i < n && WHITE.includes(src[i])) i++;
-    if (i >= n) break;
-    let w = '';
-    let quote = '';
-    for (;;) {
-      if (i >= n) {
-        if (quote) return { ok: false, error: `String '${src}': missing terminating ${quote}` };
-        break;
-      }
-      const c = src[i];
-      if (c === '\\') {
-        i++;
-        if (i >= n) return { ok: false, error: `Missing escape char at end: '${src}'` };
-        const e = src[i];
-        if (e === 'x' && /[0-9a-fA-F]/.test(src[i + 1] ?? '')) {
-          i++;
-          let v = 0;
-          while (i < n && /[0-9a-fA-F]/.test(src[i])) v = ((v << 4) | parseInt(src[i++], 16)) & 0xff;
-          w += String.fromCharCode(v);
-        } else if (e === 'c' && i + 1 < n) {
-          w += String.fromCharCode(src.charCodeAt(i + 1) & 0x1f);
-          i += 2;
-        } else if (e >= '0' && e <= '7') {
-          let v = src.charCodeAt(i++) - 48;
-          for (let k = 0; k < 2 && i < n && src[i] >= '0' && src[i] <= '7'; k++) v = v * 8 + (src.charCodeAt(i++) - 48);
-          w += String.fromCharCode(v & 0xff);
-        } else {
-          const map: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
-          w += map[e] ?? e;
-          i++;
-        }
-        continue;
-      }
-      if (quote) {
-        if (c === quote) quote = '';
-        else w += c;
-        i++;
-        continue;
-      }
-      if (c === '"' || c === "'") {
-        quote = c;
-        i++;
-        continue;
-      }
-      if (WHITE.includes(c)) break;
-      w += c;
-      i++;
-    }
-    words.push(w);
+  const r = splitCommandLine(src);
+  if ('error' in r) {
+    return { ok: false, error: r.kind === 'escape-at-end' ? `Missing escape char at end: '${src}'` : `String '${src}': missing terminating ${r.quote}` };
   }
-  return words.length > 0 ? { ok: true, value: words } : { ok: false, error: 'empty command' };
+  return r.argv.length > 0 ? { ok: true, value: r.argv } : { ok: false, error: 'empty command' };
 }
 
 export interface ScriptLine {
