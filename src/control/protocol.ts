@@ -164,6 +164,23 @@ export interface VirtualServerStatus {
   suspended?: boolean;
   sorryServer?: { address: string; active: boolean };
   realServers: RealServerEntry[];
+  /** The kernel's IPVS counters, summed over its services (absent without IPVS or before a read). */
+  kernelStats?: IpvsKernelStats;
+}
+
+/** The kernel's IPVS counters (since the service/destination was made; saturate at 2^53-1) and its
+ * per-second estimates (the kernel's estimator, a ~2 s moving average). */
+export interface IpvsKernelStats {
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  connectionsPerSecond: number;
+  packetsInPerSecond: number;
+  packetsOutPerSecond: number;
+  bytesInPerSecond: number;
+  bytesOutPerSecond: number;
 }
 
 export interface RealServerEntry {
@@ -175,6 +192,8 @@ export interface RealServerEntry {
   /** Its weight in the kernel's table now; null when it is not in the table (or there is no IPVS). */
   tableWeight: number | null;
   checkers: { type: string; up: boolean; detail: string }[];
+  /** The kernel's counters for it, summed over the virtual server's services (absent when not in the table). */
+  kernelStats?: IpvsKernelStats;
 }
 
 export interface UnattributedDrop {

@@ -137,8 +137,10 @@ async function onMessage(m: ParentMessage): Promise<void> {
       return;
     case 'rpc':
       if (m.method === 'checkers' || m.method === 'status') {
+        // The kernel's counters first (one bounded dump, reused within a second), then the snapshot.
+        const stats = await ipvs.kernelStats().catch(() => undefined);
         const snap = service.snapshot();
-        send({ type: 'rpc-reply', id: m.id, ok: true, result: { realServers: snap, virtualServers: ipvs.status(snap), ipvs: ipvs.available } });
+        send({ type: 'rpc-reply', id: m.id, ok: true, result: { realServers: snap, virtualServers: ipvs.status(snap, stats), ipvs: ipvs.available } });
       } else {
         send({ type: 'rpc-reply', id: m.id, ok: false, error: { code: -32601, message: `the checker process has no method '${m.method}'` } });
       }

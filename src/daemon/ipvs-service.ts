@@ -16,10 +16,11 @@ import { applyOps, describeOp, plan, shutdownPlan, type Op } from '../ipvs/recon
 import { specsFromConfig, type ServerSpec, type VsSpec } from '../ipvs/spec.js';
 import { hostPort, serviceKey, type Table } from '../ipvs/table.js';
 import type { LogLevel } from './ipc.js';
+import { readStatsTable, StatsCache, statsOfSpec, type IpvsStatsSource, type StatsTable } from './ipvs-stats.js';
 import type { NotifyScript } from './notify-config.js';
 
-/** What the service needs of the kernel (IpvsClient has it all). */
-export interface IpvsKernel {
+/** What the service needs of the kernel (IpvsClient has it all; the stats dump is optional). */
+export interface IpvsKernel extends Partial<IpvsStatsSource> {
   readTable(): Promise<Result<Table>>;
   apply(ops: readonly Op[]): Promise<{ done: number; errors: string[] }>;
   getDaemons(): Promise<Result<IpvsDaemon[]>>;
@@ -86,8 +87,16 @@ export class IpvsService {
   passes = 0;
   operations = 0;
   problems: string[] = [];
+  /** The kernel's counters for status: one dump at most once a second (ipvs-stats.ts). */
+  readonly stats = new StatsCache(() => readStatsTable(this.kernel as IpvsStatsSource), Date.now, undefined, (e) => this.deps.log('debug', `IPVS: ${e}`));
 
   constructor(private readonly deps: IpvsServiceDeps) {}
+
+  /** The kernel's counters now (fresh within a second); undefined without IPVS or when the read fails. */
+  kernelStats(): Promise<StatsTable | undefined> {
+    const k = this.kernel;
+    return k?.listServices && k.listDests && this.state === 'started' ? this.stats.get() : Promise.resolve(undefined);
+  }
 
   get available(): { available: boolean; detail?: string } {
     return this.kernel ? { available: true } : { available: false, ...(this.unavailable ? { detail: this.unavailable } : {}) };
@@ -375,18 +384,19 @@ export class IpvsService {
     return this.suspendedVs;
   }
 
-  /** Virtual servers for `status`, with the checkers' snapshot. */
-  status(snapshot: readonly RealServerStatus[]): VirtualServerStatus[] {
+  /** Virtual servers for `status`, with the checkers' snapshot (and the kernel's counters when given). */
+  status(snapshot: readonly RealServerStatus[], stats?: StatsTable): VirtualServerStatus[] {
     const byKey = new Map(snapshot.map((s) => [s.rsKey, s]));
     return this.specs.map((spec) => {
       const svc = spec.services[0];
+      const counters = stats ? statsOfSpec(spec, stats) : undefined;
       const inTable = svc ? this.table?.services.find((s) => serviceKey(s) === serviceKey(svc)) : undefined;
       const weightOf = (s: ServerSpec): number | null => {
         if (!svc || !inTable) return null;
         const port = s.fwd === FWD.MASQ ? s.port : svc.fwmark ? 0 : svc.port;
         return inTable.dests.find((d) => d.addr === s.addr && d.port === port)?.weight ?? null;
       };
-      const realServers: RealServerEntry[] = spec.realServers.map((s) => {
+      const realServers: RealServerEntry[] = spec.realServers.map((s, i) => {
         const c = byKey.get(this.keys.get(s.key) ?? s.key);
         return {
           address: hostPort(s.addr, s.port),
@@ -394,11 +404,13 @@ export class IpvsService {
           weight: c?.weight ?? s.weight,
           tableWeight: weightOf(s),
           checkers: (c?.checkers ?? []).map((x) => ({ type: x.type, up: x.up, detail: x.detail })),
+          ...(counters?.rs[i] ? { kernelStats: counters.rs[i] } : {}),
         };
       });
       const quorumUp = this.quorumUp?.get(spec.id) ?? true;
       const out: VirtualServerStatus = { name: spec.id, services: spec.services.map((id) => serviceKey(id)), quorumUp, realServers };
       if (svc && this.desired?.held.has(serviceKey(svc))) out.suspended = true;
+      if (counters?.vs) out.kernelStats = counters.vs;
       if (spec.sorry) out.sorryServer = { address: hostPort(spec.sorry.addr, spec.sorry.port), active: !quorumUp };
       return out;
     });

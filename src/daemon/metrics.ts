@@ -3,7 +3,7 @@
 // (transitions, checker flips), counted as the supervisor relays events. Process metrics come from
 // prom-client's default collectors.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DaemonEvent, StatusResult, VirtualServerStatus, VrrpStateName } from '../control/protocol.js';
+import type { DaemonEvent, IpvsKernelStats, StatusResult, VirtualServerStatus, VrrpStateName } from '../control/protocol.js';
 import { ALL_DROP_REASONS } from '../vrrp/counters.js';
 
 const STATES: VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP'];
@@ -34,6 +34,17 @@ export function statusNameOfVsKey(vsKey: string, names: readonly string[]): stri
     return names.find((n) => n.startsWith(g)) ?? vsKey;
   }
   return names.includes(want) ? want : vsKey;
+}
+
+type Labels = Record<string, string>;
+/** One server's kernel counters into the connections/packets/bytes counters (non-numbers read 0). */
+function traffic(k: IpvsKernelStats, l: Labels, conns: Counter, packets: Counter, bytes: Counter): void {
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+  conns.inc(l, n(k.connections));
+  packets.inc({ ...l, direction: 'in' }, n(k.packetsIn));
+  packets.inc({ ...l, direction: 'out' }, n(k.packetsOut));
+  bytes.inc({ ...l, direction: 'in' }, n(k.bytesIn));
+  bytes.inc({ ...l, direction: 'out' }, n(k.bytesOut));
 }
 
 function guard(fn: () => void): boolean {
@@ -82,6 +93,13 @@ export class DaemonMetrics {
       rsUp: g('keepalived_real_server_up', 'Real server up (1) or down (0) by its checkers', ['virtual_server', 'real_server']),
       rsWeight: g('keepalived_real_server_weight', 'Weight the checkers give the real server', ['virtual_server', 'real_server']),
       rsTable: g('keepalived_real_server_ipvs_weight', "The real server's weight in the kernel's IPVS table (absent when not in it)", ['virtual_server', 'real_server']),
+      // The kernel's IPVS counters (status kernelStats); they restart at 0 when a service is re-created.
+      vsConns: c('keepalived_ipvs_virtual_server_connections_total', 'Connections the kernel scheduled for the virtual server', ['virtual_server']),
+      vsPackets: c('keepalived_ipvs_virtual_server_packets_total', 'Packets through the virtual server, by direction (in, out)', ['virtual_server', 'direction']),
+      vsBytes: c('keepalived_ipvs_virtual_server_bytes_total', 'Bytes through the virtual server, by direction (in, out)', ['virtual_server', 'direction']),
+      rsConns: c('keepalived_ipvs_real_server_connections_total', 'Connections the kernel scheduled to the real server', ['virtual_server', 'real_server']),
+      rsPackets: c('keepalived_ipvs_real_server_packets_total', 'Packets to/from the real server, by direction (in, out)', ['virtual_server', 'real_server', 'direction']),
+      rsBytes: c('keepalived_ipvs_real_server_bytes_total', 'Bytes to/from the real server, by direction (in, out)', ['virtual_server', 'real_server', 'direction']),
       checkerUp: g('keepalived_checker_up', 'Health checker result: 1 success, 0 failure', ['virtual_server', 'real_server', 'checker', 'index']),
       checkerRuns: c('keepalived_checker_runs_total', 'Health checks run', ['virtual_server', 'real_server', 'checker', 'index']),
       checkerFailures: c('keepalived_checker_failures_total', 'Health checks failed', ['virtual_server', 'real_server', 'checker', 'index']),
@@ -159,15 +177,17 @@ export class DaemonMetrics {
 
   private refreshServers(vss: VirtualServerStatus[] | undefined, ipvs: StatusResult['ipvs']): void {
     const m = this.m;
-    for (const x of [m.quorum, m.rsUp, m.rsWeight, m.rsTable, m.checkerUp, m.ipvs]) x.reset();
+    for (const x of [m.quorum, m.rsUp, m.rsWeight, m.rsTable, m.checkerUp, m.ipvs, m.vsConns, m.vsPackets, m.vsBytes, m.rsConns, m.rsPackets, m.rsBytes]) x.reset();
     if (ipvs) m.ipvs.set(ipvs.available ? 1 : 0);
     for (const vs of vss ?? []) {
       m.quorum.set({ virtual_server: vs.name }, vs.quorumUp ? 1 : 0);
+      if (vs.kernelStats) traffic(vs.kernelStats, { virtual_server: vs.name }, m.vsConns, m.vsPackets, m.vsBytes);
       for (const rs of vs.realServers) {
         const l = { virtual_server: vs.name, real_server: rs.address };
         m.rsUp.set(l, rs.up ? 1 : 0);
         m.rsWeight.set(l, rs.weight);
         if (rs.tableWeight !== null) m.rsTable.set(l, rs.tableWeight);
+        if (rs.kernelStats) traffic(rs.kernelStats, l, m.rsConns, m.rsPackets, m.rsBytes);
         rs.checkers.forEach((c, index) => m.checkerUp.set({ ...l, checker: c.type, index: String(index) }, c.up ? 1 : 0));
       }
     }

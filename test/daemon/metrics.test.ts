@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InstanceStatus, StatusResult } from '../../src/control/protocol.js';
+import type { InstanceStatus, IpvsKernelStats, StatusResult } from '../../src/control/protocol.js';
 import { parseDaemonArgs } from '../../src/daemon/args.js';
 import { parseMetricsListen } from '../../src/daemon/metrics-addr.js';
 import { METRICS_CONTENT_TYPE, startMetricsServer, type MetricsServer } from '../../src/daemon/metrics-http.js';
@@ -21,6 +21,17 @@ const val = (fs: Family[], n: string, labels: Record<string, string>) => {
   const m = fam(fs, n).metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
   return m ? Number(m.value) : undefined;
 };
+
+const httpGet = (port: number, path: string, method = 'GET') =>
+  new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 
 function status(over: Partial<StatusResult> = {}): StatusResult {
   const inst: InstanceStatus[] = (['MASTER', 'BACKUP'] as const).map((state, k) => ({
@@ -128,6 +139,57 @@ describe('DaemonMetrics', () => {
     expect(val(fs2, 'keepalived_scrape_source_up', { source: 'checker' })).toBe(0);
   });
 
+  it('exports the kernel IPVS counters per virtual and real server, by direction, on the endpoint (loopback)', async () => {
+    const ks = (base: number): IpvsKernelStats => ({
+      connections: base, packetsIn: base * 10, packetsOut: base * 9, bytesIn: base * 1000, bytesOut: base * 2000,
+      connectionsPerSecond: 1, packetsInPerSecond: 2, packetsOutPerSecond: 3, bytesInPerSecond: 4, bytesOutPerSecond: 5,
+    });
+    let st = status({ ipvs: { available: true } });
+    const vs = st.virtualServers![0]!;
+    vs.kernelStats = ks(7);
+    vs.realServers[0]!.kernelStats = ks(5);
+    const m = new DaemonMetrics({ status: async () => st, checker: async () => undefined }, 't');
+    const s = await startMetricsServer({ host: '127.0.0.1', port: 0 }, () => m.scrape(), () => undefined);
+    if (!s.ok) throw new Error(s.error);
+    try {
+      const scrape = async () => {
+        const r = await httpGet(s.server.address.port, '/metrics');
+        expect(r.status).toBe(200);
+        return parse(r.body);
+      };
+      let fs = await scrape();
+      const v = { virtual_server: 'TCP 192.0.2.10:80' };
+      const r1 = { ...v, real_server: '192.0.2.21:80' };
+      for (const n of ['connections', 'packets', 'bytes']) {
+        expect(fam(fs, `keepalived_ipvs_virtual_server_${n}_total`).type).toBe('COUNTER');
+        expect(fam(fs, `keepalived_ipvs_real_server_${n}_total`).type).toBe('COUNTER');
+      }
+      expect(val(fs, 'keepalived_ipvs_virtual_server_connections_total', v)).toBe(7);
+      expect(val(fs, 'keepalived_ipvs_virtual_server_packets_total', { ...v, direction: 'in' })).toBe(70);
+      expect(val(fs, 'keepalived_ipvs_virtual_server_packets_total', { ...v, direction: 'out' })).toBe(63);
+      expect(val(fs, 'keepalived_ipvs_virtual_server_bytes_total', { ...v, direction: 'in' })).toBe(7000);
+      expect(val(fs, 'keepalived_ipvs_virtual_server_bytes_total', { ...v, direction: 'out' })).toBe(14000);
+      expect(val(fs, 'keepalived_ipvs_real_server_connections_total', r1)).toBe(5);
+      expect(val(fs, 'keepalived_ipvs_real_server_packets_total', { ...r1, direction: 'out' })).toBe(45);
+      expect(val(fs, 'keepalived_ipvs_real_server_bytes_total', { ...r1, direction: 'in' })).toBe(5000);
+      // The real server not in the table has no series (not a misleading 0); same labels as the other real-server metrics.
+      expect(fam(fs, 'keepalived_ipvs_real_server_connections_total').metrics.map((x) => x.labels)).toEqual([r1]);
+      expect(val(fs, 'keepalived_real_server_up', r1)).toBe(1);
+      // The next scrape shows the kernel's new figures, not a sum of scrapes.
+      st = status({ ipvs: { available: true } });
+      st.virtualServers![0]!.kernelStats = ks(8);
+      fs = await scrape();
+      expect(val(fs, 'keepalived_ipvs_virtual_server_connections_total', v)).toBe(8);
+      expect(fam(fs, 'keepalived_ipvs_real_server_connections_total').metrics).toHaveLength(0);
+      // Without IPVS: no series at all.
+      st = status();
+      fs = await scrape();
+      expect(fam(fs, 'keepalived_ipvs_virtual_server_bytes_total').metrics).toHaveLength(0);
+    } finally {
+      await s.server.close();
+    }
+  });
+
   it('maps keepalived vsKeys to status names', () => {
     const names = ['TCP 192.0.2.10:80', 'UDP [2001:db8::1]:53', 'FWM 7', 'GROUP web TCP'];
     expect(statusNameOfVsKey('[192.0.2.10]:tcp:80', names)).toBe('TCP 192.0.2.10:80');
@@ -169,16 +231,7 @@ describe('metrics endpoint (loopback)', () => {
     await srv?.close();
     srv = null;
   });
-  const get = (port: number, path: string, method = 'GET') =>
-    new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, method, timeout: 5000 }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = httpGet;
 
   it('serves GET /metrics only, one scrape shared by concurrent requests', async () => {
     let scrapes = 0;
