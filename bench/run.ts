@@ -12,6 +12,7 @@ const suites: [string, string][] = [
   ['IPVS reconciler', './ipvs.js'],
   ['VRRP failover: crash and graceful handover vs keepalived', './failover.js'],
   ['VRRP runtime: 100 instances idle vs keepalived', './vrrp-runtime.js'],
+  ['VRRP runtime CPU per advert (in-process, simulated clock)', './vrrp-runtime-cpu.js'],
 ];
 
 const only = process.argv.slice(2);

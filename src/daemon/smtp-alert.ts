@@ -3,7 +3,7 @@
 // notification_email_from, To every notification_email, the subject and one-line body given.
 // Sends run in the background, a few at a time, with a bounded queue; a failure is logged as
 // keepalived logs it (smtpFailure), never thrown, and never delays VRRP.
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from './log.js';
 import type { LogLevel } from './ipc.js';
 import type { SmtpSpec } from './notify-config.js';
@@ -63,7 +63,8 @@ interface Mail {
 }
 
 export class SmtpAlerter {
-  private readonly transport: Transporter;
+  /** nodemailer is loaded at the first alert: it costs ~15 MB in a process that may never mail. */
+  private transport: Promise<Transporter> | null = null;
   private readonly pending: Mail[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private dropped = 0;
@@ -72,18 +73,23 @@ export class SmtpAlerter {
   constructor(
     private readonly spec: SmtpSpec,
     private readonly log: Logger,
-  ) {
-    const t = spec.connectTimeoutMs;
-    this.transport = nodemailer.createTransport({
-      host: spec.host,
-      port: spec.port,
-      secure: false,
-      ignoreTLS: true,
-      name: spec.helo,
-      connectionTimeout: t,
-      greetingTimeout: t,
-      socketTimeout: t,
-    });
+  ) {}
+
+  private transporter(): Promise<Transporter> {
+    const t = this.spec.connectTimeoutMs;
+    this.transport ??= import('nodemailer').then((m) =>
+      m.default.createTransport({
+        host: this.spec.host,
+        port: this.spec.port,
+        secure: false,
+        ignoreTLS: true,
+        name: this.spec.helo,
+        connectionTimeout: t,
+        greetingTimeout: t,
+        socketTimeout: t,
+      }),
+    );
+    return this.transport;
   }
 
   /** Queues one alert; returns at once. */
@@ -101,14 +107,14 @@ export class SmtpAlerter {
   }
 
   private start(m: Mail): void {
-    const p = this.transport
-      .sendMail({
+    const p = this.transporter()
+      .then((t) => t.sendMail({
         from: this.spec.from,
         to: this.spec.to.join(', '),
         subject: m.subject,
         text: `${m.body}\r\n`,
         date: new Date(),
-      })
+      }))
       .then(
         () => {
           if (this.log.detail) this.log.log('info', 'SMTP alert successfully sent.');
@@ -142,6 +148,6 @@ export class SmtpAlerter {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all([...this.inFlight]), new Promise((res) => (timer = setTimeout(res, graceMs)))]);
     clearTimeout(timer);
-    this.transport.close();
+    if (this.transport) (await this.transport).close();
   }
 }

@@ -24,7 +24,7 @@ import { runtimeFates } from '../config/runtime-fate.js';
 import type { DumpGlobals } from './dump-types.js';
 import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
 import { pollUntil, SdNotifier } from './sdnotify.js';
-import { type MetricsEndpoint, startDaemonMetrics } from './metrics-http.js';
+import type { MetricsEndpoint } from './metrics-http.js';
 import type { CheckerSnapshot } from './metrics.js';
 
 export interface SupervisorDeps {
@@ -220,6 +220,8 @@ export class Supervisor {
     else this.log.log('err', `control socket unavailable: ${c.error}`);
     // --metrics: scraped on demand from the children's status (metrics*.ts).
     if (a.metrics) {
+      // prom-client is loaded only when metrics are asked for.
+      const { startDaemonMetrics } = await import('./metrics-http.js');
       this.metrics = await startDaemonMetrics(a.metrics, this.version, {
         status: () => this.status({}) as Promise<StatusResult>,
         checker: async () => (this.checker ? ((await this.checker.rpc('status', {})) as CheckerSnapshot) : undefined),
