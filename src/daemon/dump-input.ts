@@ -6,7 +6,6 @@ import { child, type ConfNode } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { boolValue, parseDecimal, parseIntStrict } from '../config/values.js';
 import type { KeepalivedInstanceView, KeepalivedStats, StatusResult, VrrpStateName } from '../control/protocol.js';
-import { DROP_REASONS, type DropReason } from '../vrrp/counters.js';
 import type { InstanceState } from '../vrrp/fsm-types.js';
 import type { DumpGlobals, DumpInstance, DumpSnapshot } from './dump-types.js';
 import type { VipSpec } from './instance-config.js';
@@ -50,29 +49,26 @@ export function dumpGlobals(model: KeepalivedConfig | null, host: string = hostn
   };
 }
 
-/** keepalived's vrrp_stats from our counters: each drop reason feeds the statistic it names. */
+/** keepalived's vrrp_stats (the dumps' fields, in their order): the counters' own fold of drop
+ * reasons into keepalived's statistics, plus what the instance's I/O counts. */
 export function keepalivedStats(io: InstanceIo): KeepalivedStats {
-  const s: KeepalivedStats = {
-    advert_rcvd: io.counters.accepted,
+  const c = io.counters.keepalivedStats();
+  return {
+    advert_rcvd: c.advert_rcvd,
     advert_sent: io.advertsSent,
     become_master: io.becameMaster,
     release_master: io.releasedMaster,
-    packet_len_err: 0,
-    advert_interval_err: 0,
-    ip_ttl_err: 0,
-    invalid_type_rcvd: 0,
-    addr_list_err: 0,
-    invalid_authtype: 0,
-    authtype_mismatch: 0,
-    auth_failure: 0,
-    pri_zero_rcvd: io.counters.priorityZero,
+    packet_len_err: c.packet_len_err,
+    advert_interval_err: c.advert_interval_err,
+    ip_ttl_err: c.ip_ttl_err,
+    invalid_type_rcvd: c.invalid_type_rcvd,
+    addr_list_err: c.addr_list_err,
+    invalid_authtype: c.invalid_authtype,
+    authtype_mismatch: c.authtype_mismatch,
+    auth_failure: c.auth_failure,
+    pri_zero_rcvd: c.pri_zero_rcvd,
     pri_zero_sent: io.priorityZeroSent,
   };
-  for (const [reason, n] of io.counters.entries()) {
-    const stat = DROP_REASONS[reason as DropReason]?.stat;
-    if (stat && stat in s) s[stat as keyof KeepalivedStats] += n;
-  }
-  return s;
 }
 
 const SCOPES: Record<string, string> = { '0': 'global', '200': 'site', '253': 'link', '254': 'host', '255': 'nowhere' };
