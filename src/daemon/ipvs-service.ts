@@ -11,7 +11,7 @@ import type { RealServerStatus } from '../check/scheduler.js';
 import { checkerKeys, checkerVsKeys, ipvsGlobals, syncDaemonRequest, vipOwners, vsScripts, type IpvsGlobals, type VsScripts } from '../ipvs/daemon-config.js';
 import { desiredTable, poolOf, type CheckerState, type Desired } from '../ipvs/desired.js';
 import { FWD, type IpvsDaemon } from '../ipvs/genl-codec.js';
-import type { Result } from '../ipvs/nlattr.js';
+import type { Result } from '../net/nlattr.js';
 import { applyOps, describeOp, plan, shutdownPlan, type Op } from '../ipvs/reconcile.js';
 import { specsFromConfig, type ServerSpec, type VsSpec } from '../ipvs/spec.js';
 import { hostPort, serviceKey, type Table } from '../ipvs/table.js';

@@ -6,7 +6,7 @@
 import type { IpvsKernelStats } from '../control/protocol.js';
 import { tableService } from '../ipvs/client.js';
 import { FWD, type IpvsDest, type IpvsService, type IpvsStats } from '../ipvs/genl-codec.js';
-import { err, ok, type Result } from '../ipvs/nlattr.js';
+import { err, ok, type Result } from '../net/nlattr.js';
 import type { ServerSpec, VsSpec } from '../ipvs/spec.js';
 import { destKey, serviceKey, type ServiceId } from '../ipvs/table.js';
 

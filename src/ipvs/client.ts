@@ -5,7 +5,7 @@ import { createGenericNetlink, genl, type GenericNetlinkSocket } from 'netlink';
 import {
   AF_INET6, decodeIpvs, encodeIpvs, type IpvsDaemon, type IpvsDest, type IpvsInfo, type IpvsMessage, type IpvsService,
 } from './genl-codec.js';
-import { err, ok, type Result } from './nlattr.js';
+import { err, ok, type Result } from '../net/nlattr.js';
 import { describeOp, type Op } from './reconcile.js';
 import { type ServiceId, type Table, type TableDest, type TableService, userFlags } from './table.js';
 

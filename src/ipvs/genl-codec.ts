@@ -4,7 +4,7 @@
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../vrrp/codec-addr.js';
 import {
   attr, be16, err, getInt, getStr, getU64, ok, readAttrs, type RawAttr, type Result, str, u16, u32, u64, u8,
-} from './nlattr.js';
+} from '../net/nlattr.js';
 
 export const IPVS_GENL_NAME = 'IPVS';
 export const IPVS_GENL_VERSION = 1;

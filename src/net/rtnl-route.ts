@@ -6,6 +6,7 @@ import { rt } from 'netlink';
 import { parseAddr } from '../vrrp/codec-addr.js';
 import { addrText, AF_INET, AF_INET6, show } from './rtnl-codec.js';
 import type { Family, NetResult, NextHopSpec, RouteMetricName, RouteSpec, RuleSpec } from './types.js';
+import { attr } from './nlattr.js';
 
 export const RTPROT_KEEPALIVED = 18;
 export const RT_TABLE_MAIN = 254;
@@ -172,9 +173,9 @@ function multipath(family: Family, hops: NextHopSpec[], ifindex: (name: string) 
       const a = addrOf(vf, nh.via, `nexthop ${k + 1} via`);
       if (!a.ok) return a;
       const payload = vf === family ? (a.value as Buffer) : Buffer.concat([Buffer.from([familyCode(vf), 0]), a.value as Buffer]);
-      inner = Buffer.concat([inner, rtattr(vf === family ? 5 /* RTA_GATEWAY */ : 18 /* RTA_VIA */, payload)]);
+      inner = Buffer.concat([inner, attr(vf === family ? 5 /* RTA_GATEWAY */ : 18 /* RTA_VIA */, payload)]);
     }
-    if (nh.realms !== undefined) inner = Buffer.concat([inner, rtattr(11 /* RTA_FLOW */, u32(nh.realms))]);
+    if (nh.realms !== undefined) inner = Buffer.concat([inner, attr(11 /* RTA_FLOW */, u32(nh.realms))]);
     let idx = 0;
     if (nh.dev !== undefined) {
       const i = ifindex(nh.dev);
@@ -191,15 +192,6 @@ function multipath(family: Family, hops: NextHopSpec[], ifindex: (name: string) 
     parts.push(head, inner);
   }
   return { ok: true, value: Buffer.concat(parts) };
-}
-
-function rtattr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const b = Buffer.alloc((len + 3) & ~3);
-  b.writeUInt16LE(len, 0);
-  b.writeUInt16LE(type, 2);
-  payload.copy(b, 4);
-  return b;
 }
 
 function parseMultipath(family: Family, buf: Buffer, nameOf: (i: number) => string | undefined): NextHopSpec[] {

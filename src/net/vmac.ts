@@ -7,6 +7,7 @@ import { FlagsNew } from 'netlink';
 import type { NetResult, VmacSpec } from './types.js';
 import { AF_INET, AF_INET6, errnoCode, failureText, macText, show } from './rtnl-codec.js';
 import type { RtnlPlumbing } from './rtnl-route-io.js';
+import { attr } from './nlattr.js';
 
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
@@ -27,15 +28,6 @@ export function vmacAddress(vrid: number, family: 4 | 6): string {
 export function vmacName(vrid: number, prefix = 'vrrp'): string {
   const suffix = `.${vrid}`;
   return `${prefix.slice(0, 15 - suffix.length)}${suffix}`;
-}
-
-function attr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const b = Buffer.alloc((len + 3) & ~3);
-  b.writeUInt16LE(len, 0);
-  b.writeUInt16LE(type, 2);
-  payload.copy(b, 4);
-  return b;
 }
 
 function u32(n: number): Buffer {

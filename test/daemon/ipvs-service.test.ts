@@ -13,7 +13,7 @@ import { FakeClock } from '../check/fake-clock.js';
 import { IpvsService, type IpvsKernel } from '../../src/daemon/ipvs-service.js';
 import type { CheckerState } from '../../src/ipvs/desired.js';
 import type { IpvsDaemon } from '../../src/ipvs/genl-codec.js';
-import { err, ok } from '../../src/ipvs/nlattr.js';
+import { err, ok } from '../../src/net/nlattr.js';
 import { applyOps, type Op } from '../../src/ipvs/reconcile.js';
 import type { Table } from '../../src/ipvs/table.js';
 

@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { KeepalivedConfig } from '../../src/config/model.js';
 import { destAttrs, serviceAttrs, tableService } from '../../src/ipvs/client.js';
 import type { IpvsDaemon, IpvsDest, IpvsService as GenlService, IpvsStats } from '../../src/ipvs/genl-codec.js';
-import { err, ok, type Result } from '../../src/ipvs/nlattr.js';
+import { err, ok, type Result } from '../../src/net/nlattr.js';
 import { applyOps, type Op } from '../../src/ipvs/reconcile.js';
 import { destKey, serviceKey, type ServiceId, type Table } from '../../src/ipvs/table.js';
 import { IpvsService, type IpvsKernel } from '../../src/daemon/ipvs-service.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AF_INET, AF_INET6, decodeIpvs, encodeIpvs, IPVS_CMD, type IpvsCmd, type IpvsMessage, type IpvsStats, netmaskFromV4, netmaskToV4,
 } from '../../src/ipvs/genl-codec.js';
-import { readAttrs } from '../../src/ipvs/nlattr.js';
+import { readAttrs } from '../../src/net/nlattr.js';
 
 const stats = (n: bigint): IpvsStats => ({
   conns: n, inpkts: n + 1n, outpkts: n + 2n, inbytes: n * 1000n + 2n ** 40n, outbytes: 2n ** 33n, cps: 5n, inpps: 6n, outpps: 7n, inbps: 8n, outbps: 9n,
