@@ -1,34 +1,20 @@
 // The checker child as the supervisor runs it: forked with IPC, hello -> start -> ready, checker
 // events when a loopback listener goes away and comes back, status, shutdown -> stopped + exit 0.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ChildMessage } from '../../src/daemon/ipc.js';
+import { requireDist } from '../helpers/dist.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = join(root, 'dist', 'src', 'daemon', 'checker-child.js');
 const dir = mkdtempSync(join(tmpdir(), 'kachk-child-'));
 
-function newestTs(d: string): number {
-  let newest = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  // Build only when dist is missing or older than the sources (parallel test files share dist/).
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newestTs(join(root, 'src'))) return;
-  const tsc = spawnSync('npx', ['tsc', '-p', '.'], { cwd: root, encoding: 'utf8', timeout: 180_000 });
-  if (tsc.status !== 0) console.warn(`tsc reported problems:\n${tsc.stdout}`);
-}, 200_000);
+beforeAll(() => requireDist('dist/src/daemon/checker-child.js'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function waitFor(msgs: ChildMessage[], pred: (m: ChildMessage) => boolean, ms: number): Promise<ChildMessage> {

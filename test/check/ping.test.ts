@@ -1,19 +1,17 @@
 // PING_CHECK sends ICMP, so it runs only inside namespaces made here: ns A pings ns B over a veth
 // pair (TEST-NET addresses), in a child process started with `ip netns exec`. Needs root.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ip, isRoot } from '../helpers/netns.js';
+import { requireDist } from '../helpers/dist.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const mod = join(root, 'dist', 'src', 'check', 'ping.js');
 const made: string[] = [];
 
-beforeAll(() => {
-  if (!existsSync(mod)) spawnSync('npx', ['tsc', '-p', '.'], { cwd: root, timeout: 180_000 });
-}, 200_000);
+beforeAll(() => requireDist('dist/src/check/ping.js'));
 afterAll(() => made.forEach(deleteNetns));
 
 it.runIf(isRoot())('answers up for a neighbour (IPv4 and IPv6), down for a silent address', { timeout: 60_000 }, () => {

@@ -3,7 +3,7 @@
 // (KEEPALIVEDCTL_FAST_PATH=0); it loads no oclif when it takes a command line, and leaves every
 // doubtful one (help, unknown or repeated flags, bad values) to oclif.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,34 +12,18 @@ import * as fast from '../../src/cli-fast/common.js';
 import * as cli from '../../src/control/cli.js';
 import type { CallFailure } from '../../src/control/client.js';
 import { type FakeDaemon, startFakeDaemon } from '../../src/control/fake-daemon.js';
-import { runAsync } from './run-async.js';
+import { requireDist } from '../helpers/dist.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const bin = join(repoRoot, 'bin', 'keepalivedctl');
 const trace = join(import.meta.dirname, 'fixtures-cli-fast', 'trace-oclif.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'kactl-fast-'));
 
-function newestTs(d: string): number {
-  let newest = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 let daemon: FakeDaemon;
 const sock = join(dir, 'ctl.sock');
 
 beforeAll(async () => {
-  // Build only when dist is missing or older than the sources (parallel test files share dist/).
-  const built = join(repoRoot, 'dist', 'src', 'cli-fast', 'main.js');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestTs(join(repoRoot, 'src')), newestTs(join(repoRoot, 'commands')));
-  if (stale) {
-    const tsc = await runAsync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, timeout: 180_000 });
-    if (tsc.status !== 0) console.warn(`tsc -p . reported problems:\n${tsc.stdout}${tsc.stderr}`);
-  }
+  requireDist('dist/src/cli-fast/main.js');
   daemon = await startFakeDaemon({ path: sock });
 }, 200_000);
 

@@ -1,33 +1,16 @@
 // The built CLI, run as a user runs it: `node bin/keepalivedctl validate ...` with pipes (not a TTY).
 import { runAsync } from './run-async.js';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireDist } from '../helpers/dist.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'kaeng-cli-'));
 
-/** Newest modification time of the .ts files under `dir`. */
-function newestTs(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 beforeAll(async () => {
-  // `npm test` builds first; build here only when dist is missing or older than the sources, so that
-  // test files running in parallel do not rewrite dist/ under each other.
-  const built = join(repoRoot, 'dist', 'commands', 'validate.js');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestTs(join(repoRoot, 'src')), newestTs(join(repoRoot, 'commands')));
-  if (!stale) return;
-  // Emits dist even when someone else's file has a type error; the runs below show whether the CLI works.
-  const tsc = await runAsync('npx', ['tsc', '-p', '.'], { cwd: repoRoot, timeout: 180_000 });
-  if (tsc.status !== 0) console.warn(`tsc -p . reported problems:\n${tsc.stdout}${tsc.stderr}`);
+  requireDist('dist/commands/validate.js');
 }, 200_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -2,11 +2,12 @@
 // in a namespace that has the interfaces the samples name: same verdict, same problems, same lines.
 import { spawnSync } from 'node:child_process';
 import { runAsync } from './run-async.js';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRoot } from '../helpers/netns.js';
 import { haveKeepalived, keepalivedTest, makeOracleNetns, type OracleResult } from '../helpers/oracle.js';
+import { requireDist } from '../helpers/dist.js';
 
 const repo = resolve(__dirname, '..', '..');
 const samplesDir = resolve(repo, '..', 'shared', 'keepalived-samples');
@@ -54,11 +55,7 @@ describe.skipIf(!runnable)('keepalived samples: our validate vs keepalived -t', 
   let ns = '';
   let dispose = () => {};
   beforeAll(() => {
-    // npm test builds first; build here only when run alone, so parallel files never rewrite dist/ under each other.
-    if (!existsSync(join(repo, 'dist', 'commands', 'validate.js'))) {
-      const r = spawnSync('npx', ['tsc', '-p', repo], { cwd: repo, encoding: 'utf8' });
-      expect(r.status, r.stdout + r.stderr).toBe(0);
-    }
+    requireDist('dist/commands/validate.js');
     ({ ns, dispose } = makeOracleNetns());
   });
   afterAll(() => dispose());

@@ -1,42 +1,21 @@
 // keepalivedctl status/promote/demote/clear as real processes (`node bin/keepalivedctl ...`) against a
 // fake daemon: the real control server with canned instances whose states move on promote/demote/clear.
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../src/control/client.js';
 import { type FakeDaemon, sampleInstances, startFakeDaemon } from '../../src/control/fake-daemon.js';
 import type { StatusResult } from '../../src/control/protocol.js';
+import { requireDist } from '../helpers/dist.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const bin = join(repoRoot, 'bin', 'keepalivedctl');
 const dir = mkdtempSync(join(tmpdir(), 'kactl-cli-'));
 chmodSync(dir, 0o755);
 
-function newestTs(d: string): number {
-  let newest = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  // Build only when dist is missing or older than the sources (parallel test files share dist/).
-  const built = join(repoRoot, 'dist', 'commands', 'status.js');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestTs(join(repoRoot, 'src')), newestTs(join(repoRoot, 'commands')));
-  if (!stale) return;
-  // Async: a blocked worker misses vitest's own RPC deadlines on a loaded machine.
-  const tsc = await new Promise<{ code: number | null; out: string }>((res) =>
-    execFile('npx', ['tsc', '-p', '.'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 }, (err, stdout, stderr) =>
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
-    ),
-  );
-  if (tsc.code !== 0) console.warn(`tsc -p . reported problems:\n${tsc.out}`);
-}, 200_000);
+beforeAll(() => requireDist('dist/commands/status.js'));
 
 const daemons: FakeDaemon[] = [];
 afterEach(async () => {

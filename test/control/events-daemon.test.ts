@@ -2,37 +2,23 @@
 // MASTER, node 1 starts with a higher priority and preempts; the stream (NDJSON and human, and colours
 // on a pseudo-terminal) shows node 0 going MASTER -> BACKUP; Ctrl-C ends with 0; the daemon stopping
 // ends the stream with one line and exit 1.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../src/control/client.js';
 import type { StatusResult } from '../../src/control/protocol.js';
 import { Cluster, ROOT, until, type Daemon } from '../helpers/cluster.js';
 import { isRoot } from '../helpers/netns.js';
+import { requireDist } from '../helpers/dist.js';
 
 const bin = join(ROOT, 'bin', 'keepalivedctl');
 
-/** dist/ and the oclif manifest must know events/reload (a stale manifest hides new commands). */
+/** dist/ and the oclif manifest are built once by vitest's global setup; a stale manifest would hide events/reload. */
 async function ensureCliBuilt(): Promise<void> {
-  const run = (argv: string[]) =>
-    new Promise<void>((res) => execFile(argv[0]!, argv.slice(1), { cwd: ROOT, timeout: 240_000 }, () => res()));
-  const built = join(ROOT, 'dist', 'commands', 'reload.js');
-  const src = Math.max(...['commands/events.ts', 'commands/reload.ts', 'src/control/events-render.ts', 'src/daemon/metrics.ts', 'src/daemon/supervisor.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
-  if (!existsSync(built) || statSync(built).mtimeMs < src) await run(['npx', 'tsc', '-p', 'tsconfig.json']);
-  const manifest = join(ROOT, 'oclif.manifest.json');
-  const has = (): boolean => {
-    try {
-      const m = JSON.parse(readFileSync(manifest, 'utf8')) as { commands: Record<string, unknown> };
-      return 'events' in m.commands && 'reload' in m.commands;
-    } catch {
-      return false;
-    }
-  };
-  if (!has()) {
-    rmSync(manifest, { force: true });
-    await run([process.execPath, join(ROOT, 'scripts', 'oclif-manifest.mjs')]);
-  }
+  requireDist('dist/commands/events.js', 'oclif.manifest.json');
+  const m = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
+  if (!('events' in m.commands && 'reload' in m.commands)) throw new Error('oclif.manifest.json lacks events/reload: run `npm run build`');
 }
 
 const conf = (prio: number) => `

@@ -3,7 +3,7 @@
 // refused with validate's diagnostics and exit 1 without touching the daemon; -f must be the daemon's
 // file. Plus the plan view on its own (virtual servers and real servers).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planView, renderPlan } from '../../commands/reload.js';
@@ -12,26 +12,15 @@ import { callDaemon } from '../../src/control/client.js';
 import type { StatusResult } from '../../src/control/protocol.js';
 import { Cluster, ROOT, until, type Daemon } from '../helpers/cluster.js';
 import { isRoot } from '../helpers/netns.js';
+import { requireDist } from '../helpers/dist.js';
 
 const bin = join(ROOT, 'bin', 'keepalivedctl');
 
+/** dist/ and the oclif manifest are built once by vitest's global setup; a stale manifest would hide events/reload. */
 async function ensureCliBuilt(): Promise<void> {
-  const run = (argv: string[]) => new Promise<void>((res) => execFile(argv[0]!, argv.slice(1), { cwd: ROOT, timeout: 240_000 }, () => res()));
-  const built = join(ROOT, 'dist', 'commands', 'reload.js');
-  const src = Math.max(...['commands/events.ts', 'commands/reload.ts', 'src/daemon/supervisor.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
-  if (!existsSync(built) || statSync(built).mtimeMs < src) await run(['npx', 'tsc', '-p', 'tsconfig.json']);
-  const manifest = join(ROOT, 'oclif.manifest.json');
-  let has = false;
-  try {
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { commands: Record<string, unknown> };
-    has = 'events' in m.commands && 'reload' in m.commands;
-  } catch {
-    has = false;
-  }
-  if (!has) {
-    rmSync(manifest, { force: true });
-    await run([process.execPath, join(ROOT, 'scripts', 'oclif-manifest.mjs')]);
-  }
+  requireDist('dist/commands/events.js', 'oclif.manifest.json');
+  const m = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
+  if (!('events' in m.commands && 'reload' in m.commands)) throw new Error('oclif.manifest.json lacks events/reload: run `npm run build`');
 }
 
 type Run = { code: number | null; stdout: string; stderr: string };

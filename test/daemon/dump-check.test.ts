@@ -4,7 +4,6 @@
 // dump_vsg/dump_vs/dump_rs, check_api.c dump_checker and each type's dump, v2.2.7), line by line;
 // the global part is compared with keepalived's own dump (dump-reference.ts) less the line only the
 // VRRP process prints. Then our daemon in a namespace writes the file on SIGUSR1 to its checker.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +13,9 @@ import type { RealServerStatus } from '../../src/check/scheduler.js';
 import { fmtDecimal, formatCheckData } from '../../src/daemon/dump-check.js';
 import { dumpGlobals } from '../../src/daemon/dump-input.js';
 import { KA_CONF, KA_GLOBALS } from './dump-reference.js';
-import { distBuilt, readPid, startOurs, stopProc, until } from './dump-harness.js';
+import { readPid, startOurs, stopProc, until } from './dump-harness.js';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
+import { requireDist } from '../helpers/dist.js';
 
 const CONF = "global_defs {\n  router_id ck1\n}\nvirtual_server_group web {\n  192.0.2.20-22 80\n  fwmark 7\n}\nvirtual_server 192.0.2.10 80 {\n  delay_loop 6\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  persistence_timeout 300\n  quorum_up \"/bin/echo up\" root\n  ha_suspend\n  sorry_server 198.51.100.99 8080\n  real_server 198.51.100.11 8080 {\n    weight 3\n    TCP_CHECK {\n      connect_timeout 2\n      retry 2\n      delay_before_retry 1\n    }\n  }\n  real_server 198.51.100.12 8080 {\n    inhibit_on_failure\n    MISC_CHECK {\n      misc_path \"/bin/true x\"\n      misc_timeout 4\n    }\n  }\n}\nvirtual_server group web {\n  lb_algo wlc\n  lb_kind DR\n  protocol UDP\n  real_server 198.51.100.13 80 {\n    HTTP_GET {\n      url {\n        path /health\n        status_code 200\n      }\n      connect_timeout 3\n    }\n  }\n}\n";
 
@@ -80,7 +80,7 @@ describe.runIf(isRoot())('our daemon writes keepalived_check.data on SIGUSR1 (na
   });
 
   it('the checker child writes the file whole, mode 0600, in TMPDIR', async () => {
-    if (!distBuilt()) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
+    requireDist('dist/src/daemon/vrrp-child.js');
     ns = createNetns('dck');
     const d = startOurs(ns, join(dir, 'ours'), CONF);
     try {

@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../../src/config/index.js';
 import { CheckNotify, fmtRs, rsFifoLine, rsNameOf, vsFifoLine } from '../../src/daemon/notify-check.js';
 import type { LogLevel } from '../../src/daemon/ipc.js';
-import { distBuilt, startOurs, stopProc } from './dump-harness.js';
+import { startOurs, stopProc } from './dump-harness.js';
 import { createNetns, deleteNetns, isRoot } from '../helpers/netns.js';
+import { requireDist } from '../helpers/dist.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'notify-check-'));
 chmodSync(dir, 0o755);
@@ -166,7 +167,7 @@ describe.runIf(isRoot())('the daemon\'s checker child on notify_fifo (namespace)
   });
 
   it('a real server going down writes its RS line, then the lost quorum its VS line; notify_fifo_script runs once', async () => {
-    if (!distBuilt()) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
+    requireDist('dist/src/daemon/vrrp-child.js');
     ns = createNetns('nck');
     const d0 = join(dir, 'daemon');
     const fifo = join(dir, 'daemon.fifo');

@@ -3,7 +3,7 @@
 // the test, read back both through our listRoutes/listRules and through iproute2 (`ip -j`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { routeInfo, routeRequest, ruleInfo, ruleRequest, sameRoute, sameRule } f
 import { decodeEvent } from '../../src/net/rtnl-route-io.js';
 import { inetConfSpec, macvlanLinkinfo, parseInetConf, parseLinkinfo, vmacAddress, vmacName } from '../../src/net/vmac.js';
 import type { RouteSpec, RuleSpec } from '../../src/net/types.js';
+import { requireDist } from '../helpers/dist.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -198,10 +199,7 @@ describe.skipIf(!isRoot())('routes, rules and vmacs in a network namespace (root
   let script = '';
 
   beforeAll(() => {
-    const built = join(repo, 'dist/src/net/rtnl-route-io.js');
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(repo, 'src/net/rtnl-route-io.ts')).mtimeMs) {
-      spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
-    }
+    requireDist('dist/src/net/rtnl-route-io.js');
     ns = createNetns('rr');
     addVethPairs(ns, ['veth0']);
     ip('-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'veth0');

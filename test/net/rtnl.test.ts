@@ -2,7 +2,7 @@
 // namespace made for the test, checked against iproute2's own view (`ip -j`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import type { AddressInfo, AddressSpec, LinkInfo } from '../../src/net/types.js'
 import { addrMsg, linkMsg, routeMsg, RTM } from './fixtures/rtnl-msgs.mjs';
 import { fakeWatch } from './fixtures/rtnl-fake.mjs';
 import { spawnJsonLines } from './fixtures/rtnl-lines.mjs';
+import { requireDist } from '../helpers/dist.js';
 
 type Line = Record<string, unknown>;
 type JsonLines = {
@@ -238,19 +239,8 @@ describe('rtnl watch logic (injected socket)', () => {
 
 // ---- as root, in a namespace of our own ----
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) newest = Math.max(newest, statSync(join(dir, e.name)).mtimeMs);
-  }
-  return newest;
-}
-
 function ensureBuilt(): void {
-  const built = join(repo, 'dist/src/net/rtnl-watch.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(repo, 'src/net'))) return;
-  // Emits dist even when someone else's file has a type error; the tests below show whether ours works.
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, encoding: 'utf8', timeout: 300_000 });
+  requireDist('dist/src/net/rtnl-watch.js');
 }
 
 interface IpAddr {

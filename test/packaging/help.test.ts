@@ -1,9 +1,10 @@
 // Man-style help for every command: `keepalivedctl <command> --help` has a one-line summary, a
 // description of more than one line, at least two examples, and every flag and argument described.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requireDist } from '../helpers/dist.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -32,16 +33,9 @@ function sourceIds(): string[] {
 let manifest: Manifest = { commands: {} };
 
 beforeAll(async () => {
-  const newest = Math.max(...sourceIds().map((id) => statSync(join(ROOT, 'commands', `${id.replace(':', '/')}.ts`)).mtimeMs));
-  const built = join(ROOT, 'dist', 'commands', 'reload.js');
-  if (!existsSync(built) || statSync(built).mtimeMs < newest) await run(['npx', 'tsc', '-p', 'tsconfig.json']);
+  // vitest's global setup builds dist/ and the manifest once; a manifest missing a command fails below.
+  requireDist('oclif.manifest.json');
   const path = join(ROOT, 'oclif.manifest.json');
-  const fresh = existsSync(path) && statSync(path).mtimeMs >= newest && sourceIds().every((id) => id in (JSON.parse(readFileSync(path, 'utf8')) as Manifest).commands);
-  if (!fresh) {
-    // The manifest script reads an existing manifest back: start from none.
-    rmSync(path, { force: true });
-    await run([process.execPath, join(ROOT, 'scripts', 'oclif-manifest.mjs')]);
-  }
   manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 }, 300_000);
 

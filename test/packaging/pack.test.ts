@@ -4,11 +4,12 @@
 // addons load. The systemd unit and /etc/default file: keepalived's settings, the hardening that
 // still allows raw sockets and netlink, and `systemd-analyze verify` against the installed binary.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDaemonArgs } from '../../src/daemon/args.js';
+import { requireDist } from '../helpers/dist.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const UNIT = join(ROOT, 'packaging', 'keepalived.service');
@@ -102,16 +103,8 @@ describe('npm pack, then npm install from the tarball', () => {
   let install: Run = { code: null, stdout: '', stderr: '' };
 
   beforeAll(async () => {
-    // The tarball ships dist/ and the oclif manifest: both must be current (the test runner builds;
-    // a stale manifest hides new commands).
-    const built = join(ROOT, 'dist', 'commands', 'reload.js');
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, 'commands', 'reload.ts')).mtimeMs) await run(['npx', 'tsc', '-p', 'tsconfig.json'], { timeout: 300_000 });
-    const manifest = join(ROOT, 'oclif.manifest.json');
-    const m = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { commands: Record<string, unknown> }) : { commands: {} };
-    if (!('events' in m.commands && 'reload' in m.commands)) {
-      rmSync(manifest, { force: true });
-      await run([process.execPath, join(ROOT, 'scripts', 'oclif-manifest.mjs')]);
-    }
+    // The tarball ships dist/ and the oclif manifest, built once by vitest's global setup.
+    requireDist('dist/commands/reload.js', 'oclif.manifest.json');
     // --ignore-scripts: prepare (tsc) ran above; a user's `npm pack` runs it itself.
     const pack = await run(['npm', 'pack', '--ignore-scripts', '--pack-destination', dir], { timeout: 180_000 });
     if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);

@@ -20,8 +20,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null 2>&1 || true
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { say "apt-get install failed"; exit 2; }
 fi
-# dist is shared: build only when our sources are newer than what is there.
-if [ ! -f dist/src/ipvs/apply-cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/src/ipvs/apply-cli.js | head -n1)" ]; then
+# Run alone (npm run test:vm) it builds a stale dist; under vitest the global setup has built it, and
+# a second tsc would rewrite dist/ under daemons other test files are starting.
+if [ -z "${VITEST:-}" ] && { [ ! -f dist/src/ipvs/apply-cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/src/ipvs/apply-cli.js | head -n1)" ]; }; then
   npx tsc -p tsconfig.json >/dev/null || true
 fi
 [ -f dist/src/ipvs/apply-cli.js ] || { say "dist/src/ipvs/apply-cli.js missing after the build"; exit 2; }

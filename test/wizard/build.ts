@@ -3,28 +3,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { requireDist } from '../helpers/dist.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const cliPath = join(repoRoot, 'bin', 'keepalivedctl');
 
-function newest(dir: string, ext: RegExp): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) n = Math.max(n, newest(p, ext));
-    else if (ext.test(e.name)) n = Math.max(n, statSync(p).mtimeMs);
-  }
-  return n;
-}
-
-/** Builds dist when stale; asynchronous, so a long tsc on a loaded machine does not stall the test worker. */
+/** dist/ exists (vitest's global setup builds it once). */
 export async function buildIfStale(): Promise<void> {
-  const built = join(repoRoot, 'dist', 'commands', 'init.js');
-  const sources = Math.max(newest(join(repoRoot, 'src'), /\.ts$/), newest(join(repoRoot, 'commands'), /\.ts$/));
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  // Emits dist even when someone else's in-progress file has a type error; the runs show whether init works.
-  const r = await run('npx', ['tsc', '-p', '.'], 180_000);
-  if (r.code !== 0) console.warn(`tsc -p . reported problems:\n${r.stdout}${r.stderr}`);
+  requireDist('dist/commands/init.js');
 }
 
 function run(cmd: string, args: string[], timeoutMs: number, cwd = repoRoot, env = process.env): Promise<CliRun> {
