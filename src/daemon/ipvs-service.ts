@@ -3,29 +3,27 @@
 // (adopting what is already in the kernel; lvs_flush flushes first), on reload (new specs, services
 // the old config made and the new one drops are deleted; unchanged ones untouched) and at stop
 // (shutdownPlan per lvs_flush_on_stop). Also quorum_up/quorum_down scripts, ha_suspend from relayed
-// VRRP states, and the lvs_sync_daemon. The kernel is injected (IpvsClient, or reconcile.ts's
+// VRRP states, and the lvs_sync_daemon (ipvs-syncd.ts). The kernel is injected (IpvsClient, or reconcile.ts's
 // applyOps in tests); a kernel without IPVS is said once and the checkers keep running.
 import type { KeepalivedConfig } from '../config/model.js';
 import type { RealServerEntry, VirtualServerStatus } from '../control/protocol.js';
 import type { RealServerStatus } from '../check/scheduler.js';
-import { checkerKeys, checkerVsKeys, ipvsGlobals, syncDaemonRequest, vipOwners, vsScripts, type IpvsGlobals, type VsScripts } from '../ipvs/daemon-config.js';
+import { checkerKeys, checkerVsKeys, ipvsGlobals, vipOwners, vsScripts, type IpvsGlobals, type VsScripts } from '../ipvs/daemon-config.js';
 import { desiredTable, poolOf, type CheckerState, type Desired } from '../ipvs/desired.js';
-import { FWD, type IpvsDaemon } from '../ipvs/genl-codec.js';
+import { FWD } from '../ipvs/genl-codec.js';
 import type { Result } from '../net/nlattr.js';
 import { applyOps, describeOp, plan, shutdownPlan, type Op } from '../ipvs/reconcile.js';
 import { specsFromConfig, type ServerSpec, type VsSpec } from '../ipvs/spec.js';
 import { hostPort, serviceKey, type Table } from '../ipvs/table.js';
 import type { LogLevel } from './ipc.js';
 import { readStatsTable, StatsCache, statsOfSpec, type IpvsStatsSource, type StatsTable } from './ipvs-stats.js';
+import { IpvsSyncDaemon, type SyncDaemonKernel } from './ipvs-syncd.js';
 import type { NotifyScript } from './notify-config.js';
 
 /** What the service needs of the kernel (IpvsClient has it all; the stats dump is optional). */
-export interface IpvsKernel extends Partial<IpvsStatsSource> {
+export interface IpvsKernel extends Partial<IpvsStatsSource>, SyncDaemonKernel {
   readTable(): Promise<Result<Table>>;
   apply(ops: readonly Op[]): Promise<{ done: number; errors: string[] }>;
-  getDaemons(): Promise<Result<IpvsDaemon[]>>;
-  startDaemon(d: IpvsDaemon): Promise<Result<void>>;
-  stopDaemon(state: number): Promise<Result<void>>;
   close(): void;
 }
 
@@ -52,8 +50,6 @@ const MAX_PASSES_IN_A_ROW = 50;
 /** A pass that could not read the table or apply every operation is retried, 1 s doubling to 30 s. */
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
-const SYNC_MASTER = 1;
-const SYNC_BACKUP = 2;
 
 export class IpvsService {
   private kernel: IpvsKernel | undefined;
@@ -82,7 +78,7 @@ export class IpvsService {
   private running: Promise<void> | undefined;
   private dirty = false;
   private state: 'new' | 'started' | 'stopped' = 'new';
-  private syncState = 0;
+  private readonly syncd = new IpvsSyncDaemon((level, message) => this.deps.log(level, message));
   /** Passes run and operations applied so far (tests and logs). */
   passes = 0;
   operations = 0;
@@ -166,7 +162,7 @@ export class IpvsService {
     for (const k of before) if (!now.has(k)) this.stale.add(k);
     // The checkers restart from their initial state: a server found down must not come back meanwhile.
     this.carried = new Map(this.lastResults);
-    if (JSON.stringify(this.globals.syncDaemon ?? null) !== sync) await this.stopSyncDaemon();
+    if (JSON.stringify(this.globals.syncDaemon ?? null) !== sync) await this.syncd.stop(this.kernel);
     await this.kick();
     await this.syncDaemonUpdate();
   }
@@ -318,35 +314,8 @@ export class IpvsService {
 
   private async syncDaemonUpdate(): Promise<void> {
     const c = this.globals.syncDaemon;
-    const k = this.kernel;
-    if (!c || !k || this.state !== 'started') return;
-    const want = this.vrrpStates.get(c.instance) === 'MASTER' ? SYNC_MASTER : SYNC_BACKUP;
-    if (this.syncState === want) return;
-    if (this.syncState === 0) {
-      // A daemon left running by an earlier run (a restart): adopt it rather than fail with EEXIST.
-      const have = await k.getDaemons();
-      const states = have.ok ? have.value.map((x) => x.state) : [];
-      for (const s of states) if (s !== want && s !== undefined) await k.stopDaemon(s);
-      if (states.includes(want)) {
-        this.syncState = want;
-        return;
-      }
-    } else {
-      const r = await k.stopDaemon(this.syncState);
-      if (!r.ok) this.deps.log('err', `IPVS: stopping the sync daemon: ${r.error}`);
-    }
-    const r = await k.startDaemon(syncDaemonRequest(c, want));
-    this.syncState = r.ok ? want : 0;
-    this.deps.log(r.ok ? 'info' : 'err', r.ok
-      ? `Starting IPVS sync daemon ${want === SYNC_MASTER ? 'master' : 'backup'} on ${c.ifname} (syncid ${c.syncId ?? 0})`
-      : `IPVS: starting the sync daemon: ${r.error}`);
-  }
-
-  private async stopSyncDaemon(): Promise<void> {
-    if (!this.kernel || !this.syncState) return;
-    const r = await this.kernel.stopDaemon(this.syncState);
-    if (!r.ok) this.deps.log('err', `IPVS: stopping the sync daemon: ${r.error}`);
-    this.syncState = 0;
+    if (!c || !this.kernel || this.state !== 'started') return;
+    await this.syncd.follow(this.kernel, c, this.vrrpStates.get(c.instance));
   }
 
   /** What keepalived does at exit: its services deleted (or the table flushed), omega scripts, sync daemon stopped. */
@@ -369,7 +338,7 @@ export class IpvsService {
     }
     const k = this.kernel;
     if (!k) return;
-    await this.stopSyncDaemon();
+    await this.syncd.stop(this.kernel);
     const actual = await k.readTable();
     if (actual.ok) {
       const ops = shutdownPlan(actual.value, this.ownKeys(), this.globals.flushOnStop === 'full' ? 'full' : 'services');
