@@ -208,6 +208,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"markConnect", NULL, kn_mark_connect, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  kn_tcpcheck_init(env, exports);
   return exports;
 }
 

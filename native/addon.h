@@ -58,5 +58,7 @@ napi_value kn_rtnl_open(napi_env env, napi_callback_info info);
 napi_value kn_syslog(napi_env env, napi_callback_info info);
 napi_value kn_mark_connect(napi_env env, napi_callback_info info);
 void kn_close_timer(uv_timer_t *t);
+/* tcpcheck.c: the TCP_CHECK batch prober's functions (tcpBatch*) onto exports. */
+void kn_tcpcheck_init(napi_env env, napi_value exports);
 
 #endif
