@@ -204,6 +204,8 @@ export class CheckScheduler {
         s.phase = IDLE;
         this.inFlight--;
       }
+      // A probe holding something beyond its run (the batch prober's target slot) gives it back.
+      (s.probe as { dispose?(): void } | undefined)?.dispose?.();
     }
     this.abort.abort();
     await Promise.allSettled([...this.running]);

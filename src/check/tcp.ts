@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { connectMarked, type MarkedConnectResult } from '../net/marked-socket.js';
 import { getSystemErrorName } from 'node:util';
+import { sharedBatch, TcpBatchProbe } from './tcp-batch.js';
 import { clampTimer, errText, failure, hostPort, success, type CheckDeps, type CheckResult, type ConnectTarget, type DirectProbe, type ProbeDone, type TcpSpec } from './types.js';
 
 export interface Connected {
@@ -143,11 +144,16 @@ export function openHandle(
   return { handle, req };
 }
 
-export type TcpProbeMode = 'handle' | 'socket';
+export type TcpProbeMode = 'batch' | 'handle' | 'socket';
 
-/** The handle path unless KEEPALIVED_TCP_CHECK=socket or the runtime lacks it. */
+/**
+ * The addon's batch prober (tcp-batch.ts) when it is built, else the bare handle, else net.Socket;
+ * KEEPALIVED_TCP_CHECK=handle|socket picks one of the older paths.
+ */
 export function defaultTcpProbeMode(): TcpProbeMode {
-  return process.env.KEEPALIVED_TCP_CHECK !== 'socket' && tcpWrap() ? 'handle' : 'socket';
+  const want = process.env.KEEPALIVED_TCP_CHECK;
+  if (want !== 'handle' && want !== 'socket' && sharedBatch()) return 'batch';
+  return want !== 'socket' && tcpWrap() ? 'handle' : 'socket';
 }
 
 const PROBE = Symbol('tcp-probe');
@@ -178,6 +184,8 @@ export class TcpProbe implements DirectProbe {
   private socket: ProbeSocket | undefined;
   /** fwmark: the marked connect in flight (made by the addon, which sets SO_MARK before connect()). */
   private marked: AbortController | undefined;
+  /** Mode 'batch': the run goes through the addon's batch prober (fwmark and bind_if included). */
+  private readonly batch: TcpBatchProbe | undefined;
 
   constructor(
     private readonly t: ConnectTarget,
@@ -196,12 +204,18 @@ export class TcpProbe implements DirectProbe {
       : t.bindto && net.isIP(t.bindto) !== this.family
         ? `bindto ${t.bindto} is not of the same family as ${t.ip}`
         : undefined;
+    if (this.mode === 'batch') {
+      const b = sharedBatch();
+      if (b) this.batch = new TcpBatchProbe(b, t, done);
+      else this.mode = tcpWrap() ? 'handle' : 'socket';
+    }
     if (this.mode === 'handle' && !tcpWrap()) this.mode = 'socket';
     this.opts = { host: this.host, port: t.port, family: this.family, localAddress: t.bindto, localPort: t.bindPort };
   }
 
   start(): string | undefined {
     if (this.bad) return this.bad;
+    if (this.batch) return this.batch.start();
     this.cancel();
     if (this.t.fwmark) {
       const stop = new AbortController();
@@ -231,12 +245,19 @@ export class TcpProbe implements DirectProbe {
   }
 
   cancel(): void {
+    this.batch?.cancel();
     this.marked?.abort();
     this.marked = undefined;
     if (this.handle) this.handle.close(noop);
     this.handle = undefined;
     if (this.socket) this.socket.destroy();
     this.socket = undefined;
+  }
+
+  /** Gives back what the probe holds beyond a run (the batch prober's target slot). */
+  dispose(): void {
+    this.cancel();
+    this.batch?.dispose();
   }
 
   /** The addon finished a marked connect; `stop` tells whether it is still the run in flight. */
@@ -303,6 +324,7 @@ export function runTcpCheck(spec: TcpSpec, deps: CheckDeps): Promise<CheckResult
       clearTimeout(timer);
       timer = undefined;
       deps.signal?.removeEventListener('abort', onAbort);
+      probe.dispose();
       resolve(ok ? success(detail, started, deps.now) : failure(detail, started, deps.now));
     };
     const probe = new TcpProbe(spec.target, finish);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckScheduler, type SchedulerChange } from '../../src/check/scheduler.js';
 import { defaultTcpProbeMode, TcpProbe, tcpWrap, type TcpProbeMode } from '../../src/check/tcp.js';
 import type { CheckerEntry, ConnectTarget, RealServerEntry } from '../../src/check/types.js';
+import { sharedBatch } from '../../src/check/tcp-batch.js';
 import { hangingListener } from './servers.js';
 
 function once(target: ConnectTarget, mode: TcpProbeMode): Promise<{ ok: boolean; detail: string; probe: TcpProbe }> {
@@ -36,9 +37,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => srv.close(() => r())));
 
-it('this Node has the TCP handle binding, so TCP_CHECK uses it unless told otherwise', () => {
+// The batch prober (the default when the addon is built) has its own tests: tcp-batch*.test.ts.
+it('TCP_CHECK uses the batch prober when the addon has it, else the TCP handle binding, unless told otherwise', () => {
   expect(tcpWrap()).toBeDefined();
-  expect(defaultTcpProbeMode()).toBe(process.env.KEEPALIVED_TCP_CHECK === 'socket' ? 'socket' : 'handle');
+  const env = process.env.KEEPALIVED_TCP_CHECK;
+  expect(defaultTcpProbeMode()).toBe(env === 'socket' ? 'socket' : env === 'handle' || !sharedBatch() ? 'handle' : 'batch');
 });
 
 describe.each(['handle', 'socket'] as const)('TcpProbe (%s)', (mode) => {
