@@ -52,6 +52,45 @@ function score(ps: ArgProblem[]): number {
 /** A view of the words after `from`, made only when a line has problems (rare). */
 const tail = (words: readonly Word[], from: number): readonly Word[] => (from === 0 ? words : words.slice(from));
 
+/**
+ * True when word i certainly passes checkValue(spec, word) (the common shapes: digits in range, a
+ * dotted quad, an exact enum value, a non-empty word), read from the span without making a string.
+ * False means "not sure": checkValue decides.
+ */
+function surelyValid(spec: ArgSpec, w: WordList, i: number): boolean {
+  switch (spec.type) {
+    case 'int':
+    case 'float': {
+      const v = w.digits(i);
+      return v >= 0 && (spec.min === undefined || v >= spec.min) && (spec.max === undefined || v <= spec.max);
+    }
+    case 'port': {
+      const v = w.digits(i);
+      return v >= (spec.min ?? 0) && v <= (spec.max ?? 65535);
+    }
+    case 'ipaddr':
+    case 'ipv4':
+      return w.ipv4(i);
+    case 'enum': {
+      if (spec.ci) return false;
+      const values = spec.values;
+      if (values) for (let k = 0; k < values.length; k++) if (w.is(i, values[k])) return true;
+      return false;
+    }
+    case 'word':
+    case 'path':
+    case 'script':
+    case 'interface':
+    case 'name':
+      // checkValue's default case; an interface name has its own rules.
+      return spec.type !== 'interface' && (w.size(i) > 0 || !!spec.optional);
+    default:
+      return false;
+  }
+}
+
+const valid = (spec: ArgSpec, w: WordList, i: number): boolean => surelyValid(spec, w, i) || checkValue(spec, w.text(i)) === undefined;
+
 /** The problems of one form, or undefined when the words fit it (the common case: no array made). */
 function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, allWords: WordList, from: number): ArgProblem[] | undefined {
   const n = allWords.length - from;
@@ -65,10 +104,10 @@ function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec 
       break;
     }
     if (spec.rest) {
-      for (; i < n && ok; i++) ok = checkValue(spec, allWords.text(from + i)) === undefined;
+      for (; i < n && ok; i++) ok = valid(spec, allWords, from + i);
       break;
     }
-    ok = checkValue(spec, allWords.text(from + i)) === undefined;
+    ok = valid(spec, allWords, from + i);
     i++;
   }
   if (ok && i >= n) return undefined;

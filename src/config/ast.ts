@@ -68,17 +68,16 @@ export class SyntaxNode implements ConfNode {
   get children(): ConfNode[] | undefined {
     const refs = this.refs;
     if (!refs) return undefined;
-    for (let k = 0; k < refs.length; k++) this.childAt(k);
-    return this.kids ?? (this.kids = []);
+    const kids = (this.kids ??= new Array<ConfNode>(refs.length));
+    for (let k = 0; k < refs.length; k++) kids[k] ??= this.childAt(k);
+    return kids;
   }
 
   /** Child `k` as a ConfNode, made once (the same object every time). */
   childAt(k: number): ConfNode {
     const r = this.refs![k];
-    if (typeof r !== 'number') {
-      (this.kids ??= new Array<ConfNode>(this.refs!.length))[k] = r;
-      return r;
-    }
+    // A block child is its own object already: no array of made children for it.
+    if (typeof r !== 'number') return r;
     const kids = (this.kids ??= new Array<ConfNode>(this.refs!.length));
     return (kids[k] ??= new LeafNode(this.store, r));
   }

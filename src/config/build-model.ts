@@ -1,7 +1,7 @@
 // Turns the syntax tree into the typed model. The parser already reported bad values; here a bad
 // value simply leaves the field at keepalived's default.
 import { isIP } from 'node:net';
-import { argText, blockChildren, child, childText, hasChild, childrenNamed, type ConfNode, posOf } from './ast.js';
+import { argText, blockChildren, child, childText, hasChild, childrenNamed, type ConfNode, posOf, SyntaxNode } from './ast.js';
 import type * as M from './model.js';
 import { boolValue, parseDecimal, parseIntStrict } from './values.js';
 
@@ -119,30 +119,156 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
   };
 }
 
+/**
+ * One pass over a parser node's children: `at[j]` becomes the index of the last child named
+ * `names[j]` (a repeated keyword's last value wins), -1 when there is none. The model's blocks are
+ * read this way instead of one scan of the children per field.
+ */
+function lastOf(n: SyntaxNode, names: readonly string[], at: Int32Array): void {
+  at.fill(-1);
+  const refs = n.refs;
+  if (!refs) return;
+  const store = n.leaves;
+  for (let k = 0; k < refs.length; k++) {
+    const r = refs[k];
+    // A child's name as childIs() matches it: its spec's name, else its keyword.
+    const spec = typeof r === 'number' ? store.spec(r) : r.spec;
+    const name = spec ? spec.name : typeof r === 'number' ? store.keyword(r) : r.keyword;
+    for (let j = 0; j < names.length; j++) {
+      if (names[j] === name) {
+        at[j] = k;
+        break;
+      }
+    }
+  }
+}
+
+/** Argument `i` of child `k` of a parser node (undefined when k < 0), without making a leaf object. */
+function argAt(n: SyntaxNode, k: number, i = 0): string | undefined {
+  if (k < 0) return undefined;
+  const leaf = n.leafAt(k);
+  return leaf >= 0 ? n.leaves.arg(leaf, i) : argText(n.childAt(k), i);
+}
+
+const CHECKER_FIELDS = ['connect_ip', 'connect_port', 'connect_timeout', 'misc_path'] as const;
+const checkerAt = new Int32Array(CHECKER_FIELDS.length);
+
 function checker(n: ConfNode): M.Checker {
+  if (!(n instanceof SyntaxNode)) return checkerOf(n, childText(n, 'connect_ip'), childText(n, 'connect_port'), childText(n, 'connect_timeout'), child(n, 'misc_path'));
+  lastOf(n, CHECKER_FIELDS, checkerAt);
+  const misc = checkerAt[3];
+  return checkerOf(n, argAt(n, checkerAt[0]), argAt(n, checkerAt[1]), argAt(n, checkerAt[2]), misc < 0 ? undefined : n.childAt(misc));
+}
+
+function checkerOf(n: ConfNode, connectIp: string | undefined, port: string | undefined, timeout: string | undefined, misc: ConfNode | undefined): M.Checker {
   return {
     pos: posOf(n), node: n,
     type: n.keyword,
-    connectIp: childText(n, 'connect_ip'),
-    connectPort: numOf(childText(n, 'connect_port')),
-    connectTimeout: numOf(childText(n, 'connect_timeout')),
+    connectIp,
+    connectPort: numOf(port),
+    connectTimeout: numOf(timeout),
     urls: childrenNamed(n, 'url').map((u) => ({
       path: childText(u, 'path'),
       digest: childText(u, 'digest'),
       statusCode: childText(u, 'status_code'),
       pos: posOf(u),
     })),
-    miscPath: child(n, 'misc_path')?.args.map((a) => a.text).join(' '),
+    miscPath: misc?.args.map((a) => a.text).join(' '),
   };
 }
 
 const CHECKERS = new Set(['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'PING_CHECK', 'UDP_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
 
+function realServer(r: ConfNode): M.RealServer {
+  return {
+    pos: posOf(r), node: r,
+    addr: word(r) ?? '',
+    port: num(r, 1),
+    weight: numOf(childText(r, 'weight')) ?? 1,
+    checkers: blockChildren(r).filter((c) => CHECKERS.has(c.keyword)).map(checker),
+  };
+}
+
+/** A parser node's real server: its weight and checkers in one pass over its children. */
+function realServerOf(r: SyntaxNode): M.RealServer {
+  const refs = r.refs ?? [];
+  const store = r.leaves;
+  let weight = -1;
+  const checkers: M.Checker[] = [];
+  for (let k = 0; k < refs.length; k++) {
+    const c = refs[k];
+    if (typeof c === 'number') {
+      const spec = store.spec(c);
+      if ((spec ? spec.name : store.keyword(c)) === 'weight') weight = k;
+    } else {
+      if ((c.spec ? c.spec.name : c.keyword) === 'weight') weight = k;
+      // blockChildren() order: a block child is made (kept by its parent) whether a checker or not.
+      const made = r.childAt(k);
+      if (CHECKERS.has(made.keyword)) checkers.push(checker(made));
+    }
+  }
+  return {
+    pos: posOf(r), node: r,
+    addr: r.arg(0) ?? '',
+    port: numOf(r.arg(1)),
+    weight: numOf(argAt(r, weight)) ?? 1,
+    checkers,
+  };
+}
+
+const VS_FIELDS = ['sorry_server', 'protocol', 'lb_algo', 'lvs_sched', 'lb_kind', 'lvs_method', 'delay_loop', 'persistence_timeout', 'quorum'] as const;
+const vsAt = new Int32Array(VS_FIELDS.length);
+
 function virtualServer(n: ConfNode): M.VirtualServer {
+  if (!(n instanceof SyntaxNode)) {
+    return virtualServerOf(n, {
+      sorry: child(n, 'sorry_server'),
+      protocol: childText(n, 'protocol'),
+      lbAlgo: word(child(n, 'lb_algo') ?? child(n, 'lvs_sched')),
+      lbKind: word(child(n, 'lb_kind') ?? child(n, 'lvs_method')),
+      delayLoop: childText(n, 'delay_loop'),
+      persistenceTimeout: childText(n, 'persistence_timeout'),
+      quorum: childText(n, 'quorum'),
+      realServers: childrenNamed(n, 'real_server').map(realServer),
+    });
+  }
+  lastOf(n, VS_FIELDS, vsAt);
+  const realServers: M.RealServer[] = [];
+  const refs = n.refs ?? [];
+  for (let k = 0; k < refs.length; k++) {
+    if (!n.childIs(k, 'real_server')) continue;
+    const r = n.childAt(k);
+    realServers.push(r instanceof SyntaxNode ? realServerOf(r) : realServer(r));
+  }
+  const sorry = vsAt[0];
+  return virtualServerOf(n, {
+    sorry: sorry < 0 ? undefined : n.childAt(sorry),
+    protocol: argAt(n, vsAt[1]),
+    lbAlgo: argAt(n, vsAt[2] >= 0 ? vsAt[2] : vsAt[3]),
+    lbKind: argAt(n, vsAt[4] >= 0 ? vsAt[4] : vsAt[5]),
+    delayLoop: argAt(n, vsAt[6]),
+    persistenceTimeout: argAt(n, vsAt[7]),
+    quorum: argAt(n, vsAt[8]),
+    realServers,
+  });
+}
+
+interface VsFields {
+  sorry: ConfNode | undefined;
+  protocol: string | undefined;
+  lbAlgo: string | undefined;
+  lbKind: string | undefined;
+  delayLoop: string | undefined;
+  persistenceTimeout: string | undefined;
+  quorum: string | undefined;
+  realServers: M.RealServer[];
+}
+
+function virtualServerOf(n: ConfNode, f: VsFields): M.VirtualServer {
   const a0 = word(n);
   const kind = a0 === 'fwmark' ? 'fwmark' : a0 === 'group' ? 'group' : 'ip';
   const fam = kind === 'ip' && a0 ? isIP(a0) : 0;
-  const sorry = child(n, 'sorry_server');
+  const sorry = f.sorry;
   return {
     pos: posOf(n), node: n,
     kind,
@@ -151,20 +277,14 @@ function virtualServer(n: ConfNode): M.VirtualServer {
     fwmark: kind === 'fwmark' ? num(n, 1) : undefined,
     group: kind === 'group' ? word(n, 1) : undefined,
     family: fam ? (fam as 4 | 6) : undefined,
-    protocol: childText(n, 'protocol'),
-    lbAlgo: word(child(n, 'lb_algo') ?? child(n, 'lvs_sched')),
-    lbKind: word(child(n, 'lb_kind') ?? child(n, 'lvs_method')),
-    delayLoop: numOf(childText(n, 'delay_loop')),
-    persistenceTimeout: numOf(childText(n, 'persistence_timeout')),
-    quorum: numOf(childText(n, 'quorum')),
+    protocol: f.protocol,
+    lbAlgo: f.lbAlgo,
+    lbKind: f.lbKind,
+    delayLoop: numOf(f.delayLoop),
+    persistenceTimeout: numOf(f.persistenceTimeout),
+    quorum: numOf(f.quorum),
     sorryServer: sorry && word(sorry) ? { addr: word(sorry)!, port: num(sorry, 1) } : undefined,
-    realServers: childrenNamed(n, 'real_server').map((r) => ({
-      pos: posOf(r), node: r,
-      addr: word(r) ?? '',
-      port: num(r, 1),
-      weight: numOf(childText(r, 'weight')) ?? 1,
-      checkers: blockChildren(r).filter((c) => CHECKERS.has(c.keyword)).map(checker),
-    })),
+    realServers: f.realServers,
   };
 }
 

@@ -28,6 +28,16 @@ export class PlainLine {
   }
 }
 
+/** Where plain lines go as offsets (the parser takes them so; no object per line). */
+export interface PlainSink {
+  plain(file: string, line: number, src: string, start: number, end: number, base: number): void;
+}
+
+/** A PlainSink for a consumer of line objects (collectors, tests). */
+export const plainSinkOf = (out: LineConsumer): PlainSink => ({
+  plain: (file, line, src, start, end, base) => out(new PlainLine(file, line, src, start, end, base)),
+});
+
 const SPACE = 32;
 const TAB = 9;
 const isBlank = (c: number): boolean => c === SPACE || c === TAB;
@@ -38,7 +48,7 @@ const isWhite = (c: number): boolean => c === SPACE || (c >= 9 && c <= 13);
  * Passes the logical lines of the physical line text[ls, le) to `out` when it is plain, and returns
  * how many it emitted; returns -1 (emitting nothing) when the line needs the general path.
  */
-export function plainLine(text: string, ls: number, le: number, file: string, line: number, out: LineConsumer): number {
+export function plainLine(text: string, ls: number, le: number, file: string, line: number, out: PlainSink): number {
   let i = ls;
   while (i < le && isBlank(text.charCodeAt(i))) i++;
   if (i === le) return 0;
@@ -80,11 +90,11 @@ export function plainLine(text: string, ls: number, le: number, file: string, li
 }
 
 /** One logical line text[s, e) (no quotes in it); columns are 1-based from the line start `ls`. */
-function emit(text: string, s: number, e: number, ls: number, file: string, line: number, out: LineConsumer): number {
+function emit(text: string, s: number, e: number, ls: number, file: string, line: number, out: PlainSink): number {
   // A line of white space alone (\f, \v, \r between blanks) has no word: no line.
   let i = s;
   while (i < e && isWhite(text.charCodeAt(i))) i++;
   if (i >= e) return 0;
-  out(new PlainLine(file, line, text, s, e, s - ls + 1));
+  out.plain(file, line, text, s, e, s - ls + 1);
   return 1;
 }

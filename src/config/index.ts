@@ -35,14 +35,14 @@ export const MAX_DIAGNOSTICS = 1000;
 export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
   const sink = new DiagnosticSink();
   const parser = new Parser(sink);
-  const files = preprocessInto(file, opts.source ?? nodeSource, sink, opts, (l) => parser.line(l));
+  const files = preprocessInto(file, opts.source ?? nodeSource, sink, opts, (l) => parser.line(l), parser);
   return finish(parser.end(), files, sink, opts);
 }
 
 export function loadConfigText(text: string, name: string, opts: LoadOptions = {}): LoadResult {
   const sink = new DiagnosticSink();
   const parser = new Parser(sink);
-  const files = preprocessTextInto(text, name, opts.source ?? nodeSource, sink, opts, (l) => parser.line(l));
+  const files = preprocessTextInto(text, name, opts.source ?? nodeSource, sink, opts, (l) => parser.line(l), undefined, parser);
   return finish(parser.end(), files, sink, opts);
 }
 

@@ -49,12 +49,6 @@ export interface EagerLine {
   text: Located;
 }
 
-const grow = (a: Int32Array, n: number): Int32Array<ArrayBuffer> => {
-  const b = new Int32Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-};
-
 /** Interns values into a list, so a leaf stores a small index. */
 class Interned<T> {
   readonly list: T[] = [];
@@ -70,85 +64,104 @@ class Interned<T> {
   }
 }
 
+// A leaf's fields, at i * STRIDE in one array (one allocation per growth, and a leaf's fields together).
+const LINE = 0;
+const COLUMN = 1;
+const START = 2;
+const END = 3;
+const BASE = 4;
+/** Index into files. */
+const FILE = 5;
+/** Index into srcs (plain lines), or into eagers (other lines) as -1 - index. */
+const SRC = 6;
+/** Index into specs, -1 for a list item. */
+const SPEC = 7;
+const STRIDE = 8;
+
 export class LeafStore {
   private n = 0;
-  private line = new Int32Array(1024);
-  private column = new Int32Array(1024);
-  private start = new Int32Array(1024);
-  private end = new Int32Array(1024);
-  private base = new Int32Array(1024);
-  /** Index into files; into srcs (plain) or eagers (other lines, negative: -1 - index). */
-  private fileId = new Int32Array(1024);
-  private srcId = new Int32Array(1024);
-  /** Index into specs, -1 for a list item. */
-  private specId = new Int32Array(1024);
+  private a = new Int32Array(1024 * STRIDE);
   private readonly files = new Interned<string>();
   private readonly srcs = new Interned<string>();
   private readonly specs = new Interned<KeywordSpec>();
   private readonly eagers: EagerLine[] = [];
+  private lastFile: string | undefined = undefined;
+  private lastFileId = -1;
+  private lastSrc: string | undefined = undefined;
+  private lastSrcId = -1;
 
   /** Adds a leaf; `src` is a plain line's file text, or its words and text when not plain. */
   add(spec: KeywordSpec | undefined, file: string, line: number, column: number, src: string | EagerLine, start: number, end: number, base: number): number {
     const i = this.n++;
-    if (i >= this.line.length) {
-      const size = i + 1;
-      this.line = grow(this.line, size);
-      this.column = grow(this.column, size);
-      this.start = grow(this.start, size);
-      this.end = grow(this.end, size);
-      this.base = grow(this.base, size);
-      this.fileId = grow(this.fileId, size);
-      this.srcId = grow(this.srcId, size);
-      this.specId = grow(this.specId, size);
+    const o = i * STRIDE;
+    let a = this.a;
+    if (o >= a.length) {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      this.a = a = b;
     }
-    this.line[i] = line;
-    this.column[i] = column;
-    this.start[i] = start;
-    this.end[i] = end;
-    this.base[i] = base;
-    this.fileId[i] = this.files.id(file);
-    if (typeof src === 'string') this.srcId[i] = this.srcs.id(src);
-    else this.srcId[i] = -1 - (this.eagers.push(src) - 1);
-    this.specId[i] = spec ? this.specs.id(spec) : -1;
+    a[o + LINE] = line;
+    a[o + COLUMN] = column;
+    a[o + START] = start;
+    a[o + END] = end;
+    a[o + BASE] = base;
+    // Runs of leaves share their file and text: the last ids are reused without a Map lookup.
+    if (file !== this.lastFile) {
+      this.lastFile = file;
+      this.lastFileId = this.files.id(file);
+    }
+    a[o + FILE] = this.lastFileId;
+    if (typeof src === 'string') {
+      if (src !== this.lastSrc) {
+        this.lastSrc = src;
+        this.lastSrcId = this.srcs.id(src);
+      }
+      a[o + SRC] = this.lastSrcId;
+    } else a[o + SRC] = -1 - (this.eagers.push(src) - 1);
+    a[o + SPEC] = spec ? this.specs.id(spec) : -1;
     return i;
   }
 
   /** The keyword (the spec's name), or a list item's first word. */
   keyword(i: number): string {
-    const spec = this.specId[i];
+    const o = i * STRIDE;
+    const spec = this.a[o + SPEC];
     if (spec >= 0) return this.specs.list[spec].name;
-    const s = this.srcId[i];
+    const s = this.a[o + SRC];
     if (s < 0) return this.eagers[-1 - s].first;
     const src = this.srcs.list[s];
-    return src.slice(this.start[i], skipFirst(src, this.start[i], this.end[i]));
+    return src.slice(this.a[o + START], skipFirst(src, this.a[o + START], this.a[o + END]));
   }
   spec(i: number): KeywordSpec | undefined {
-    const s = this.specId[i];
+    const s = this.a[i * STRIDE + SPEC];
     return s < 0 ? undefined : this.specs.list[s];
   }
   file(i: number): string {
-    return this.files.list[this.fileId[i]];
+    return this.files.list[this.a[i * STRIDE + FILE]];
   }
   lineOf(i: number): number {
-    return this.line[i];
+    return this.a[i * STRIDE + LINE];
   }
   columnOf(i: number): number {
-    return this.column[i];
+    return this.a[i * STRIDE + COLUMN];
   }
   args(i: number): Word[] {
-    const s = this.srcId[i];
+    const o = i * STRIDE;
+    const s = this.a[o + SRC];
     if (s < 0) return this.eagers[-1 - s].args;
-    return plainArgs(this.srcs.list[s], this.start[i], this.end[i], this.base[i]);
+    return plainArgs(this.srcs.list[s], this.a[o + START], this.a[o + END], this.a[o + BASE]);
   }
   arg(i: number, k: number): string | undefined {
-    const s = this.srcId[i];
+    const o = i * STRIDE;
+    const s = this.a[o + SRC];
     if (s < 0) return this.eagers[-1 - s].args[k]?.text;
-    return plainArg(this.srcs.list[s], this.start[i], this.end[i], k);
+    return plainArg(this.srcs.list[s], this.a[o + START], this.a[o + END], k);
   }
   text(i: number): Located {
-    const s = this.srcId[i];
+    const o = i * STRIDE;
+    const s = this.a[o + SRC];
     if (s < 0) return this.eagers[-1 - s].text;
-    return { text: this.srcs.list[s].slice(this.start[i], this.end[i]), base: this.base[i] };
+    return { text: this.srcs.list[s].slice(this.a[o + START], this.a[o + END]), base: this.a[o + BASE] };
   }
 }
 

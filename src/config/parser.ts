@@ -50,6 +50,18 @@ function keywordsOf(blockId: string): ReadonlyMap<string, KeywordSpec> {
   return m;
 }
 
+const inners = new Map<KeywordSpec, { block: BlockSpec; keywords: ReadonlyMap<string, KeywordSpec> } | null>();
+/** The block a keyword opens and its keywords, looked up once per keyword. */
+function innerOf(spec: KeywordSpec): { block: BlockSpec; keywords: ReadonlyMap<string, KeywordSpec> } | null {
+  let v = inners.get(spec);
+  if (v === undefined) {
+    const block = keywordTable[spec.block!];
+    v = block ? { block, keywords: keywordsOf(block.id) } : null;
+    inners.set(spec, v);
+  }
+  return v;
+}
+
 /** Children scanned for an earlier keyword before a block gets a Map of them. */
 const SEEN_SCAN = 32;
 
@@ -103,15 +115,45 @@ export class Parser {
   private w: WordList;
   private readonly spans = new SpanWords();
   private readonly arrayWords = new ArrayWords();
+  /** The line being read: a general-path line, or (eager undefined) the plain span src[spanStart, spanEnd) at column spanBase. */
+  private eager: ConfigLine | undefined = undefined;
+  private src = '';
+  private spanStart = 0;
+  private spanEnd = 0;
+  private spanBase = 0;
 
   constructor(private readonly sink: DiagnosticSink) {
     this.w = this.arrayWords;
   }
 
   line(l: ConfigLine): void {
-    const w = (this.w = l instanceof PlainLine ? this.spans.reset(l.src, l.start, l.end, l.base) : this.arrayWords.reset(l.words));
-    this.lastFile = l.file;
-    this.lastLine = l.line;
+    if (l instanceof PlainLine) {
+      this.plain(l.file, l.line, l.src, l.start, l.end, l.base);
+      return;
+    }
+    this.eager = l;
+    this.w = this.arrayWords.reset(l.words);
+    this.step(l.file, l.line);
+  }
+
+  /**
+   * A plain line given as offsets into its file's text, src[start, end) at column `base`: the
+   * preprocessor's fast path calls this directly, so no line object is made.
+   */
+  plain(file: string, line: number, src: string, start: number, end: number, base: number): void {
+    this.eager = undefined;
+    this.src = src;
+    this.spanStart = start;
+    this.spanEnd = end;
+    this.spanBase = base;
+    this.w = this.spans.reset(src, start, end, base);
+    this.step(file, line);
+  }
+
+  private step(file: string, line: number): void {
+    const w = this.w;
+    this.lastFile = file;
+    this.lastLine = line;
     this.lastColumn = w.column(0);
     if (this.skipDepth > 0) {
       if (isLone(w, OPEN)) this.skipDepth++;
@@ -133,7 +175,7 @@ export class Parser {
         return;
       }
     }
-    this.bodyLine(l);
+    this.bodyLine();
   }
 
   /** The end of input: what is still open is reported. Returns the top-level nodes. */
@@ -159,50 +201,50 @@ export class Parser {
     const spec = node.spec!;
     node.blockId = spec.block;
     node.refs = [];
-    const inner = keywordTable[spec.block!];
+    const inner = innerOf(spec);
     if (!inner) {
       this.skipDepth = 1;
       return;
     }
-    this.stack.push({ block: inner, out: node.refs, seen: undefined, seenFrom: 0, keywords: keywordsOf(inner.id), owner: node });
+    this.stack.push({ block: inner.block, out: node.refs, seen: undefined, seenFrom: 0, keywords: inner.keywords, owner: node });
   }
 
-  private bodyLine(l: ConfigLine): void {
+  private bodyLine(): void {
     const frame = this.stack[this.stack.length - 1];
     const { block } = frame;
     const w = this.w;
     if (isLone(w, CLOSE)) {
       if (this.stack.length === 1) {
-        this.sink.error('extra-close-brace', this.at(l, 0), "extra '}' with no block to close");
+        this.sink.error('extra-close-brace', this.at(0), "extra '}' with no block to close");
         // The top level starts afresh after a stray '}'.
         frame.seen = undefined;
         frame.seenFrom = frame.out.length;
         return;
       }
       this.stack.pop();
-      frame.owner!.endLine = l.line;
+      frame.owner!.endLine = this.lastLine;
       return;
     }
     if (isLone(w, OPEN)) {
-      this.sink.error('unexpected-brace', this.at(l, 0), `unexpected '{' in ${blockName(block.id)}; its block is skipped`);
+      this.sink.error('unexpected-brace', this.at(0), `unexpected '{' in ${blockName(block.id)}; its block is skipped`);
       this.skipDepth = 1;
       return;
     }
     if (block.kind === 'list') {
-      frame.out.push(this.listItem(block, l));
+      frame.out.push(this.listItem(block));
       return;
     }
     const spec = frame.keywords.get(w.text(0));
     if (!spec) {
-      this.unknown(block, l);
+      this.unknown(block);
       this.pendingUnknown = true;
       return;
     }
-    const node = this.keyword(spec, l);
+    const node = this.keyword(spec);
     const prev = spec.multiple ? undefined : this.previous(frame, spec.name);
     if (prev !== undefined) {
       const p = this.posOfRef(prev);
-      this.sink.warn('duplicate-keyword', this.at(l, 0), `'${spec.name}' is set again; this value replaces the one on line ${p.line}`, {
+      this.sink.warn('duplicate-keyword', this.at(0), `'${spec.name}' is set again; this value replaces the one on line ${p.line}`, {
         related: [{ file: p.file, line: p.line, column: p.column, message: 'first set here' }],
       });
     }
@@ -239,36 +281,51 @@ export class Parser {
   }
 
   /** Where word `word` of the current line is (its last word when there are fewer). */
-  private at(l: ConfigLine, word: number): Pos {
-    return { file: l.file, line: l.line, column: this.w.column(Math.min(word, this.w.length - 1)) };
+  private at(word: number): Pos {
+    return { file: this.lastFile, line: this.lastLine, column: this.w.column(Math.min(word, this.w.length - 1)) };
   }
 
-  private keyword(spec: KeywordSpec, l: ConfigLine): ChildRef & (number | SyntaxNode) {
-    const column = this.w.column(0);
-    const node = spec.block ? nodeOf(spec.name, spec, l, column, this.store) : leafOf(spec, l, column, this.store);
+  private keyword(spec: KeywordSpec): ChildRef & (number | SyntaxNode) {
+    const node = spec.block ? this.nodeOf(spec) : this.leafOf(spec);
     if (spec.deprecated) {
-      this.sink.warn('deprecated-keyword', this.at(l, 0), `'${this.w.text(0)}' is deprecated: ${spec.deprecated}`, {
+      this.sink.warn('deprecated-keyword', this.at(0), `'${this.w.text(0)}' is deprecated: ${spec.deprecated}`, {
         suggestion: spec.replacement,
       });
     }
     for (const p of checkArgs(spec.name, spec, this.w, 1)) {
-      const pos = p.word < 0 ? this.at(l, 0) : this.at(l, p.word + 1);
+      const pos = p.word < 0 ? this.at(0) : this.at(p.word + 1);
       this.sink.add(p.severity, p.code, pos, p.message, p.suggestion ? { suggestion: p.suggestion } : {});
     }
     return node;
   }
 
-  private listItem(block: BlockSpec, l: ConfigLine): number {
-    const node = leafOf(undefined, l, this.w.column(0), this.store);
+  private listItem(block: BlockSpec): number {
+    const node = this.leafOf(undefined);
     if (block.item) {
       for (const p of checkArgs(blockName(block.id), block.item, this.w)) {
-        this.sink.add(p.severity, p.code, this.at(l, Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
+        this.sink.add(p.severity, p.code, this.at(Math.max(p.word, 0)), p.message, p.suggestion ? { suggestion: p.suggestion } : {});
       }
     }
     return node;
   }
 
-  private unknown(block: BlockSpec, l: ConfigLine): void {
+  /** The tree's node for the current line: a plain line as offsets into its file's text, others with their words. */
+  private nodeOf(spec: KeywordSpec): SyntaxNode {
+    const column = this.w.column(0);
+    const l = this.eager;
+    if (!l) return new SyntaxNode(spec.name, this.lastFile, this.lastLine, column, spec, this.src, this.spanStart, this.spanEnd, this.spanBase, undefined, this.store);
+    return new SyntaxNode(spec.name, l.file, l.line, column, spec, '', 0, 0, 0, eagerOf(l), this.store);
+  }
+
+  /** The current line as a leaf (keyword without a block, or list item) in the store: numbers, no object. */
+  private leafOf(spec: KeywordSpec | undefined): number {
+    const column = this.w.column(0);
+    const l = this.eager;
+    if (!l) return this.store.add(spec, this.lastFile, this.lastLine, column, this.src, this.spanStart, this.spanEnd, this.spanBase);
+    return this.store.add(spec, l.file, l.line, column, eagerOf(l), 0, 0, 0);
+  }
+
+  private unknown(block: BlockSpec): void {
     const word = this.w.text(0);
     const names = (block.keywords ?? []).flatMap((k) => [k.name, ...(k.aliases ?? [])]);
     const suggestion = didYouMean(word, names);
@@ -277,20 +334,8 @@ export class Parser {
     if (suggestion) message += `; did you mean '${suggestion}'?`;
     else if (elsewhere.length) message += `; '${word}' belongs in ${elsewhere.map(blockName).join(' or ')}`;
     // An unknown keyword's own block (a `{` on the next line) is skipped whole, not reported line by line.
-    this.sink.error('unknown-keyword', this.at(l, 0), message, suggestion ? { suggestion } : {});
+    this.sink.error('unknown-keyword', this.at(0), message, suggestion ? { suggestion } : {});
   }
-}
-
-/** The tree's node for a line: a plain line as offsets into its file's text, others with their words. */
-function nodeOf(keyword: string, spec: KeywordSpec | undefined, l: ConfigLine, column: number, store: LeafStore): SyntaxNode {
-  if (l instanceof PlainLine) return new SyntaxNode(keyword, l.file, l.line, column, spec, l.src, l.start, l.end, l.base, undefined, store);
-  return new SyntaxNode(keyword, l.file, l.line, column, spec, '', 0, 0, 0, eagerOf(l), store);
-}
-
-/** A leaf (keyword without a block, or list item) into the store: numbers, no object. */
-function leafOf(spec: KeywordSpec | undefined, l: ConfigLine, column: number, store: LeafStore): number {
-  if (l instanceof PlainLine) return store.add(spec, l.file, l.line, column, l.src, l.start, l.end, l.base);
-  return store.add(spec, l.file, l.line, column, eagerOf(l), 0, 0, 0);
 }
 
 const eagerOf = (l: ConfigLine): EagerLine => ({ first: l.words[0].text, args: l.words.slice(1), text: l.text });

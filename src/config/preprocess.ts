@@ -3,7 +3,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { DiagnosticSink } from './diagnostics.js';
 import { colAt, decomment, findBrace, type Located, located, slice, tokenize, type Word } from './lexer.js';
-import { plainLine } from './fastline.js';
+import { plainLine, type PlainSink, plainSinkOf } from './fastline.js';
 import { parseLst, parseSeq } from './seq.js';
 import { type ConfigSource, describeFsError } from './source.js';
 
@@ -55,9 +55,12 @@ export function preprocess(mainFile: string, source: ConfigSource, sink: Diagnos
   return { lines, files: preprocessInto(mainFile, source, sink, opts, (l) => lines.push(l)) };
 }
 
-/** Streams the lines of `mainFile` into `onLine` (nothing kept here); returns every file read. */
-export function preprocessInto(mainFile: string, source: ConfigSource, sink: DiagnosticSink, opts: PreprocessOptions, onLine: LineConsumer): string[] {
-  return new Preprocessor(source, sink, opts, onLine).run(mainFile);
+/**
+ * Streams the lines of `mainFile` into `onLine` (nothing kept here); returns every file read. Plain
+ * lines go to `onPlain` as offsets when given (the parser), else to `onLine` as PlainLine objects.
+ */
+export function preprocessInto(mainFile: string, source: ConfigSource, sink: DiagnosticSink, opts: PreprocessOptions, onLine: LineConsumer, onPlain?: PlainSink): string[] {
+  return new Preprocessor(source, sink, opts, onLine, onPlain).run(mainFile);
 }
 
 /** Preprocesses text given directly (stdin, tests); includes resolve against `cwd`. */
@@ -75,8 +78,9 @@ export function preprocessTextInto(
   opts: PreprocessOptions,
   onLine: LineConsumer,
   cwd = process.cwd(),
+  onPlain?: PlainSink,
 ): string[] {
-  return new Preprocessor(source, sink, opts, onLine).runText(text, name, cwd);
+  return new Preprocessor(source, sink, opts, onLine, onPlain).runText(text, name, cwd);
 }
 
 interface Frame {
@@ -95,13 +99,16 @@ class Preprocessor {
   private expansions = 0;
   private limitReported = false;
   private frame: Frame = { file: '', dir: '', line: 0 };
+  private readonly plainOut: PlainSink;
 
   constructor(
     private readonly source: ConfigSource,
     private readonly sink: DiagnosticSink,
     private readonly opts: PreprocessOptions,
     private readonly out: LineConsumer,
+    plainOut?: PlainSink,
   ) {
+    this.plainOut = plainOut ?? plainSinkOf(out);
     const std = (value: string): Definition => ({ lines: [value], multiline: false });
     this.defs.set('_HASH', std('#'));
     this.defs.set('_BANG', std('!'));
@@ -164,7 +171,7 @@ class Preprocessor {
       frame.line++;
       let le = end;
       while (le > start && text.charCodeAt(le - 1) === 13 /* \r */) le--;
-      const plain = this.pendingDef || le - start > LIMITS.lineLength ? -1 : plainLine(text, start, le, frame.file, frame.line, this.out);
+      const plain = this.pendingDef || le - start > LIMITS.lineLength ? -1 : plainLine(text, start, le, frame.file, frame.line, this.plainOut);
       if (plain >= 0) this.generated += plain;
       else this.physicalLine(text.slice(start, le));
       this.frame = frame;

@@ -1,6 +1,6 @@
 // How the config engine reaches files: injected, so the engine itself stays pure and testable.
 import { closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 
 export interface ConfigSource {
@@ -79,6 +79,8 @@ function entryExists(path: string): boolean {
 }
 
 export function decode(buf: Buffer): string {
+  // Plain ASCII (nearly every config) reads the same either way; latin1 is the plain copy.
+  if (isAscii(buf)) return buf.toString('latin1');
   // isUtf8 first: decoding invalid UTF-8 only to throw the result away is slow on large garbage.
   if (!isUtf8(buf)) return buf.toString('latin1');
   const text = buf.toString('utf8');

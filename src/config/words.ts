@@ -14,6 +14,48 @@ export interface WordList {
   isChar(i: number, code: number): boolean;
   /** The words as objects, for the rare slow paths (problems, eager lines). */
   words(): readonly Word[];
+  /** Length of word i in characters. */
+  size(i: number): number;
+  /** Word i's value when it is 1-15 ASCII digits (exact as a double), else -1; no string made. */
+  digits(i: number): number;
+  /** Whether word i is exactly `s`, without making its string. */
+  is(i: number, s: string): boolean;
+  /** Whether word i is a dotted-quad IPv4 address as node:net's isIPv4 accepts it (no leading zeros). */
+  ipv4(i: number): boolean;
+}
+
+/** digits() over text[s, e). */
+export function digitsOf(text: string, s: number, e: number): number {
+  if (e <= s || e - s > 15) return -1;
+  let v = 0;
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** ipv4() over text[s, e): four decimal octets 0-255, each without a leading zero. */
+export function ipv4Of(text: string, s: number, e: number): boolean {
+  let k = s;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (k >= e || text.charCodeAt(k) !== 46 /* . */) return false;
+      k++;
+    }
+    const from = k;
+    let v = 0;
+    while (k < e && k - from < 4) {
+      const c = text.charCodeAt(k) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      k++;
+    }
+    const n = k - from;
+    if (n === 0 || n > 3 || v > 255 || (n > 1 && text.charCodeAt(from) === 48)) return false;
+  }
+  return k === e;
 }
 
 /** A line's words as spans of `src`; `reset` re-fills it for the next line. */
@@ -66,6 +108,19 @@ export class SpanWords implements WordList {
     for (let i = 0; i < this.length; i++) out.push({ text: this.text(i), column: this.column(i), quoted: false });
     return out;
   }
+  size(i: number): number {
+    return this.ends[i] - this.starts[i];
+  }
+  digits(i: number): number {
+    return digitsOf(this.src, this.starts[i], this.ends[i]);
+  }
+  is(i: number, s: string): boolean {
+    const a = this.starts[i];
+    return this.ends[i] - a === s.length && this.src.startsWith(s, a);
+  }
+  ipv4(i: number): boolean {
+    return ipv4Of(this.src, this.starts[i], this.ends[i]);
+  }
 }
 
 /** Words that are already objects (lines the general path made), behind the same interface. */
@@ -90,5 +145,19 @@ export class ArrayWords implements WordList {
   }
   words(): readonly Word[] {
     return this.list;
+  }
+  size(i: number): number {
+    return this.list[i].text.length;
+  }
+  digits(i: number): number {
+    const t = this.list[i].text;
+    return digitsOf(t, 0, t.length);
+  }
+  is(i: number, s: string): boolean {
+    return this.list[i].text === s;
+  }
+  ipv4(i: number): boolean {
+    const t = this.list[i].text;
+    return ipv4Of(t, 0, t.length);
   }
 }
