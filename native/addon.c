@@ -209,6 +209,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   kn_tcpcheck_init(env, exports);
+  kn_bfd_init(env, exports);
   return exports;
 }
 

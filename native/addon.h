@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum kn_kind { KN_IP6 = 1, KN_PACKET = 2, KN_RTNL = 3, KN_CONNECT = 4 };
+enum kn_kind { KN_IP6 = 1, KN_PACKET = 2, KN_RTNL = 3, KN_CONNECT = 4, KN_BFD = 5 };
 
 /* One socket owned by a JS handle (an external). Freed by the handle's finalizer; the fd is
  * closed by close() or, at the latest, by that finalizer. */
@@ -60,5 +60,6 @@ napi_value kn_mark_connect(napi_env env, napi_callback_info info);
 void kn_close_timer(uv_timer_t *t);
 /* tcpcheck.c: the TCP_CHECK batch prober's functions (tcpBatch*) onto exports. */
 void kn_tcpcheck_init(napi_env env, napi_value exports);
+void kn_bfd_init(napi_env env, napi_value exports);
 
 #endif

@@ -9,6 +9,7 @@ export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 export const DEFAULT_PID_FILE = '/run/keepalived.pid';
 export const DEFAULT_VRRP_PID_FILE = '/run/vrrp.pid';
 export const DEFAULT_CHECKERS_PID_FILE = '/run/checkers.pid';
+export const DEFAULT_BFD_PID_FILE = '/run/bfd.pid';
 export const DEFAULT_STATE_DIR = '/var/lib/keepalivedctl';
 
 export interface DaemonArgs {
@@ -17,6 +18,8 @@ export interface DaemonArgs {
   vrrpOnly: boolean;
   /** -C: checkers only (no VRRP child). */
   checkOnly: boolean;
+  /** -B: no BFD child even when the config has bfd_instance. */
+  noBfd: boolean;
   dontFork: boolean;
   logConsole: boolean;
   logDetail: boolean;
@@ -26,6 +29,7 @@ export interface DaemonArgs {
   pidFile: string;
   vrrpPidFile: string;
   checkersPidFile: string;
+  bfdPidFile: string;
   configTest: boolean;
   configTestLog?: string;
   version: boolean;
@@ -45,6 +49,7 @@ export const USAGE = `Usage: keepalived [OPTION...]
                                 default '${DEFAULT_CONFIG}'
   -P, --vrrp                   Only run with VRRP subsystem
   -C, --check                  Only run with Health-checker subsystem
+  -B, --no_bfd                 Don't run BFD subsystem
   -l, --log-console            Log messages to local console
   -D, --log-detail             Detailed log messages
   -S, --log-facility=[0-7]     Set syslog facility to LOG_LOCAL[0-7]
@@ -55,6 +60,8 @@ export const USAGE = `Usage: keepalived [OPTION...]
                                 default '${DEFAULT_VRRP_PID_FILE}'
   -c, --checkers_pid=FILE      Use specified pidfile for checkers child process
                                 default '${DEFAULT_CHECKERS_PID_FILE}'
+  -b, --bfd_pid=FILE           Use specified pidfile for BFD child process
+                                default '${DEFAULT_BFD_PID_FILE}'
   -i, --config-id id           Skip configuration lines beginning '@' that don't match id
                                 or any lines beginning @^ that do match (default: node name)
   -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to
@@ -74,6 +81,7 @@ const OPTIONS = {
   'use-file': { type: 'string', short: 'f' },
   vrrp: { type: 'boolean', short: 'P' },
   check: { type: 'boolean', short: 'C' },
+  no_bfd: { type: 'boolean', short: 'B' },
   'dont-fork': { type: 'boolean', short: 'n' },
   'log-console': { type: 'boolean', short: 'l' },
   'log-detail': { type: 'boolean', short: 'D' },
@@ -82,6 +90,7 @@ const OPTIONS = {
   pid: { type: 'string', short: 'p' },
   vrrp_pid: { type: 'string', short: 'r' },
   checkers_pid: { type: 'string', short: 'c' },
+  bfd_pid: { type: 'string', short: 'b' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
   socket: { type: 'string' },
@@ -128,7 +137,7 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
   }
   if (bool('vrrp') && bool('check')) return { ok: false, error: 'options -P/--vrrp and -C/--check exclude each other' };
   const paths: [keyof typeof OPTIONS, string][] = [
-    ['use-file', '-f/--use-file'], ['pid', '-p/--pid'], ['vrrp_pid', '-r/--vrrp_pid'], ['checkers_pid', '-c/--checkers_pid'],
+    ['use-file', '-f/--use-file'], ['pid', '-p/--pid'], ['vrrp_pid', '-r/--vrrp_pid'], ['checkers_pid', '-c/--checkers_pid'], ['bfd_pid', '-b/--bfd_pid'],
     ['socket', '--socket'], ['state-dir', '--state-dir'], ['config-id', '-i/--config-id'],
   ];
   for (const [k, flag] of paths) {
@@ -145,6 +154,7 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
       configFile: str('use-file') ?? DEFAULT_CONFIG,
       vrrpOnly: bool('vrrp'),
       checkOnly: bool('check'),
+      noBfd: bool('no_bfd'),
       dontFork: bool('dont-fork'),
       logConsole: bool('log-console'),
       logDetail: bool('log-detail'),
@@ -153,6 +163,7 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
       pidFile: str('pid') ?? DEFAULT_PID_FILE,
       vrrpPidFile: str('vrrp_pid') ?? DEFAULT_VRRP_PID_FILE,
       checkersPidFile: str('checkers_pid') ?? DEFAULT_CHECKERS_PID_FILE,
+      bfdPidFile: str('bfd_pid') ?? DEFAULT_BFD_PID_FILE,
       configTest,
       configTestLog,
       version: bool('version'),

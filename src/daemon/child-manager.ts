@@ -1,4 +1,4 @@
-// One supervised child (VRRP or checker): fork with an IPC channel, hand it its start message,
+// One supervised child (VRRP, checker or BFD): fork with an IPC channel, hand it its start message,
 // relay its messages, forward RPCs with a timeout, respawn it with backoff when it dies, and stop
 // it gracefully (shutdown message, bounded wait, then SIGKILL).
 import type { ChildProcess } from 'node:child_process';
@@ -30,6 +30,8 @@ export interface ChildManagerOptions {
   pidFile: string;
   log: Logger;
   onEvent: (e: DaemonEvent) => void;
+  /** Messages the manager does not handle itself (the BFD child's 'bfd-state'). */
+  onOther?: (m: ChildMessage) => void;
   /** The child's own log lines (ipc 'log' messages). */
   onChildLog?: (level: LogLevel, message: string) => void;
   now?: () => number;
@@ -111,6 +113,7 @@ export class ChildManager {
         this.o.onEvent({ type: 'reload', ok: msg.ok, ...(msg.detail ? { detail: msg.detail } : {}) });
         return;
       default:
+        this.o.onOther?.(msg);
         return;
     }
   }
@@ -130,7 +133,7 @@ export class ChildManager {
     for (const w of waiters) w();
     if (this.stopping) return;
     const how = signal ? `signal ${signal}` : `status ${code}`;
-    this.o.log.log('err', `${this.o.role === 'vrrp' ? 'VRRP' : 'Healthcheck'} child process(${p.pid}) died: exited with ${how}`);
+    this.o.log.log('err', `${this.o.role === 'vrrp' ? 'VRRP' : this.o.role === 'bfd' ? 'BFD' : 'Healthcheck'} child process(${p.pid}) died: exited with ${how}`);
     this.scheduleRespawn();
   }
 

@@ -8,6 +8,7 @@ import type { KeepalivedConfig, VrrpInstance } from '../config/model.js';
 import { parseDecimal, parseIntStrict } from '../config/values.js';
 import type { TrackSpec } from '../vrrp/tracking.js';
 import { scriptFromLine } from './script-exec.js';
+import { vrrpBfds } from '../bfd/config.js';
 
 export interface PlanIssueLike {
   where: string;
@@ -64,6 +65,9 @@ export interface ProcessDef {
 
 export interface BfdDef {
   name: string;
+  /** bfd_instance's `weight N [reverse]`: the default of track_bfd references. */
+  weight: number;
+  reverse: boolean;
 }
 
 export interface TrackerPlan {
@@ -199,7 +203,7 @@ export function buildTrackerPlan(model: KeepalivedConfig, issues: PlanIssueLike[
     scripts: topLevel(model, 'vrrp_script').map((n) => scriptDef(n, issues)),
     files: topLevel(model, 'track_file', 'vrrp_track_file').map((n) => fileDef(n, issues)).filter((x): x is FileDef => x !== null),
     processes: topLevel(model, 'vrrp_track_process').map((n) => processDef(n, issues)).filter((x): x is ProcessDef => x !== null),
-    bfds: topLevel(model, 'bfd_instance').map((n) => ({ name: n.args[0]?.text ?? '' })),
+    bfds: vrrpBfds(model),
     scriptSecurity: model.globals?.enableScriptSecurity ?? false,
   };
   if (su.length > 0) plan.scriptUser = su.slice(0, 2);
@@ -219,7 +223,7 @@ function refsOf(block: ConfNode | undefined, kind: TrackerKind, plan: TrackerPla
     if (kind === 'script') base = plan.scripts.find((s) => s.name === name);
     else if (kind === 'file') base = plan.files.find((s) => s.name === name);
     else if (kind === 'process') base = plan.processes.find((s) => s.name === name);
-    else base = plan.bfds.some((b) => b.name === name) ? { weight: 0, reverse: false } : undefined;
+    else base = plan.bfds.find((b) => b.name === name);
     if (!base) {
       issues.push({ where, message: `track ${kind} ${name} not found, ignoring...` });
       continue;

@@ -1,4 +1,5 @@
-// The IPC contract between the supervisor (parent) and its children (VRRP child, checker child).
+// The IPC contract between the supervisor (parent) and its children (VRRP child, checker child,
+// BFD child).
 // Children are started with child_process.fork and an IPC channel; every message is one of the
 // plain JSON objects below (process.send / process.on('message')). Both sides must ignore messages
 // they do not know (isParentMessage / isChildMessage), so either can grow without breaking the other.
@@ -13,7 +14,7 @@
 
 import type { DaemonEvent } from '../control/protocol.js';
 
-export type ChildRole = 'vrrp' | 'checker';
+export type ChildRole = 'vrrp' | 'checker' | 'bfd';
 
 /** syslog levels (RFC 5424 numbers), the names keepalived's log_message uses. */
 export type LogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
@@ -42,6 +43,8 @@ export interface ChildStart {
   startedAt: string;
   /** Checker child: the VRRP instances' states known so far (ha_suspend, lvs_sync_daemon follow them). */
   vrrpStates?: Record<string, string>;
+  /** VRRP and checker children: the BFD sessions' last known Up (true) / Down, by bfd_instance name. */
+  bfdStates?: Record<string, boolean>;
 }
 
 /** A JSON-RPC method the parent forwards from the control socket (status, promote, demote, clear, reload). */
@@ -65,7 +68,9 @@ export type ParentMessage =
   /** TERM/INT: stop cleanly and exit 0. */
   | { type: 'shutdown' }
   /** To the checker child: a VRRP instance changed state (relayed from the VRRP child's transitions). */
-  | { type: 'vrrp-state'; instance: string; state: string };
+  | { type: 'vrrp-state'; instance: string; state: string }
+  /** To the VRRP and checker children: a BFD session went Up or Down (relayed from the BFD child). */
+  | { type: 'bfd-state'; name: string; up: boolean };
 
 /** A typed error for an RPC, mapped by the parent onto RpcFailure(code, message, data). */
 export interface ChildRpcError {
@@ -91,10 +96,12 @@ export type ChildMessage =
   /** Result of a 'reload'. */
   | { type: 'reload-result'; ok: boolean; detail?: string }
   /** Shutdown is complete; the child exits right after. */
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** BFD child: a session's Up/Down, and which processes want it (bfd_instance's vrrp/checker). */
+  | { type: 'bfd-state'; name: string; up: boolean; vrrp: boolean; checker: boolean };
 
-const PARENT_TYPES = new Set(['start', 'rpc', 'reload', 'status', 'signal', 'shutdown', 'vrrp-state']);
-const CHILD_TYPES = new Set(['hello', 'ready', 'fatal', 'rpc-reply', 'status-reply', 'event', 'log', 'reload-result', 'stopped']);
+const PARENT_TYPES = new Set(['start', 'rpc', 'reload', 'status', 'signal', 'shutdown', 'vrrp-state', 'bfd-state']);
+const CHILD_TYPES = new Set(['hello', 'ready', 'fatal', 'rpc-reply', 'status-reply', 'event', 'log', 'reload-result', 'stopped', 'bfd-state']);
 
 function typed(m: unknown): m is { type: string } {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';

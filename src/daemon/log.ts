@@ -9,7 +9,7 @@ export interface Logger {
   readonly detail: boolean;
 }
 
-export type Ident = 'Keepalived' | 'Keepalived_vrrp' | 'Keepalived_healthcheckers';
+export type Ident = 'Keepalived' | 'Keepalived_vrrp' | 'Keepalived_healthcheckers' | 'Keepalived_bfd';
 
 /** One stderr line per message, keepalived's console format. */
 export function consoleLogger(ident: Ident, opts: Pick<LogOptions, 'detail'>, write: (s: string) => void = (s) => process.stderr.write(s)): Logger {

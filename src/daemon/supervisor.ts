@@ -1,5 +1,5 @@
-// The supervisor (keepalived's parent process): validates the configuration, forks the VRRP child
-// and (when there are virtual servers) the checker child, respawns them with backoff, relays
+// The supervisor (keepalived's parent process): validates the configuration, forks the VRRP child,
+// the checker child (when there are virtual servers) and the BFD child (when there are bfd_instances), respawns them with backoff, relays
 // signals (HUP reload, TERM/INT stop, USR1/USR2), and serves the control socket, forwarding
 // status/promote/demote/clear/reload to the VRRP child.
 import { type ChildProcess, fork } from 'node:child_process';
@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/index.js';
+import { hasBfdConfig } from '../bfd/config.js';
 import type { ControlServer, startControlServer as StartControlServer } from '../control/server.js';
 import { RpcFailure } from '../control/server.js';
 import { type DaemonEvent, PROTOCOL_VERSION, RPC_ERRORS, type StatusResult } from '../control/protocol.js';
@@ -62,11 +63,14 @@ function diagLine(d: { file: string; line: number; message: string }): string {
   return d.line > 0 ? `(${d.file}: Line ${d.line}) ${d.message}` : `${d.file}: ${d.message}`;
 }
 
-type Loaded = { ok: true; hasVirtualServers: boolean } | { ok: false };
+type Loaded = { ok: true; hasVirtualServers: boolean; hasBfd: boolean } | { ok: false };
 
 export class Supervisor {
   private vrrp: ChildManager | null = null;
   private checker: ChildManager | null = null;
+  private bfd: ChildManager | null = null;
+  /** Last Up/Down of each BFD session, handed to (re)started VRRP and checker children. */
+  private readonly bfdStates = new Map<string, { up: boolean; vrrp: boolean; checker: boolean }>();
   private control: ControlServer | null = null;
   private stopping: Promise<void> | null = null;
   private done!: (code: number) => void;
@@ -103,10 +107,10 @@ export class Supervisor {
   /** READY=1 once every child we run says it is up (the VRRP child: sockets open, instances running). */
   private readyWhenChildrenUp(what: string): void {
     this.cancelReadyWait();
-    const kids = () => [this.vrrp, this.checker].filter((m): m is ChildManager => m !== null);
+    const kids = () => [this.vrrp, this.checker, this.bfd].filter((m): m is ChildManager => m !== null);
     this.cancelReadyWait = pollUntil(() => this.stopping !== null || kids().every((m) => m.ready), () => {
       if (this.stopping) return;
-      const roles = kids().map((m) => (m === this.vrrp ? 'VRRP' : 'checker'));
+      const roles = kids().map((m) => (m === this.vrrp ? 'VRRP' : m === this.bfd ? 'BFD' : 'checker'));
       this.sd.ready(`${what}; running ${roles.length > 0 ? roles.join(' and ') : 'no'} child${roles.length === 1 ? '' : 'ren'}`);
     });
   }
@@ -131,7 +135,7 @@ export class Supervisor {
     }
     if (r.unreadable || fatal.length > 0) return { ok: false };
     this.globals = dumpGlobals(r.model);
-    return { ok: true, hasVirtualServers: r.model.virtualServers.length > 0 };
+    return { ok: true, hasVirtualServers: r.model.virtualServers.length > 0, hasBfd: hasBfdConfig(r.model) };
   }
 
   private startMessage(role: ChildRole): ChildStart {
@@ -141,7 +145,19 @@ export class Supervisor {
       log: { console: a.logConsole, detail: a.logDetail, ...(a.logFacility !== undefined ? { facility: a.logFacility } : {}) },
       stateDir: a.stateDir, daemonPid: process.pid, daemonVersion: this.version, startedAt: this.startedAt,
       ...(role === 'checker' ? { vrrpStates: Object.fromEntries(this.vrrpStates) } : {}),
+      ...(role !== 'bfd' && this.bfdStates.size > 0 ? { bfdStates: this.bfdStatesFor(role) } : {}),
     };
+  }
+
+  private bfdStatesFor(role: 'vrrp' | 'checker'): Record<string, boolean> {
+    return Object.fromEntries([...this.bfdStates].filter(([, s]) => s[role]).map(([n, s]) => [n, s.up]));
+  }
+
+  /** The BFD child's session changes go to the children that want them (bfd_instance vrrp/checker). */
+  private onBfdState(name: string, up: boolean, vrrp: boolean, checker: boolean): void {
+    this.bfdStates.set(name, { up, vrrp, checker });
+    if (vrrp) this.vrrp?.send({ type: 'bfd-state', name, up });
+    if (checker) this.checker?.send({ type: 'bfd-state', name, up });
   }
 
   private manager(role: ChildRole): ChildManager | null {
@@ -157,7 +173,10 @@ export class Supervisor {
       role,
       fork: forkIt,
       startMessage: () => this.startMessage(role),
-      pidFile: role === 'vrrp' ? this.args.vrrpPidFile : this.args.checkersPidFile,
+      pidFile: role === 'vrrp' ? this.args.vrrpPidFile : role === 'bfd' ? this.args.bfdPidFile : this.args.checkersPidFile,
+      onOther: (msg) => {
+        if (role === 'bfd' && msg.type === 'bfd-state') this.onBfdState(msg.name, msg.up, msg.vrrp, msg.checker);
+      },
       log: this.log,
       onEvent: (e) => {
         this.broadcast(e);
@@ -180,7 +199,7 @@ export class Supervisor {
   async run(): Promise<number> {
     const a = this.args;
     this.log.log('info', `Starting Keepalived v${this.version} (keepalivedctl)`);
-    for (const f of [a.pidFile, a.vrrpPidFile, a.checkersPidFile]) {
+    for (const f of [a.pidFile, a.vrrpPidFile, a.checkersPidFile, a.bfdPidFile]) {
       const pid = runningPid(f);
       if (pid !== null) {
         this.log.log('err', `daemon is already running (pid ${pid} in ${f})`);
@@ -228,6 +247,8 @@ export class Supervisor {
       }, this.log);
     }
 
+    // keepalived starts its BFD child unless -B, whatever -P/-C say.
+    if (!a.noBfd && loaded.hasBfd) this.bfd = this.manager('bfd');
     if (!a.checkOnly) this.vrrp = this.manager('vrrp');
     if (!a.vrrpOnly && loaded.hasVirtualServers) this.checker = this.manager('checker');
     this.log.log('info', 'Startup complete');
@@ -241,6 +262,7 @@ export class Supervisor {
     this.vrrp?.send({ type: 'signal', signal });
     if (signal !== 'SIGUSR1') return;
     this.checker?.send({ type: 'signal', signal });
+    this.bfd?.send({ type: 'signal', signal });
     this.log.log('info', `Printing parent data for process(${process.pid}) on signal`);
     const w = writeDumpFile(dumpDir(), DUMP_FILES.parentData, formatParentData(this.globals ?? dumpGlobals(null)));
     if (!w.ok) this.log.log('info', w.error);
@@ -265,6 +287,16 @@ export class Supervisor {
     };
   }
 
+  /** A reload starts the BFD child for the first bfd_instance, stops it after the last, else relays. */
+  private async reloadBfd(has: boolean): Promise<void> {
+    if (has && !this.bfd) this.bfd = this.manager('bfd');
+    else if (!has && this.bfd) {
+      await this.bfd.stop(this.graceMs);
+      this.bfd = null;
+      this.bfdStates.clear();
+    } else this.bfd?.send({ type: 'reload' });
+  }
+
   /** The reload plan without applying it; a checkers-only daemon (-C) has no instances to plan. */
   private dryRun(): Promise<unknown> {
     if (!this.vrrp && this.args.checkOnly) return Promise.resolve({ applied: false, plan: { added: [], removed: [], changed: [], unchanged: [] } });
@@ -280,9 +312,13 @@ export class Supervisor {
           protocolVersion: PROTOCOL_VERSION, instances: [], syncGroups: [],
           daemon: { pid: process.pid, version: this.version, configFile: a.configFile, configId: this.configId, startedAt: this.startedAt },
         };
-    if (!this.checker || params.instance !== undefined) return base;
+    if (params.instance !== undefined) return base;
+    // The BFD child's sessions, when it runs (additive: older clients ignore the field).
+    const b = this.bfd ? ((await this.bfd.rpc('status', {}).catch(() => undefined)) as { sessions?: unknown[] } | undefined) : undefined;
+    const withBfd = b?.sessions ? { ...base, bfd: b.sessions } : base;
+    if (!this.checker) return withBfd;
     const c = (await this.checker.rpc('status', {}).catch(() => undefined)) as Pick<StatusResult, 'virtualServers' | 'ipvs'> | undefined;
-    return c?.virtualServers ? { ...base, virtualServers: c.virtualServers, ...(c.ipvs ? { ipvs: c.ipvs } : {}) } : base;
+    return c?.virtualServers ? { ...withBfd, virtualServers: c.virtualServers, ...(c.ipvs ? { ipvs: c.ipvs } : {}) } : withBfd;
   }
 
   /** SIGHUP: reload now, or once the running reload ends (keepalived queues it rather than drop it). */
@@ -318,6 +354,7 @@ export class Supervisor {
           this.checker = null;
         } else this.checker?.send({ type: 'reload' });
       }
+      if (!this.args.noBfd) await this.reloadBfd(loaded.hasBfd);
       const result = this.vrrp ? await this.vrrpRpc('reload', {}) : { applied: true, plan: { added: [], removed: [], changed: [], unchanged: [] } };
       this.broadcast({ type: 'reload', ok: true });
       this.log.log('info', 'Reload complete'); // keepalived's words; scripts and tests wait for it
@@ -344,7 +381,7 @@ export class Supervisor {
       this.sd.stopWatchdog();
       this.sd.stopping();
       this.log.log('info', 'Stopping');
-      await Promise.all([this.vrrp?.stop(this.graceMs), this.checker?.stop(this.graceMs)]);
+      await Promise.all([this.vrrp?.stop(this.graceMs), this.checker?.stop(this.graceMs), this.bfd?.stop(this.graceMs)]);
       await this.control?.close();
       await this.metrics?.close();
       removePidFile(this.args.pidFile);
@@ -355,7 +392,7 @@ export class Supervisor {
   }
 
   /** For tests and status: the children's managers. */
-  children(): { vrrp: ChildManager | null; checker: ChildManager | null } {
-    return { vrrp: this.vrrp, checker: this.checker };
+  children(): { vrrp: ChildManager | null; checker: ChildManager | null; bfd: ChildManager | null } {
+    return { vrrp: this.vrrp, checker: this.checker, bfd: this.bfd };
   }
 }

@@ -25,6 +25,8 @@ export interface TrackerDeps {
   listProcs?: (withCmdline: boolean) => ProcInfo[];
   /** /proc rescan period (default 1000 ms). */
   procScanMs?: number;
+  /** BFD sessions' Up (true) / Down as the BFD child last reported them; shared with the caller. */
+  bfdStates?: Map<string, boolean>;
 }
 
 export type TrackChange = (key: string, kind: TrackerKind, status: TrackStatus, reason: string) => void;
@@ -40,16 +42,19 @@ export class TrackerManager {
   readonly scripts = new Map<string, ScriptTracker>();
   readonly files = new Map<string, FileTracker>();
   readonly processes = new Map<string, ProcessTracker>();
+  /** Tracked bfd_instances (names); their state is in bfdUp. */
   readonly bfds = new Set<string>();
+  private readonly bfdUp: Map<string, boolean>;
   /** Keys of tracked objects keepalived would disable (script missing or insecure): not tracked. */
   readonly disabled = new Set<string>();
   private readonly scriptDefs = new Map<string, ScriptDef>();
   private scanTimer: TimerHandle | null = null;
-  private bfdLogged = false;
   private securityLogged = false;
   private stopped = false;
 
-  constructor(private readonly deps: TrackerDeps, private readonly onChange: TrackChange) {}
+  constructor(private readonly deps: TrackerDeps, private readonly onChange: TrackChange) {
+    this.bfdUp = deps.bfdStates ?? new Map();
+  }
 
   private get log(): Logger {
     return this.deps.log;
@@ -66,13 +71,17 @@ export class TrackerManager {
     this.prepareScripts(p, used, reload);
     this.prepareFiles(p, used, reload);
     this.prepareProcesses(p, used);
+    // A session's state outlives reloads (keepalived's clear_diff_bfd); unknown ones start Down.
     this.bfds.clear();
-    for (const b of p.bfds) {
-      if (!used.has(trackKey('bfd', b.name))) continue;
-      this.bfds.add(b.name);
-      if (!this.bfdLogged) this.log.log('warning', `track_bfd ${b.name}: BFD is not supported by this daemon; tracked BFD sessions count as up`);
-      this.bfdLogged = true;
-    }
+    for (const b of p.bfds) if (used.has(trackKey('bfd', b.name))) this.bfds.add(b.name);
+  }
+
+  /** The BFD child reported a session Up or Down: tracked ones move their instances. */
+  setBfd(name: string, up: boolean): void {
+    const was = this.bfdUp.get(name) ?? false;
+    this.bfdUp.set(name, up);
+    if (this.stopped || was === up || !this.bfds.has(name)) return;
+    this.onChange(trackKey('bfd', name), 'bfd', up, `tracked BFD instance ${name} is ${up ? 'UP' : 'DOWN'}`);
   }
 
   private prepareScripts(plan: TrackerPlan, used: Set<string>, reload: boolean): void {
@@ -182,7 +191,7 @@ export class TrackerManager {
     if (kind === 'script') return this.scripts.get(name)?.status;
     if (kind === 'file') return this.files.get(name)?.value;
     if (kind === 'process') return this.processes.get(name)?.up;
-    if (kind === 'bfd') return this.bfds.has(name) ? true : undefined;
+    if (kind === 'bfd') return this.bfds.has(name) ? (this.bfdUp.get(name) ?? false) : undefined;
     return undefined;
   }
 

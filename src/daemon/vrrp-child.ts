@@ -17,6 +17,8 @@ let dumper: VrrpDumper | null = null;
 let notifier: Notifier | null = null;
 let log: Logger = consoleLogger('Keepalived_vrrp', { detail: false });
 let exiting = false;
+/** BFD sessions' Up/Down from the BFD child (via the supervisor); the trackers read it. */
+const bfdStates = new Map<string, boolean>();
 
 const send = (m: ChildMessage) => sendIpc(process, m);
 
@@ -39,6 +41,7 @@ async function exit(code: number): Promise<void> {
 async function start(m: ChildStart): Promise<void> {
   if (service) return;
   log = makeLogger('Keepalived_vrrp', m.log);
+  for (const [name, up] of Object.entries(m.bfdStates ?? {})) bfdStates.set(name, up === true);
   const net = realNetDeps(log);
   if (!net.ok) {
     send({ type: 'fatal', message: net.error });
@@ -64,7 +67,7 @@ async function start(m: ChildStart): Promise<void> {
     after: (applied: boolean) => notifier?.endReload(applied),
   };
   service = new VrrpService(m, {
-    ...net.value, clock: realClock(), log, reloadHooks,
+    ...net.value, clock: realClock(), log, reloadHooks, tracking: { bfdStates },
     onEvent: (event) => {
       send({ type: 'event', event });
       notifier?.onEvent(event);
@@ -127,6 +130,9 @@ process.on('message', (m: unknown) => {
     case 'status':
       send({ type: 'status-reply', id: m.id, status: service?.status() ?? null });
       return;
+    case 'bfd-state':
+      onBfdState(m.name, m.up);
+      return;
     case 'signal': {
       const kind = SIGNAL_DUMPS[m.signal];
       if (kind) dumper?.dump(kind);
@@ -134,6 +140,19 @@ process.on('message', (m: unknown) => {
     }
   }
 });
+
+/** keepalived's vrrp_handle_bfd_event: a line per instance tracking the session, then the tracks move. */
+function onBfdState(name: string, up: boolean): void {
+  if (typeof name !== 'string' || typeof up !== 'boolean') return;
+  const rt = service?.runtime;
+  if ((bfdStates.get(name) ?? false) !== up) {
+    for (const p of rt?.plan.instances ?? []) {
+      if (p.trackRefs?.some((r) => r.kind === 'bfd' && r.name === name)) log.log('info', `VRRP_Instance(${p.name}) Tracked BFD instance ${name} is ${up ? 'UP' : 'DOWN'}`);
+    }
+  }
+  if (rt) rt.trackers.setBfd(name, up);
+  else bfdStates.set(name, up);
+}
 
 // The supervisor relays signals; a terminal's Ctrl-C reaches the whole group, so leave INT/HUP to it.
 process.on('SIGINT', () => undefined);

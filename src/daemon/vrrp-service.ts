@@ -26,6 +26,8 @@ export interface ServiceDeps extends NetDeps {
   onEvent: (e: DaemonEvent) => void;
   /** Config loader (tests pass text-based ones); default: the config engine on the file. */
   load?: (file: string, configId: string) => { plan: VrrpPlan; errors: string[] };
+  /** Tracker inputs from outside the process (the BFD sessions' states). */
+  tracking?: { bfdStates?: Map<string, boolean> };
   /** Around every applied reload (notify: re-reads its settings; instances the reload removes report DELETED). */
   reloadHooks?: { before(): void; after(applied: boolean): Promise<void> | void };
 }
