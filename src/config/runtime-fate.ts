@@ -76,6 +76,23 @@ export const RUNTIME_FATE: Readonly<Record<string, FateRule | ByKeyword>> = {
     },
     otherwise: exitRule,
   },
+  // vrrp_sync.c vrrp_sync_set_group: the instance stays in the first group naming it; a later one
+  // goes on without it (and is removed if nothing is left).
+  'sync-group-member-twice': {
+    fate: 'skip', log: (_m, s) => `Virtual router ${s.keyword ?? '?'} cannot exist in more than one sync group; ignoring ${s.syncGroup ?? '?'}`,
+  },
+  // vrrp_data.c alloc_vrrp_unicast_peer / vrrp_parser.c vrrp_srcip_handler: a peer (or source) of
+  // the other family than the instance is skipped (the source falls back to the interface's).
+  'unicast-peer-family': {
+    fate: 'skip',
+    log: (m, s) => {
+      const src = /unicast_src_ip (\S+)/.exec(m)?.[1];
+      const peer = /unicast_peer (\S+)/.exec(m)?.[1];
+      return src !== undefined
+        ? `Configuration error: VRRP instance[${s.instance ?? '?'}] and src address[${src}] MUST be of the same family !!! Skipping...`
+        : `Configuration error: VRRP instance[${s.instance ?? '?'}] and unicast peer address[${peer ?? '?'}] MUST be of the same family !!! Skipping...`;
+    },
+  },
   // Verified exits: vrrp_complete_init fails and the VRRP process stops with KEEPALIVED_EXIT_CONFIG
   // (vrrp_complete_instance: no vrid, no VIP under v3/strict; check_vrid_conflicts).
   'missing-vrid': exitRule,

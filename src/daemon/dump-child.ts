@@ -5,8 +5,14 @@
 import { loadConfig } from '../config/index.js';
 import { loadSysNative } from '../net/native.js';
 import { Counters } from '../vrrp/counters.js';
+import type { KeepalivedConfig } from '../config/model.js';
+import { dumpConfig, type DumpConfig, type Resolver } from './dump-config.js';
 import { formatData } from './dump-data.js';
 import { dumpGlobals, dumpSnapshot } from './dump-input.js';
+import { readLinks } from './dump-links.js';
+import { hostInfo } from './notify.js';
+import { cmdStr } from './notify-scripts.js';
+import { checkScriptSecure, defaultScriptUser, lookupUser } from './script-exec.js';
 import { formatJson } from './dump-json.js';
 import { SIGNUMS } from './dump-signals.js';
 import { formatStats } from './dump-stats.js';
@@ -22,6 +28,8 @@ export const SIGNAL_DUMPS: Record<string, DumpKind> = { SIGUSR1: 'data', SIGUSR2
 
 export class VrrpDumper {
   private globals: DumpGlobals | null = null;
+  private config: DumpConfig | null = null;
+  private resolver: Resolver = resolverFor(null);
   private globalsStale = true;
   private readonly startUs = Date.now() * 1000;
 
@@ -43,7 +51,13 @@ export class VrrpDumper {
     if (this.globalsStale || !this.globals) {
       this.globalsStale = false;
       try {
-        this.globals = dumpGlobals(loadConfig(this.configFile, { configId: this.configId }).model);
+        const model = loadConfig(this.configFile, { configId: this.configId }).model;
+        this.resolver = resolverFor(model);
+        this.config = dumpConfig(model, this.resolver, hostInfo());
+        const g = dumpGlobals(model);
+        g.defaultScriptUid = this.resolver.user(undefined);
+        g.fifos = this.config.fifos;
+        this.globals = g;
       } catch (e) {
         this.log.log('warning', `dump: cannot read global_defs from ${this.configFile}: ${(e as Error).message}`);
       }
@@ -59,7 +73,11 @@ export class VrrpDumper {
       return;
     }
     // The STATS dump shows no global_defs value: no need to read them for it.
-    const snap = dumpSnapshot(rt, kind === 'data' || kind === 'json' ? this.readGlobals() : (this.globals ?? dumpGlobals(null)), this.startUs);
+    const full = kind === 'data' || kind === 'json';
+    const globals = full ? this.readGlobals() : (this.globals ?? dumpGlobals(null));
+    // Only the DATA dump shows the config-side lists and the interfaces.
+    const extras = kind === 'data' ? { config: this.config, resolver: this.resolver, links: readLinks() } : undefined;
+    const snap = dumpSnapshot(rt, globals, this.startUs, extras);
     const pid = process.pid;
     let r: ReturnType<typeof writeDumpFile> | null = null;
     if (kind === 'data') {
@@ -84,6 +102,27 @@ export class VrrpDumper {
     process.on('SIGUSR2', () => this.dump('stats'));
     return watchRealtime((sig) => this.dump(sig === SIGNUMS.JSON ? 'json' : 'stats-clear'));
   }
+}
+
+/** keepalived's view of a command: argv[0] found (symlinks resolved), run as the script's own user
+ * or the default script user. null: keepalived would not run it (no such user, not found). */
+function resolverFor(model: KeepalivedConfig | null): Resolver {
+  const g = model?.globals;
+  const su = g?.node?.children?.find((c) => c.keyword === 'script_user')?.args.map((a) => a.text);
+  const security = g?.enableScriptSecurity ?? false;
+  const user = (words: string[] | undefined) => {
+    const r = words && words.length > 0 ? lookupUser(words[0], words[1]) : defaultScriptUser(su && su.length > 0 ? su.slice(0, 2) : undefined, security);
+    return r.ok ? r.value : null;
+  };
+  return {
+    user,
+    command: (argv, words) => {
+      const u = user(words);
+      if (!u) return null;
+      const v = checkScriptSecure(argv, u, security);
+      return v.runnable ? { cmd: cmdStr(v.argv), uid: u.uid, gid: u.gid, insecure: v.insecure } : null;
+    },
+  };
 }
 
 /** Watches JSON and STATS_CLEAR through the addon; the problems (addon missing) as messages. */

@@ -2,6 +2,7 @@
 // definitions, the VRRP topology (every instance) and the sync groups, with keepalived 2.2.7's
 // section headings, labels, indentation and order (vrrp_data.c dump_vrrp / dump_sync_group,
 // global_data.c dump_global_data). Pure: the snapshot and the time zone come in.
+import { notifyLines, staticSections, trackerSections, trackListLines } from './dump-sections.js';
 import type { DumpGlobals, DumpInstance, DumpSnapshot, DumpSyncGroup } from './dump-types.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -26,26 +27,44 @@ function timeval(us: number, utc: boolean): string {
 
 const tf = (b: boolean) => (b ? 'true' : 'false');
 
+const unsetOnOff = (b: boolean | undefined) => (b === undefined ? 'unset' : b ? 'on' : 'off');
+
 export function globalLines(g: DumpGlobals, vrrpChild: boolean): string[] {
   const out = [
     '------< Global definitions >------',
     ' Network namespace = (default)',
     ' Network namespace ipvs = (main namespace)',
     ` Router ID = ${g.routerId}`,
-    ' Default smtp_alert = unset',
-    ' Default smtp_alert_vrrp = unset',
-    ' Default smtp_alert_checker = unset',
-    ' Checkers log all failures = false',
-    ' No test config before reload',
-    ' Dynamic interfaces = false',
   ];
+  if (g.smtp) {
+    out.push(` Smtp server = ${g.smtp.server}`, ` Smtp server port = ${g.smtp.port}`);
+    if (g.smtp.helo !== undefined) out.push(` Smtp HELO name = ${g.smtp.helo}`);
+    if (g.smtp.connectTimeoutS !== undefined) out.push(` Smtp server connection timeout = ${g.smtp.connectTimeoutS}`);
+    if (g.smtp.from !== undefined) out.push(` Email notification from = ${g.smtp.from}`, ' Email notification to:', ...g.smtp.to.map((e) => `   ${e}`));
+  }
+  out.push(
+    ` Default smtp_alert = ${unsetOnOff(g.smtpAlert)}`,
+    ` Default smtp_alert_vrrp = ${unsetOnOff(g.smtpAlertVrrp)}`,
+    ` Default smtp_alert_checker = ${unsetOnOff(g.smtpAlertChecker)}`,
+    ` Checkers log all failures = ${tf(g.checkerLogAllFailures ?? false)}`,
+    ' No test config before reload',
+    ` Dynamic interfaces = ${tf(g.dynamicInterfaces ?? false)}`,
+  );
+  if (g.dynamicInterfaces) out.push(' Allow interface changes = false');
+  if (g.noEmailFaults) out.push(' Send emails for fault transitions = off');
   if (vrrpChild) out.push(` Default interface = ${g.defaultInterface}`);
   out.push(
-    ' Disable local IGMP = no',
-    ' LVS flush = false',
-    ' LVS flush on stop = disabled',
-    ' FIFO write vrrp states on reload = false',
-    ' VRRP notify priority changes = false',
+    ` Disable local IGMP = ${g.disableLocalIgmp ? 'yes' : 'no'}`,
+    ` LVS flush = ${tf(g.lvsFlush ?? false)}`,
+    ` LVS flush on stop = ${g.lvsFlushOnStop ?? 'disabled'}`,
+  );
+  for (const f of g.fifos ?? []) {
+    out.push(` ${f.label} = ${f.path}, uid:gid ${f.uid}:${f.gid}`);
+    if (f.script) out.push(` ${f.label} script = ${f.script.cmd}, uid:gid ${f.script.uid}:${f.script.gid}`);
+  }
+  out.push(
+    ` FIFO write vrrp states on reload = ${tf(g.fifoWriteVrrpStatesOnReload ?? false)}`,
+    ` VRRP notify priority changes = ${tf(g.vrrpNotifyPriorityChanges ?? false)}`,
     ` VRRP IPv4 mcast group = ${g.vrrpMcastGroup4}`,
     ` VRRP IPv6 mcast group = ${g.vrrpMcastGroup6}`,
     ` Gratuitous ARP delay = ${g.garpDelayS}`,
@@ -64,7 +83,7 @@ export function globalLines(g: DumpGlobals, vrrpChild: boolean): string[] {
     ` VRRP check unicast_src = ${tf(g.checkUnicastSrc)}`,
     ` VRRP skip check advert addresses = ${tf(g.skipCheckAdvAddr)}`,
     ` VRRP strict mode = ${tf(g.strict)}`,
-    ' Max auto priority = 0',
+    ` Max auto priority = ${g.maxAutoPriority === -1 ? 'Disabled' : g.maxAutoPriority ?? 0}`,
     ' Min auto priority delay = 1000000 usecs',
     ' VRRP process priority = 0',
     " VRRP don't swap = false",
@@ -87,7 +106,11 @@ export function globalLines(g: DumpGlobals, vrrpChild: boolean): string[] {
     ' DBus disabled',
     ' DBus service name = ',
     ` Script security ${g.scriptSecurity ? 'enabled' : 'disabled'}`,
-    ' Default script uid:gid 0:0',
+  );
+  // keepalived prints no line when the default script user cannot be found.
+  const su = g.defaultScriptUid === undefined ? { uid: 0, gid: 0 } : g.defaultScriptUid;
+  if (su) out.push(` Default script uid:gid ${su.uid}:${su.gid}`);
+  out.push(
     ' vrrp_netlink_cmd_rcv_bufs = 0',
     ' vrrp_netlink_cmd_rcv_bufs_force = 0',
     ' vrrp_netlink_monitor_rcv_bufs = 0',
@@ -98,11 +121,15 @@ export function globalLines(g: DumpGlobals, vrrpChild: boolean): string[] {
     ' lvs_netlink_cmd_rcv_bufs_force = 0',
     ' lvs_netlink_monitor_rcv_bufs = 0',
     ' lvs_netlink_monitor_rcv_bufs_force = 0',
-    ' rs_init_notifies = 0',
-    ' no_checker_emails = 0',
+    ` rs_init_notifies = ${g.rsInitNotifies ? 1 : 0}`,
+    ` no_checker_emails = ${g.noCheckerEmails ? 1 : 0}`,
     ' rx_bufs_multiples = 3',
     ' umask = 0177',
   );
+  if (g.vrrpStartupDelayS) out.push(` vrrp_startup_delay = ${Number(g.vrrpStartupDelayS.toPrecision(6))}`);
+  if (g.logUnknownVrids) out.push(' log_unknown_vrids');
+  if (g.vmacPrefix) out.push(` VMAC prefix = ${g.vmacPrefix}`);
+  if (g.vmacAddrPrefix) out.push(` VMAC address prefix = ${g.vmacAddrPrefix}`);
   return out;
 }
 
@@ -115,8 +142,10 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
     o.push(`   Master router = ${i.masterAddr ?? '[none]'}`, `   Master priority = ${i.masterPriority}`);
     if (i.version === 3) o.push(`   Master advert int = ${(i.masterAdverIntUs / 1e6).toFixed(2)} sec`);
   }
-  if (i.unicast) o.push('   Flags:', '     Using unicast');
-  else o.push('   Flags: none');
+  // keepalived prints "Flags:" when any of its instance flag bits is set, the unicast one listed.
+  const flags = i.unicast || i.dontTrackPrimary || i.skipCheckAdvAddr || i.srcFromConfig || i.checkUnicastSrc || i.promoteSecondaries || i.nopreempt || !!i.vmac;
+  if (!flags) o.push('   Flags: none');
+  else o.push('   Flags:', ...(i.unicast ? ['     Using unicast'] : []));
   o.push(
     `   Wantstate = ${i.wantState}`,
     '   Number of config faults = 0',
@@ -125,8 +154,11 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
     `   Last transition = ${timeval(i.lastTransitionUs, utc)}`,
     i.readTimeoutUs === null ? '   Read timeout = DISABLED' : `   Read timeout = ${timeval(i.readTimeoutUs, utc)}`,
     `   Master down timer = ${i.msDownTimerUs} usecs`,
-    `   Interface = ${i.ifname}`,
   );
+  if (i.vmac) {
+    const v = i.vmac;
+    o.push(`   Use VMAC, i/f name ${v.ifname}, is_up = ${tf(v.up)}, xmit_base = ${tf(v.xmitBase)}`, `   Interface = ${v.ifname}, vmac on ${v.base}`);
+  } else o.push(`   Interface = ${i.ifname}`);
   if (i.dontTrackPrimary) o.push('   VRRP interface tracking disabled');
   if (i.skipCheckAdvAddr) o.push('   Skip checking advert IP addresses');
   if (i.strict) o.push('   Enforcing strict VRRP compliance');
@@ -163,10 +195,18 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
     for (const u of i.unicastPeers) o.push(`     ${u.addr} min_ttl ${u.minTtl} max_ttl ${u.maxTtl}`);
     o.push(`   Unicast checksum compatibility = ${i.unicastChecksumCompat}`);
   }
+  // We do not expose file descriptors: -1 (keepalived prints its sockets' numbers).
+  o.push('   fd_in -1, fd_out -1');
+  if (i.routes && i.routes.length > 0) o.push('   Virtual Routes :', ...i.routes.map((r) => `     ${r}`));
+  if (i.rules && i.rules.length > 0) o.push('   Virtual Rules :', ...i.rules.map((r) => `     ${r}`));
   if (i.trackedInterfaces.length > 0) {
     o.push('   Tracked interfaces :', ...i.trackedInterfaces.map((t) => `     ${t.ifname} weight ${t.weight}${t.reverse ? ' reverse' : ''}`));
   }
-  o.push('   Using smtp notification = no', '   Notify deleted = Fault', '   Notify priority changes = false');
+  const x = i.extra;
+  if (x) o.push(...trackListLines(x, false));
+  o.push(`   Using smtp notification = ${x?.smtpAlert ? 'yes' : 'no'}`, `   Notify deleted = ${x?.notifyDeleted ? 'Deleted' : 'Fault'}`);
+  if (x) o.push(...notifyLines(x.notify));
+  o.push(`   Notify priority changes = ${tf(x?.priorityChanges ?? false)}`);
   return o;
 }
 
@@ -175,7 +215,9 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
 function sockpoolLines(instances: readonly DumpInstance[]): string[] {
   const pools = new Map<string, DumpInstance[]>();
   for (const i of instances) {
-    const key = `${i.ifname}|${i.family}|${i.authType === 'ah' ? 'AH' : 'VRRP'}|${i.unicast ? i.srcAddr ?? '' : ''}`;
+    // Adverts go out (and come in) on the vmac unless vmac_xmit_base.
+    const ifname = i.vmac && !i.vmac.xmitBase ? i.vmac.ifname : i.ifname;
+    const key = `${ifname}|${i.family}|${i.authType === 'ah' ? 'AH' : 'VRRP'}|${i.unicast ? i.srcAddr ?? '' : ''}`;
     pools.set(key, [...(pools.get(key) ?? []), i]);
   }
   const o: string[] = [];
@@ -193,13 +235,18 @@ function sockpoolLines(instances: readonly DumpInstance[]): string[] {
 function groupLines(g: DumpSyncGroup): string[] {
   const o = [` VRRP Sync Group = ${g.name}, ${g.state}`, `   Num member fault ${g.numMemberFault}, num member init ${g.numMemberInit}`];
   if (g.members.length > 0) o.push('   VRRP member instances :', ...g.members.map((m) => `     ${m}`));
-  o.push('   Using smtp notification = no');
+  if (g.trackingWeight) o.push('   sync group tracking weight set');
+  const x = g.extra;
+  o.push(`   Using smtp notification = ${x?.smtpAlert ? 'yes' : 'no'}`);
+  if (x && x.priorityChanges !== null) o.push(`   Notify priority changes = ${x.priorityChanges ? 'yes' : 'no'}`);
+  if (x) o.push(...trackListLines(x, true), ...notifyLines(x.notify));
   return o;
 }
 
 /** /tmp/keepalived.data. utc: print times in UTC instead of local time (tests). */
 export function formatData(s: DumpSnapshot, utc = false): string {
   const out = globalLines(s.globals, true);
+  out.push(...staticSections(s));
   if (s.instances.length > 0) {
     out.push('------< VRRP Topology >------');
     for (const i of s.instances) out.push(...instanceLines(i, utc));
@@ -209,6 +256,7 @@ export function formatData(s: DumpSnapshot, utc = false): string {
     out.push('------< VRRP Sync groups >------');
     for (const g of s.syncGroups) out.push(...groupLines(g));
   }
+  out.push(...trackerSections(s));
   return `${out.join('\n')}\n`;
 }
 

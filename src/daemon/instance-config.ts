@@ -263,8 +263,11 @@ export function buildVrrpPlan(model: KeepalivedConfig): VrrpPlan {
     }
   }
   const names = new Set(instances.map((i) => i.name));
+  const groupOf = new Map<string, string | undefined>();
+  for (const vi of model.instances) if (!groupOf.has(vi.name)) groupOf.set(vi.name, vi.syncGroup);
   const syncGroups: SyncGroupConfig[] = model.syncGroups
-    .map((sg) => ({ name: sg.name, members: sg.members.map((m) => m.name).filter((m) => names.has(m)) }))
+    // A member named in an earlier group too stays there (keepalived: "cannot exist in more than one sync group").
+    .map((sg) => ({ name: sg.name, members: sg.members.map((m) => m.name).filter((m) => names.has(m) && groupOf.get(m) === sg.name) }))
     .filter((sg) => sg.members.length > 0);
   return { instances, syncGroups, trackers, ...(statics ? { statics } : {}), issues };
 }

@@ -252,6 +252,23 @@ function refsOf(block: ConfNode | undefined, kind: TrackerKind, plan: TrackerPla
  * unweighted instead).
  */
 export function instanceTrackRefs(vi: VrrpInstance, model: KeepalivedConfig, plan: TrackerPlan, issues: PlanIssueLike[]): TrackRef[] {
+  const own = ownTrackRefs(vi, model, plan, issues);
+  const sg = vi.syncGroup ? model.syncGroups.find((s) => s.name === vi.syncGroup) : undefined;
+  if (!sg) return own;
+  for (const ref of groupTrackRefs(sg, model, plan, issues)) {
+    const i = own.findIndex((o) => o.kind === ref.kind && o.name === ref.name);
+    // On both: the group's weight wins unless the instance's is unweighted (keepalived).
+    if (i >= 0) {
+      if (own[i].weight !== 0) own[i] = ref;
+    } else own.push(ref);
+  }
+  return own;
+}
+
+/** The instance's own track_* references after keepalived's sync group / address owner rules
+ * (vrrp_complete_instance). Weighted track_process references stay: keepalived 2.2.7 drops
+ * weighted scripts, files and BFDs there, not processes. */
+export function ownTrackRefs(vi: VrrpInstance, model: KeepalivedConfig, plan: TrackerPlan, issues: PlanIssueLike[]): TrackRef[] {
   const sg = vi.syncGroup ? model.syncGroups.find((s) => s.name === vi.syncGroup) : undefined;
   const owner = vi.priority === 255;
   const noWeights = owner || (sg !== undefined && !child(sg.node, 'sync_group_tracking_weight'));
@@ -260,7 +277,7 @@ export function instanceTrackRefs(vi: VrrpInstance, model: KeepalivedConfig, pla
     // keepalived takes a track_file weight of 1 for the default and makes it 0 instead of dropping it.
     const defaultW = (r: TrackRef) => kind === 'file' && r.weight === 1;
     for (const r of refsOf(child(vi.node, LIST_KW[kind]), kind, plan, vi.name, issues)) {
-      if (noWeights && r.weight !== 0) {
+      if (noWeights && r.weight !== 0 && kind !== 'process') {
         // keepalived's wording, so the messages can be compared with keepalived -t's.
         const why = owner ? 'address_owner' : 'SYNC group';
         if (defaultW(r)) {
@@ -275,20 +292,18 @@ export function instanceTrackRefs(vi: VrrpInstance, model: KeepalivedConfig, pla
       own.push(r);
     }
   }
-  if (!sg) return own;
+  return own;
+}
+
+/** A sync group's track_* references (weights cleared when a member is an address owner). */
+export function groupTrackRefs(sg: KeepalivedConfig['syncGroups'][number], model: KeepalivedConfig, plan: TrackerPlan, issues: PlanIssueLike[]): TrackRef[] {
   const members = model.instances.filter((m) => m.syncGroup === sg.name);
   const groupOwner = members.some((m) => m.priority === 255);
+  const out: TrackRef[] = [];
   for (const kind of ['script', 'file', 'process', 'bfd'] as const) {
-    for (const r of refsOf(child(sg.node, LIST_KW[kind]), kind, plan, sg.name, issues)) {
-      const ref = groupOwner && r.weight !== 0 ? { ...r, weight: 0 } : r;
-      const i = own.findIndex((o) => o.kind === kind && o.name === r.name);
-      // On both: the group's weight wins unless the instance's is unweighted (keepalived).
-      if (i >= 0) {
-        if (own[i].weight !== 0) own[i] = ref;
-      } else own.push(ref);
-    }
+    for (const r of refsOf(child(sg.node, LIST_KW[kind]), kind, plan, sg.name, issues)) out.push(groupOwner && r.weight !== 0 ? { ...r, weight: 0 } : r);
   }
-  return own;
+  return out;
 }
 
 /** The state machine's track specs for an instance's references. */

@@ -129,6 +129,11 @@ export class ProcessTracker {
     private readonly onChange: (up: boolean, reason: string) => void,
   ) {}
 
+  /** A running fork_delay (true) or terminate_delay (false) timer; null: none (the data dump). */
+  get delayRunning(): boolean | null {
+    return this.delay ? this.delay.to : null;
+  }
+
   private inQuorum(n: number): boolean {
     return n >= this.def.quorum && n <= this.def.quorumMax;
   }

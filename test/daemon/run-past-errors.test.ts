@@ -9,6 +9,7 @@ import { CODES } from '../../src/config/codes.js';
 import { loadConfig } from '../../src/config/index.js';
 import { RUNTIME_FATE, runtimeFates, type Fate } from '../../src/config/runtime-fate.js';
 import type { ChildStart } from '../../src/daemon/ipc.js';
+import { buildVrrpPlan, type VrrpPlan } from '../../src/daemon/instance-config.js';
 import { VrrpService } from '../../src/daemon/vrrp-service.js';
 import { FWD } from '../../src/ipvs/genl-codec.js';
 import { specsFromConfig, type VsSpec } from '../../src/ipvs/spec.js';
@@ -43,7 +44,7 @@ function service(file: string) {
   });
 }
 
-type InstStatus = { name: string; advertIntMs?: number; syncGroup?: string | null; priority: { configured: number } };
+type InstStatus = { name: string; family?: number; advertIntMs?: number; syncGroup?: string | null; priority: { configured: number } };
 async function runVrrp(file: string): Promise<{ ok: boolean; instances: InstStatus[] }> {
   const svc = service(file);
   const r = await svc.run();
@@ -61,7 +62,7 @@ interface Row {
   conf: string;
   /** keepalived's log line for it (null: the child that skips it logs it) */
   log: string | null;
-  check: (r: { vrrp: InstStatus[]; specs: VsSpec[] }) => void;
+  check: (r: { vrrp: InstStatus[]; specs: VsSpec[]; plan: VrrpPlan }) => void;
 }
 
 // One row per ran-past entry of RUNTIME_FATE (a test below keeps the two in step).
@@ -132,6 +133,33 @@ const ROWS: Row[] = [
     log: "Virtual router VI_NONE specified in sync group G doesn't exist - ignoring",
     check: ({ vrrp }) => expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 120 }, syncGroup: 'G' }),
   },
+  {
+    // VI_1 stays in G (named there first); H goes on with VI_2 alone.
+    code: 'sync-group-member-twice', fate: 'skip',
+    conf: inst('VI_1', '51', ' priority 120\n') + inst('VI_2', '52', ' priority 110\n') +
+      'vrrp_sync_group G {\n group {\n VI_1\n }\n}\nvrrp_sync_group H {\n group {\n VI_1\n VI_2\n }\n}\n',
+    log: 'Virtual router VI_1 cannot exist in more than one sync group; ignoring H',
+    check: ({ vrrp }) => expect(vrrp.map((i) => [i.name, i.syncGroup])).toEqual([['VI_1', 'G'], ['VI_2', 'H']]),
+  },
+  {
+    code: 'unicast-peer-family', fate: 'skip',
+    conf: inst('VI_1', '51', ' priority 120\n unicast_src_ip 192.0.2.1\n unicast_peer {\n 192.0.2.2\n 2001:db8::2\n 192.0.2.3\n }\n'),
+    log: 'Configuration error: VRRP instance[VI_1] and unicast peer address[2001:db8::2] MUST be of the same family !!! Skipping...',
+    check: ({ vrrp, plan }) => {
+      expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 120 } });
+      expect(plan.instances[0].unicastPeers.map((u) => u.addr)).toEqual(['192.0.2.2', '192.0.2.3']);
+    },
+  },
+  {
+    // The source falls back to the interface's address.
+    code: 'unicast-peer-family', fate: 'skip',
+    conf: inst('VI_1', '51', ' priority 120\n unicast_peer {\n 192.0.2.2\n }\n unicast_src_ip 2001:db8::1\n'),
+    log: 'Configuration error: VRRP instance[VI_1] and src address[2001:db8::1] MUST be of the same family !!! Skipping...',
+    check: ({ vrrp, plan }) => {
+      expect(vrrp[0]).toMatchObject({ name: 'VI_1', family: 4 });
+      expect(plan.instances[0].srcAddr).toBeUndefined();
+    },
+  },
 ];
 
 describe('run past config errors as keepalived 2.2.7', () => {
@@ -148,7 +176,7 @@ describe('run past config errors as keepalived 2.2.7', () => {
     expect(vrrp.ok).toBe(true);
     expect(vrrp.instances.find((i) => i.name === 'VI_OK')?.priority.configured).toBe(90);
     const { specs } = specsFromConfig(r.model);
-    row.check({ vrrp: vrrp.instances.filter((i) => i.name !== 'VI_OK'), specs });
+    row.check({ vrrp: vrrp.instances.filter((i) => i.name !== 'VI_OK'), specs, plan: buildVrrpPlan(r.model) });
   });
 
   it.each([
@@ -158,7 +186,6 @@ describe('run past config errors as keepalived 2.2.7', () => {
     ['missing-vrid', 'vrrp_instance VI_1 {\n interface veth0\n virtual_ipaddress {\n 192.0.2.7\n }\n}\n'],
     ['value-out-of-range of a keyword with no fallback in the table (version)', inst('VI_1', '51', ' version 4\n')],
     ['a code not in the table (invalid-address)', inst('VI_1', '51', ' mcast_src_ip nowhere\n')],
-    ['sync-group-member-twice (keepalived drops the second membership; not modelled)', inst('VI_1', '51', '') + inst('VI_2', '52', '') + 'vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n}\nvrrp_sync_group H {\n group {\n VI_2\n VI_1\n }\n}\n'],
   ])('%s: refused, as now', async (_n, text) => {
     const file = confFile(text);
     const r = loadConfig(file, { configId: 'x' });

@@ -140,13 +140,19 @@ function checkSyncGroups(cfg: KeepalivedConfig, sink: DiagnosticSink): void {
   const names = new Set(cfg.instances.map((i) => i.name));
   for (const sg of cfg.syncGroups) {
     const known = sg.members.filter((m) => names.has(m.name));
-    if (known.length === 0) sink.warn('sync-group-empty', sg.pos, `sync group ${sg.name} has no existing vrrp_instance; it is removed`);
-    else if (known.length === 1) sink.warn('sync-group-single', sg.pos, `sync group ${sg.name} has only one member; a group of one does nothing`);
+    // keepalived (vrrp_sync_set_group): a member already in an earlier group stays there and this
+    // group goes on without it; the group's size is what is left.
+    const kept = new Set<string>();
     for (const m of known) {
       const prev = owner.get(m.name);
       if (prev && prev !== sg.name) sink.error('sync-group-member-twice', m.pos, `vrrp_instance ${m.name} is already in sync group ${prev}`);
-      else owner.set(m.name, sg.name);
+      else {
+        owner.set(m.name, sg.name);
+        kept.add(m.name);
+      }
     }
+    if (kept.size === 0) sink.warn('sync-group-empty', sg.pos, `sync group ${sg.name} has no existing vrrp_instance; it is removed`);
+    else if (kept.size === 1) sink.warn('sync-group-single', sg.pos, `sync group ${sg.name} has only one member; a group of one does nothing`);
   }
 }
 
