@@ -1,0 +1,147 @@
+// keepalived.data for a config with most of what the VRRP side dumps: vrrp_script, track_file,
+// vrrp_track_process, notify scripts (instance and sync group, one with its own user), static
+// address and route, virtual routes and rules, use_vmac, unicast. Our daemon and keepalived 2.2.7
+// each run it in a namespace (dump-compare.ts); every section keepalived writes must be in ours,
+// in the same order, line for line (times, fds, random MACs masked), the test naming the section.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haveKeepalived } from '../helpers/oracle.js';
+import { isRoot } from '../helpers/netns.js';
+import { type BothRun, runBoth, sections } from './dump-compare.js';
+import { distBuilt, until } from './dump-harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kadrich-'));
+const trackFile = join(dir, 'tf1');
+
+const CONF = `global_defs {
+  router_id rich1
+  enable_script_security
+  script_user root
+  rs_init_notifies
+}
+vrrp_script chk_a {
+  script "/bin/true"
+  interval 1
+  weight -20
+  rise 2
+  fall 3
+}
+track_file tf1 {
+  file "${trackFile}"
+  weight 5
+}
+vrrp_track_process tp1 {
+  process kadump-no-such-process
+  weight 3
+  quorum 1
+  delay 1
+}
+static_ipaddress {
+  198.51.100.5/24 dev veth0
+}
+static_routes {
+  203.0.113.0/24 via 192.0.2.254 dev veth0
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+  }
+  notify_master "/bin/echo gmaster"
+  notify "/bin/echo gnotify"
+  track_script {
+    chk_a
+  }
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface veth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  use_vmac
+  authentication {
+    auth_type PASS
+    auth_pass secret1
+  }
+  virtual_ipaddress {
+    192.0.2.100/24
+    192.0.2.99
+  }
+  virtual_routes {
+    203.0.113.128/25 via 192.0.2.254 dev veth0
+  }
+  track_script {
+    chk_a
+  }
+  track_process {
+    tp1
+  }
+  notify_master "/bin/echo master"
+  notify_backup "/bin/echo backup"
+  notify_fault "/bin/echo fault"
+  notify_stop "/bin/echo stop"
+  notify "/bin/echo notify"
+}
+vrrp_instance VI_6 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 52
+  priority 100
+  version 3
+  advert_int 1
+  nopreempt
+  unicast_src_ip 192.0.2.1
+  unicast_peer {
+    192.0.2.2
+  }
+  virtual_ipaddress {
+    192.0.2.101/24 dev veth0
+  }
+  track_script {
+    chk_a weight 4
+  }
+  track_file {
+    tf1
+  }
+  virtual_rules {
+    from 192.0.2.101 table 100
+  }
+  notify_master "/bin/echo six" root
+}
+`;
+
+describe.runIf(isRoot() && haveKeepalived())('keepalived.data for a rich VRRP config against keepalived 2.2.7 (root)', () => {
+  let run: BothRun | null = null;
+  afterAll(async () => {
+    await run?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every section and line keepalived writes, in its order (less times, fds, random MACs)', async () => {
+    expect(distBuilt()).toBe(true);
+    writeFileSync(trackFile, '0\n');
+    run = await runBoth('drc', dir, CONF, ['VI_1', 'VI_6']);
+    // The script's result climbs to rise + fall - 1 after its first runs: dump until both show it.
+    let ours = new Map<string, string[]>();
+    let theirs = new Map<string, string[]>();
+    await until('chk_a settled in both dumps', async () => {
+      const [a, b] = await run!.data();
+      ours = sections(a);
+      theirs = sections(b);
+      return [ours, theirs].every((s) => s.get('VRRP Scripts')?.includes('   Result = 4') ?? false);
+    }, 30_000, 1000);
+    expect([...ours.keys()]).toEqual([...theirs.keys()]);
+    for (const [name, lines] of theirs) {
+      const mine = ours.get(name) ?? [];
+      const mask = (ls: string[]) => (name === 'Global definitions' ? ls.map((l) => l.replace(/^ Router ID = .*/, ' Router ID')) : ls);
+      expect(mask(mine), `section "${name}"`).toEqual(mask(lines));
+    }
+    // What the comparison covered (so that a config keepalived rejected could not pass by being empty).
+    expect([...theirs.keys()]).toEqual(['Global definitions', 'Static Addresses', 'Static Routes', 'VRRP Topology', 'VRRP Sockpool',
+      'VRRP Sync groups', 'VRRP Scripts', 'VRRP Track files', 'VRRP Track processes', 'Interfaces']);
+    expect(theirs.get('Global definitions')).toContain(' rs_init_notifies = 1');
+    expect(theirs.get('VRRP Topology')).toContain('   Master state transition script = \'/usr/bin/echo\' \'six\', uid:gid 0:0');
+  }, 120_000);
+});
