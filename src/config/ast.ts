@@ -1,7 +1,7 @@
 // The syntax tree the parser builds: every node keeps its file, line and column.
 import type { Located, Word } from './lexer.js';
 import type { KeywordSpec } from './schema.js';
-import { type EagerLine, LeafNode, type LeafStore, plainArg, plainArgs } from './leaf-store.js';
+import { LeafNode, type LeafStore } from './leaf-store.js';
 
 export interface ConfNode {
   /** The keyword (or, in a list block, the item's first word). */
@@ -26,43 +26,50 @@ export interface ConfNode {
 export type ChildRef = number | ConfNode;
 
 /**
- * The parser's node for a keyword that may open a block, one object shape. A plain line keeps only
- * offsets into its file's text (arguments and text are made when asked for); leaves inside its block
- * stay in the LeafStore until someone asks for `children` (or child()/childrenNamed() finds them).
+ * The parser's node for a keyword that may open a block, one small object shape: its own line (keyword,
+ * position, words) is an entry of the LeafStore like any leaf's, and the leaves inside its block stay
+ * there until someone asks for `children` (or child()/childrenNamed() finds them).
  */
 export class SyntaxNode implements ConfNode {
   blockId: string | undefined = undefined;
   endLine: number | undefined = undefined;
-  /** What is inside the block, once opened. */
+  /** What is inside the block, once closed (exactly its children). */
   refs: ChildRef[] | undefined = undefined;
   private kids: ConfNode[] | undefined = undefined;
   constructor(
-    public keyword: string,
-    public file: string,
-    public line: number,
-    public column: number,
-    public spec: KeywordSpec | undefined,
-    /** File text and [start, end) of the logical line, `base` the column of `start`; unused when eager. */
-    private readonly src: string,
-    private readonly start: number,
-    private readonly end: number,
-    private readonly base: number,
-    private readonly eager: EagerLine | undefined,
     private readonly store: LeafStore,
+    /** The node's own line in the store. */
+    private readonly i: number,
   ) {}
+
+  get keyword(): string {
+    return this.store.keyword(this.i);
+  }
+  get file(): string {
+    return this.store.file(this.i);
+  }
+  get line(): number {
+    return this.store.lineOf(this.i);
+  }
+  get column(): number {
+    return this.store.columnOf(this.i);
+  }
+  get spec(): KeywordSpec | undefined {
+    return this.store.spec(this.i);
+  }
 
   /** Words after the first, made afresh on each call for a plain line (the tree does not keep them). */
   get args(): Word[] {
-    return this.eager ? this.eager.args : plainArgs(this.src, this.start, this.end, this.base);
+    return this.store.args(this.i);
   }
 
   /** The text of argument `i` alone (no Word objects), or undefined. */
   arg(i: number): string | undefined {
-    return this.eager ? this.eager.args[i]?.text : plainArg(this.src, this.start, this.end, i);
+    return this.store.arg(this.i, i);
   }
 
   get text(): Located {
-    return this.eager ? this.eager.text : { text: this.src.slice(this.start, this.end), base: this.base };
+    return this.store.text(this.i);
   }
 
   get children(): ConfNode[] | undefined {

@@ -189,12 +189,18 @@ function realServer(r: ConfNode): M.RealServer {
   };
 }
 
+// Lists of the model are collected in scratch arrays and copied out at their exact size: tens of
+// thousands of real servers each with a one-checker list would otherwise keep room for 17.
+const checkerScratch: M.Checker[] = [];
+const realServerScratch: M.RealServer[] = [];
+
 /** A parser node's real server: its weight and checkers in one pass over its children. */
 function realServerOf(r: SyntaxNode): M.RealServer {
   const refs = r.refs ?? [];
   const store = r.leaves;
   let weight = -1;
-  const checkers: M.Checker[] = [];
+  const checkers = checkerScratch;
+  let n = 0;
   for (let k = 0; k < refs.length; k++) {
     const c = refs[k];
     if (typeof c === 'number') {
@@ -204,7 +210,7 @@ function realServerOf(r: SyntaxNode): M.RealServer {
       if ((c.spec ? c.spec.name : c.keyword) === 'weight') weight = k;
       // blockChildren() order: a block child is made (kept by its parent) whether a checker or not.
       const made = r.childAt(k);
-      if (CHECKERS.has(made.keyword)) checkers.push(checker(made));
+      if (CHECKERS.has(made.keyword)) checkers[n++] = checker(made);
     }
   }
   return {
@@ -212,7 +218,7 @@ function realServerOf(r: SyntaxNode): M.RealServer {
     addr: r.arg(0) ?? '',
     port: numOf(r.arg(1)),
     weight: numOf(argAt(r, weight)) ?? 1,
-    checkers,
+    checkers: checkers.slice(0, n),
   };
 }
 
@@ -233,13 +239,15 @@ function virtualServer(n: ConfNode): M.VirtualServer {
     });
   }
   lastOf(n, VS_FIELDS, vsAt);
-  const realServers: M.RealServer[] = [];
+  const scratch = realServerScratch;
+  let count = 0;
   const refs = n.refs ?? [];
   for (let k = 0; k < refs.length; k++) {
     if (!n.childIs(k, 'real_server')) continue;
     const r = n.childAt(k);
-    realServers.push(r instanceof SyntaxNode ? realServerOf(r) : realServer(r));
+    scratch[count++] = r instanceof SyntaxNode ? realServerOf(r) : realServer(r);
   }
+  const realServers = scratch.slice(0, count);
   const sorry = vsAt[0];
   return virtualServerOf(n, {
     sorry: sorry < 0 ? undefined : n.childAt(sorry),

@@ -75,7 +75,13 @@ export function parse(lines: readonly ConfigLine[], sink: DiagnosticSink): ConfN
 
 interface Frame {
   block: BlockSpec;
+  /**
+   * The block's children so far, out[0, n): a scratch array of this depth, reused block after
+   * block; the owner gets an exact-size copy when the block closes (a pushed-to array keeps
+   * room for 17, and a big config has tens of thousands of two-child blocks).
+   */
   out: ChildRef[];
+  n: number;
   /**
    * Keywords set in this block so far, for duplicate warnings: found by scanning `out` back to
    * `seenFrom` while the block is small (no Map and no position object per block and keyword, the
@@ -100,8 +106,9 @@ const isLone = (w: WordList, brace: number): boolean => w.length === 1 && w.isCh
  */
 export class Parser {
   private readonly store = new LeafStore();
-  private readonly top: ChildRef[] = [];
-  private readonly stack: Frame[] = [{ block: keywordTable.root, out: this.top, seen: undefined, seenFrom: 0, keywords: keywordsOf('root'), owner: undefined }];
+  private readonly stack: Frame[] = [{ block: keywordTable.root, out: [], n: 0, seen: undefined, seenFrom: 0, keywords: keywordsOf('root'), owner: undefined }];
+  /** Scratch arrays for the children of open blocks, by depth. */
+  private readonly scratch: ChildRef[][] = [];
   /** Depth of a `{ ... }` being skipped (after an unknown keyword or a stray `{`). */
   private skipDepth = 0;
   /** A block keyword read on the previous line, waiting for its `{`. */
@@ -190,11 +197,19 @@ export class Parser {
       this.sink.error('unclosed-block', last, "a '{' block is not closed before the end of the configuration");
     }
     while (this.stack.length > 1) {
-      const owner = this.stack.pop()!.owner!;
+      const frame = this.stack.pop()!;
+      const owner = frame.owner!;
+      owner.refs = frame.out.slice(0, frame.n);
       owner.endLine = this.lastLine;
       this.sink.error('unclosed-block', posOf(owner), `block '${owner.spec!.name}' is not closed: '}' missing before the end of the configuration`);
     }
-    return this.top.map((r) => (typeof r === 'number' ? new LeafNode(this.store, r) : r));
+    const root = this.stack[0];
+    const top: ConfNode[] = [];
+    for (let k = 0; k < root.n; k++) {
+      const r = root.out[k];
+      top.push(typeof r === 'number' ? new LeafNode(this.store, r) : r);
+    }
+    return top;
   }
 
   private open(node: SyntaxNode): void {
@@ -206,7 +221,9 @@ export class Parser {
       this.skipDepth = 1;
       return;
     }
-    this.stack.push({ block: inner.block, out: node.refs, seen: undefined, seenFrom: 0, keywords: inner.keywords, owner: node });
+    const depth = this.stack.length;
+    const out = (this.scratch[depth] ??= []);
+    this.stack.push({ block: inner.block, out, n: 0, seen: undefined, seenFrom: 0, keywords: inner.keywords, owner: node });
   }
 
   private bodyLine(): void {
@@ -218,10 +235,11 @@ export class Parser {
         this.sink.error('extra-close-brace', this.at(0), "extra '}' with no block to close");
         // The top level starts afresh after a stray '}'.
         frame.seen = undefined;
-        frame.seenFrom = frame.out.length;
+        frame.seenFrom = frame.n;
         return;
       }
       this.stack.pop();
+      frame.owner!.refs = frame.out.slice(0, frame.n);
       frame.owner!.endLine = this.lastLine;
       return;
     }
@@ -231,7 +249,7 @@ export class Parser {
       return;
     }
     if (block.kind === 'list') {
-      frame.out.push(this.listItem(block));
+      frame.out[frame.n++] = this.listItem(block);
       return;
     }
     const spec = frame.keywords.get(w.text(0));
@@ -248,12 +266,12 @@ export class Parser {
         related: [{ file: p.file, line: p.line, column: p.column, message: 'first set here' }],
       });
     }
-    frame.out.push(node);
+    frame.out[frame.n++] = node;
     if (frame.seen) {
       if (!spec.multiple) frame.seen.set(spec.name, node);
-    } else if (frame.out.length - frame.seenFrom > SEEN_SCAN) {
+    } else if (frame.n - frame.seenFrom > SEEN_SCAN) {
       frame.seen = new Map();
-      for (let k = frame.seenFrom; k < frame.out.length; k++) {
+      for (let k = frame.seenFrom; k < frame.n; k++) {
         const s = this.specOfRef(frame.out[k]);
         if (s && !s.multiple) frame.seen.set(s.name, frame.out[k]);
       }
@@ -264,7 +282,7 @@ export class Parser {
   /** The latest child of the block set by the (non-multiple) keyword `name`. */
   private previous(frame: Frame, name: string): ChildRef | undefined {
     if (frame.seen) return frame.seen.get(name);
-    for (let k = frame.out.length - 1; k >= frame.seenFrom; k--) {
+    for (let k = frame.n - 1; k >= frame.seenFrom; k--) {
       const s = this.specOfRef(frame.out[k]);
       if (s && !s.multiple && s.name === name) return frame.out[k];
     }
@@ -313,8 +331,7 @@ export class Parser {
   private nodeOf(spec: KeywordSpec): SyntaxNode {
     const column = this.w.column(0);
     const l = this.eager;
-    if (!l) return new SyntaxNode(spec.name, this.lastFile, this.lastLine, column, spec, this.src, this.spanStart, this.spanEnd, this.spanBase, undefined, this.store);
-    return new SyntaxNode(spec.name, l.file, l.line, column, spec, '', 0, 0, 0, eagerOf(l), this.store);
+    return new SyntaxNode(this.store, this.leafOf(spec));
   }
 
   /** The current line as a leaf (keyword without a block, or list item) in the store: numbers, no object. */
