@@ -23,6 +23,44 @@ export interface InstanceIo {
   priorityZeroSent: number;
   becameMaster: number;
   releasedMaster: number;
+  /** The last encoded advert per destination (sendAdvert reuses it while the advert is unchanged). */
+  lastSent?: Map<string, SentAdvert>;
+}
+
+/** An encoded advert and what it was encoded from. */
+interface SentAdvert {
+  advert: Advert;
+  bytes: Uint8Array;
+}
+
+/** Same fields, so the same bytes apart from the IPv4 header's ID (and its checksum). */
+function sameAdvert(a: Advert, b: Advert): boolean {
+  if (a.priority !== b.priority || a.srcAddr !== b.srcAddr || a.vrid !== b.vrid || a.version !== b.version || a.family !== b.family) return false;
+  if (a.advertIntervalCs !== b.advertIntervalCs || a.authType !== b.authType || a.authData !== b.authData) return false;
+  if (a.addrs.length !== b.addrs.length) return false;
+  for (let k = 0; k < a.addrs.length; k++) if (a.addrs[k] !== b.addrs[k]) return false;
+  return true;
+}
+
+/**
+ * A copy of `prev` with a new IPv4 ID and header checksum: an advert that did not change encodes to
+ * the same bytes apart from those (the VRRP checksum's pseudo-header has no ID), so a master's
+ * periodic advert costs a copy instead of a full encode. IPv6 payloads carry no ID at all.
+ */
+export function withIpId(prev: Uint8Array, family: Family, ipId: number): Uint8Array {
+  const out = prev.slice();
+  if (family === 6) return out;
+  out[4] = ipId >> 8;
+  out[5] = ipId & 0xff;
+  out[10] = 0;
+  out[11] = 0;
+  let sum = 0;
+  for (let k = 0; k < 20; k += 2) sum += (out[k]! << 8) | out[k + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const ck = ~sum & 0xffff;
+  out[10] = ck >> 8;
+  out[11] = ck & 0xff;
+  return out;
 }
 
 export function socketKey(ifname: string, family: Family): string {
@@ -37,14 +75,23 @@ export async function sendAdvert(io: InstanceIo, sock: VrrpSocket | undefined, a
   let sent = 0;
   for (const dst of dsts) {
     io.ipId = (io.ipId % 0xffff) + 1;
-    const spec = { ...advert, dstAddr: dst, ttl: 255, tos: 0xc0, ipId: io.ipId, unicast: p.unicastPeers.length > 0 } as Parameters<typeof encode>[0];
-    if (advert.authType === 'ah') spec.ahSeq = ++io.ahSeq;
-    const enc = encode(spec);
-    if (!enc.ok) {
-      log.log('err', `(${p.name}) cannot encode advert: ${enc.error}`);
-      continue;
+    let bytes: Uint8Array;
+    const prev = io.lastSent?.get(dst);
+    // AH signs a sequence number that changes every advert: always a full encode.
+    if (prev !== undefined && advert.authType !== 'ah' && sameAdvert(prev.advert, advert)) {
+      bytes = withIpId(prev.bytes, p.family, io.ipId);
+    } else {
+      const spec = { ...advert, dstAddr: dst, ttl: 255, tos: 0xc0, ipId: io.ipId, unicast: p.unicastPeers.length > 0 } as Parameters<typeof encode>[0];
+      if (advert.authType === 'ah') spec.ahSeq = ++io.ahSeq;
+      const enc = encode(spec);
+      if (!enc.ok) {
+        log.log('err', `(${p.name}) cannot encode advert: ${enc.error}`);
+        continue;
+      }
+      bytes = enc.bytes;
+      if (advert.authType !== 'ah') (io.lastSent ??= new Map()).set(dst, { advert: { ...advert, addrs: [...advert.addrs] }, bytes });
     }
-    const r = await sock.send(enc.bytes, dst, p.family === 6 ? io.primaryAddr : undefined);
+    const r = await sock.send(bytes, dst, p.family === 6 ? io.primaryAddr : undefined);
     if (r.ok) sent++;
     else log.log('err', `(${p.name}) send to ${dst} failed: ${r.error}`);
   }
