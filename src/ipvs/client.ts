@@ -82,6 +82,13 @@ export interface Timeouts { tcp: number; tcpFin: number; udp: number }
 export class IpvsClient {
   /** Requests sent to the kernel so far (one per operation, one per dump). */
   messages = 0;
+  /**
+   * One request in flight at a time: the kernel refuses a second dump on a socket while one runs
+   * (EBUSY), and the netlink library groups multipart replies per socket, not per request, so a reply
+   * arriving amid a dump cut it short ("Multipart message not terminated properly"). Seen in the VM
+   * when a status poll's counter dump met a reconcile pass's table dump.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
   private constructor(private readonly sock: GenericNetlinkSocket, readonly family: number) {}
 
   static async open(): Promise<Result<IpvsClient>> {
@@ -107,7 +114,13 @@ export class IpvsClient {
   }
 
   /** Sends one message; returns the decoded replies (none for a plain acknowledgement). */
-  async request(m: IpvsMessage, dump = false): Promise<Result<IpvsMessage[]>> {
+  request(m: IpvsMessage, dump = false): Promise<Result<IpvsMessage[]>> {
+    const next = this.queue.then(() => this.requestNow(m, dump));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async requestNow(m: IpvsMessage, dump: boolean): Promise<Result<IpvsMessage[]>> {
     const body = encodeIpvs(m);
     if (!body.ok) return body;
     this.messages++;
