@@ -315,7 +315,7 @@ export class IpvsService {
   private async syncDaemonUpdate(): Promise<void> {
     const c = this.globals.syncDaemon;
     if (!c || !this.kernel || this.state !== 'started') return;
-    await this.syncd.follow(this.kernel, c, this.vrrpStates.get(c.instance));
+    await this.syncd.follow(this.kernel, c, c.instance === undefined ? undefined : this.vrrpStates.get(c.instance));
   }
 
   /** What keepalived does at exit: its services deleted (or the table flushed), omega scripts, sync daemon stopped. */

@@ -14,8 +14,8 @@ export type FlushOnStop = 'none' | 'vs' | 'full';
 export interface SyncDaemonConf {
   /** The interface the sync messages go out of (and are received on). */
   ifname: string;
-  /** The vrrp_instance whose state decides master or backup. */
-  instance: string;
+  /** The vrrp_instance whose state decides master or backup; none: both run (keepalived's checker starts them). */
+  instance?: string;
   syncId?: number;
   maxlen?: number;
   port?: number;
@@ -36,30 +36,47 @@ function globalNodes(cfg: KeepalivedConfig): ConfNode[] {
 
 const num = (t: string | undefined) => (t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined);
 
-/** lvs_sync_daemon <INTERFACE> <VRRP_INSTANCE> [id N] [maxlen N] [port N] [ttl N] [group ADDR]. */
+const SYNC_LIMITS: Record<string, [number, number]> = { id: [0, 255], maxlen: [1, 65535 - 20 - 8], port: [1, 65535], ttl: [1, 255] };
+
+/**
+ * lvs_sync_daemon INTERFACE [inst VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDR], and
+ * the older INTERFACE VRRP_INSTANCE [SYNC_ID] (keepalived's global_parser.c: an unnamed 2nd word is the
+ * instance, an unnamed 3rd the sync id). Without an instance both daemons run.
+ */
 export function parseSyncDaemon(n: ConfNode, where: string, problems: string[]): SyncDaemonConf | undefined {
   const a = n.args.map((x) => x.text);
-  if (a.length < 2) {
-    problems.push(`${where}: lvs_sync_daemon needs an interface and a vrrp_instance - ignored`);
+  if (a.length < 1) {
+    problems.push(`${where}: lvs_sync_daemon requires interface - ignored`);
     return undefined;
   }
-  const out: SyncDaemonConf = { ifname: a[0]!, instance: a[1] === 'inst' ? (a[2] ?? '') : a[1]! };
-  for (let i = a[1] === 'inst' ? 3 : 2; i < a.length; i += 2) {
+  const out: SyncDaemonConf = { ifname: a[0]! };
+  for (let i = 1; i < a.length; i++) {
     const k = a[i]!;
     const v = a[i + 1];
-    if (k === 'group') {
-      if (v) out.group = v;
+    if (k === 'inst' || k === 'group' || k in SYNC_LIMITS) {
+      i++;
+      if (v === undefined) {
+        problems.push(`${where}: lvs_sync_daemon ${k} has no value - ignored`);
+        continue;
+      }
+      if (k === 'inst') {
+        if (out.instance !== undefined) problems.push(`${where}: lvs_sync_daemon vrrp instance already given as ${out.instance} - ignored`);
+        else out.instance = v;
+      } else if (k === 'group') out.group = v;
+      else {
+        const x = num(v);
+        const [lo, hi] = SYNC_LIMITS[k]!;
+        if (x === undefined || x < lo || x > hi) problems.push(`${where}: lvs_sync_daemon ${k} '${v}' is not a number in ${lo}..${hi} - ignored`);
+        else if (k === 'id') out.syncId = x;
+        else if (k === 'maxlen') out.maxlen = x;
+        else if (k === 'port') out.port = x;
+        else out.ttl = x;
+      }
       continue;
     }
-    const x = num(v);
-    if (x === undefined || !['id', 'maxlen', 'port', 'ttl'].includes(k)) {
-      problems.push(`${where}: lvs_sync_daemon option '${k}${v !== undefined ? ` ${v}` : ''}' not understood - ignored`);
-      continue;
-    }
-    if (k === 'id') out.syncId = x;
-    else if (k === 'maxlen') out.maxlen = x;
-    else if (k === 'port') out.port = x;
-    else out.ttl = x;
+    if (i === 1 && out.instance === undefined) out.instance = k;
+    else if (i === 2 && num(k) !== undefined && num(k)! <= 255) out.syncId = num(k);
+    else problems.push(`${where}: lvs_sync_daemon option '${k}' not understood - ignored`);
   }
   return out;
 }
@@ -69,6 +86,7 @@ export function ipvsGlobals(cfg: KeepalivedConfig): IpvsGlobals {
   let lvsFlush = false;
   let flushOnStop: FlushOnStop = 'none';
   let syncDaemon: SyncDaemonConf | undefined;
+  let syncWhere = '';
   for (const g of globalNodes(cfg)) {
     if (child(g, 'lvs_flush')) lvsFlush = true;
     const f = child(g, 'lvs_flush_on_stop') ?? child(g, 'lvs_flush_onstop');
@@ -79,12 +97,15 @@ export function ipvsGlobals(cfg: KeepalivedConfig): IpvsGlobals {
       else problems.push(`${f.file}:${f.line}: unknown lvs_flush_on_stop type ${t} - ignored`);
     }
     const s = child(g, 'lvs_sync_daemon');
-    if (s && !syncDaemon) syncDaemon = parseSyncDaemon(s, `${s.file}:${s.line}`, problems);
+    if (s && !syncDaemon) {
+      syncWhere = `${s.file}:${s.line}`;
+      syncDaemon = parseSyncDaemon(s, syncWhere, problems);
+    }
   }
-  if (syncDaemon) {
+  if (syncDaemon?.instance !== undefined) {
     const inst = cfg.instances.find((i) => i.name === syncDaemon!.instance);
     if (!inst) {
-      problems.push(`lvs_sync_daemon: vrrp_instance '${syncDaemon.instance}' is not defined - sync daemon not started`);
+      problems.push(`${syncWhere}: lvs_sync_daemon: vrrp_instance '${syncDaemon.instance}' is not defined - sync daemon not started`);
       syncDaemon = undefined;
     } else if (syncDaemon.syncId === undefined && inst.vrid !== undefined) syncDaemon.syncId = inst.vrid; // keepalived's default
   }
