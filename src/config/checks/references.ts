@@ -55,16 +55,20 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
   };
   // The parser's blocks: leaves that name nothing are passed over without becoming objects.
   const visitBlock = (parent: SyntaxNode, blockId: string) => {
-    const block = keywordTable[blockId];
-    const item = block?.item?.args[0];
-    const itemNames = !!(item?.ref || item?.defines);
+    const facts = blockFacts(blockId);
+    const block = facts.block;
     const refs = parent.refs!;
+    if (!facts.leavesName) {
+      // No leaf of this block can name anything: only its blocks are visited (most of a big config).
+      for (let k = 0; k < refs.length; k++) if (typeof refs[k] !== 'number') one(parent.childAt(k), block);
+      return;
+    }
     const store = parent.leaves;
     for (let k = 0; k < refs.length; k++) {
       const leaf = parent.leafAt(k);
       if (leaf >= 0) {
         const spec = store.spec(leaf);
-        if (spec ? !namesAnything(spec) : !itemNames) continue;
+        if (spec ? !namesAnything(spec) : !facts.itemNames) continue;
       }
       one(parent.childAt(k), block);
     }
@@ -76,6 +80,30 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
     const suggestion = known ? didYouMean(u.name, known.keys()) : undefined;
     sink.error('undefined-reference', u.pos, `${KIND_WORDS[u.kind]} '${u.name}' is not defined${suggestion ? `; did you mean '${suggestion}'?` : ''}`, suggestion ? { suggestion } : {});
   }
+}
+
+interface BlockFacts {
+  block: BlockSpec | undefined;
+  /** A list item names something (its first argument defines or refers). */
+  itemNames: boolean;
+  /** Some leaf of the block may name something: a list item, or a keyword without a block. */
+  leavesName: boolean;
+}
+
+const facts = new Map<string, BlockFacts>();
+/** What a block's leaves can name, worked out once per block id. */
+function blockFacts(blockId: string): BlockFacts {
+  let f = facts.get(blockId);
+  if (!f) {
+    const block = keywordTable[blockId];
+    const item = block?.item?.args[0];
+    const itemNames = !!(item?.ref || item?.defines);
+    // A leaf is an item (spec-less) or a keyword of the block read without a block of its own.
+    const leavesName = itemNames || block?.kind === 'list' || (block?.keywords ?? []).some((k) => namesAnything(k));
+    f = { block, itemNames, leavesName };
+    facts.set(blockId, f);
+  }
+  return f;
 }
 
 const naming = new WeakMap<KeywordSpec, boolean>();
