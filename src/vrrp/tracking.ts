@@ -2,7 +2,7 @@
 // priority, with keepalived's rules:
 //  - weight 0: the object failing puts the instance in FAULT ("reverse" swaps what failing means);
 //  - weight > 0: added while the object is up; weight < 0: added (so subtracted) while it is down;
-//    "reverse" flips the direction;
+//    "reverse" negates the amount (weight 10 reverse: 10 taken off while up);
 //  - track_file: the file's value times the weight is added; with weight 0 any non-zero value is a
 //    failure, and a product below -253 also means FAULT;
 //  - a script that has not reported yet ("init") contributes nothing, and with weight 0 holds the
@@ -60,14 +60,13 @@ export function evaluateTracks(
       continue;
     }
     const up = typeof st === 'number' ? st !== 0 : st !== false;
-    // "ok" is the state in which the object is healthy from the instance's point of view.
-    const ok = t.reverse ? !up : up;
     if (t.weight === 0) {
-      if (!ok) out.faults.push(t.name);
-    } else if (t.weight > 0) {
-      if (ok) out.delta += t.weight;
-    } else if (!ok) {
-      out.delta += t.weight;
+      // "ok" is the state in which the object is healthy from the instance's point of view.
+      if ((t.reverse ? !up : up) === false) out.faults.push(t.name);
+    } else if (t.weight > 0 ? up : !up) {
+      // keepalived (vrrp_track.c): a positive weight counts while up, a negative one while down;
+      // reverse negates the amount (weight 10 reverse: -10 while up), not when it counts.
+      out.delta += t.reverse ? -t.weight : t.weight;
     }
   }
   return out;
@@ -86,7 +85,8 @@ export function effectivePriority(basePriority: number, delta: number): number {
  * take a track out of an instance through ordinary track events (a reload that disables it). */
 export function neutralStatus(spec: TrackSpec): TrackStatus {
   if (spec.kind === 'file') return spec.weight === 0 && spec.reverse ? 1 : 0;
-  // Boolean kinds: weight 0 and negative weights count while the object is not ok, positive ones while it is.
-  const ok = !(spec.weight > 0);
-  return spec.reverse ? !ok : ok;
+  // Boolean kinds: weight 0 faults while not ok (reverse: while up); a weight counts while up
+  // (positive) or down (negative), whatever reverse says.
+  if (spec.weight === 0) return !spec.reverse;
+  return spec.weight < 0;
 }

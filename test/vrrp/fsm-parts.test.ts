@@ -23,14 +23,16 @@ describe('timers', () => {
 });
 
 describe('tracking weights', () => {
-  it('positive weights count while up, negative while down; reverse flips', () => {
+  it('positive weights count while up, negative while down; reverse negates the amount (keepalived vrrp_track.c)', () => {
     const specs = [
       { name: 'up+', kind: 'interface' as const, weight: 10 },
       { name: 'down-', kind: 'script' as const, weight: -20 },
       { name: 'rev', kind: 'process' as const, weight: 5, reverse: true },
+      { name: 'rev-', kind: 'script' as const, weight: -7, reverse: true },
     ];
-    expect(evaluateTracks(specs, {}).delta).toBe(10);
-    expect(evaluateTracks(specs, { 'up+': false, 'down-': false, rev: false }).delta).toBe(-20 + 5);
+    // keepalived 2.2.7 with "weight 10 reverse" on an up script shows priority 120 -> 110 (dump-rich3).
+    expect(evaluateTracks(specs, {}).delta).toBe(10 - 5);
+    expect(evaluateTracks(specs, { 'up+': false, 'down-': false, rev: false, 'rev-': false }).delta).toBe(-20 + 7);
   });
   it('weight 0 failing is a fault; init is pending; files multiply', () => {
     const specs = [
