@@ -31,7 +31,7 @@ function sands(label: string, at: number | null, c: DumpClock): string {
   return `   ${label} = ${sec}.${frac} (${ctime24(sec, c.utc).slice(0, 19)}.${frac})`;
 }
 
-export function bfdSessionLines(cfg: BfdInstanceConfig, s: BfdSession, c: DumpClock): string[] {
+export function bfdSessionLines(cfg: BfdInstanceConfig, s: BfdSession, c: DumpClock, sendError = false): string[] {
   const out = [` BFD Instance = ${cfg.name}`, `   Neighbor IP = ${cfg.neighbor}`];
   if (cfg.source !== undefined) out.push(`   Source IP = ${cfg.source}`);
   out.push(
@@ -47,6 +47,7 @@ export function bfdSessionLines(cfg: BfdInstanceConfig, s: BfdSession, c: DumpCl
     sands('sands_out', s.txAt, c),
     sands('sands_exp', s.expireAt, c),
     sands('sands_rst', s.resetAt, c),
+    `   send error = ${sendError ? 'true' : 'false'}`,
     `   local state = ${STATE_NAMES[s.localState]}`,
     `   remote state = ${STATE_NAMES[s.remoteState]}`,
     `   local discriminator = 0x${s.localDiscr.toString(16)}`,
@@ -75,7 +76,7 @@ export function bfdSessionLines(cfg: BfdInstanceConfig, s: BfdSession, c: DumpCl
 /** The text of keepalived_bfd.data. */
 export function formatBfdData(
   globals: DumpGlobals,
-  sessions: readonly { cfg: BfdInstanceConfig; session: BfdSession }[],
+  sessions: readonly { cfg: BfdInstanceConfig; session: BfdSession; sendError?: boolean }[],
   listening: boolean,
   c: DumpClock = { monoUs: Math.floor(performance.now() * 1000), wallUs: Date.now() * 1000 },
 ): string {
@@ -83,7 +84,7 @@ export function formatBfdData(
   out.push('------< BFD Data >------', ` listening socket = ${listening ? 'open' : 'closed'}`);
   if (sessions.length > 0) {
     out.push('------< BFD Topology >------');
-    for (const { cfg, session } of sessions) out.push(...bfdSessionLines(cfg, session, c));
+    for (const { cfg, session, sendError } of sessions) out.push(...bfdSessionLines(cfg, session, c, sendError));
   }
   return `${out.join('\n')}\n`;
 }

@@ -284,8 +284,8 @@ export class BfdService {
   }
 
   /** The sessions, for the data dump. */
-  sessions(): { cfg: BfdInstanceConfig; session: BfdSession }[] {
-    return [...this.entries.values()].map((e) => ({ cfg: e.cfg, session: e.session }));
+  sessions(): { cfg: BfdInstanceConfig; session: BfdSession; sendError: boolean }[] {
+    return [...this.entries.values()].map((e) => ({ cfg: e.cfg, session: e.session, sendError: e.sendError }));
   }
 
   stop(): void {
