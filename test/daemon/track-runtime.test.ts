@@ -257,13 +257,29 @@ vrrp_instance VI_2 {
     await a.rt.stop();
   });
 
-  it('track_bfd is logged once as unsupported and counts as up', async () => {
+  it('track_bfd follows the BFD child: Down at start (weight 0: FAULT), Up lets it run; bfd_instance weight is the default', async () => {
     const w = world();
-    const defs = 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n}';
-    const [a, b] = await pair(w, 'track_bfd { b1 }', defs);
-    expect(st(a).state).toBe('MASTER');
-    expect(st(a).tracks).toContainEqual({ name: 'b1', kind: 'bfd', weight: 0, status: true });
-    expect(a.log.lines.filter((l) => l.includes('BFD is not supported')).length).toBe(1);
+    const defs = 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n}\nbfd_instance b2 {\n neighbor_ip 192.0.2.10\n weight -60\n}';
+    const [a, b] = await pair(w, 'track_bfd { b1\n b2 }', defs);
+    expect(st(a).state).toBe('FAULT');
+    expect(st(a).tracks).toEqual(expect.arrayContaining([
+      { name: 'b1', kind: 'bfd', weight: 0, status: false },
+      { name: 'b2', kind: 'bfd', weight: -60, status: false },
+    ]));
+    a.rt.trackers.setBfd('b1', true);
+    await w.clock.advance(5 * S, settle(a, b));
+    // Up on b1 leaves FAULT; b2 still Down costs 60 (150 - 60 < 100: the peer stays MASTER).
+    expect(st(a).state).toBe('BACKUP');
+    expect(st(a).priority.effective).toBe(90);
+    a.rt.trackers.setBfd('b2', true);
+    await w.clock.advance(5 * S, settle(a, b));
+    expect(st(a)).toMatchObject({ state: 'MASTER', priority: { effective: 150 } });
+    a.rt.trackers.setBfd('b1', false);
+    await w.clock.advance(1 * S, settle(a, b));
+    expect(st(a).state).toBe('FAULT');
+    // A session nobody tracks changes nothing.
+    a.rt.trackers.setBfd('other', true);
+    expect(a.log.lines.some((l) => l.includes('not supported'))).toBe(false);
     await a.rt.stop();
     await b.rt.stop();
   });
