@@ -55,17 +55,23 @@ export function plainLine(text: string, ls: number, le: number, file: string, li
   const c0 = text.charCodeAt(i);
   if (c0 === 64 /* @ */ || c0 === 126 /* ~ */ || c0 === 36 /* $ */) return -1;
   if (c0 === 105 /* i */ && text.startsWith('include', i)) return -1;
+  // One pass: a character that needs the general path, the comment, and whether any brace comes first.
   let stop = le;
+  let brace = false;
   for (let j = i; j < le; j++) {
     const c = text.charCodeAt(j);
-    if (c === 34 /* " */ || c === 92 /* \ */ || c === 36 /* $ */) return -1;
-    if (c === 35 /* # */ || c === 33 /* ! */) {
-      stop = j;
-      break;
-    }
+    if (c <= 36) {
+      if (c === 34 /* " */ || c === 36 /* $ */) return -1;
+      if (c === 35 /* # */ || c === 33 /* ! */) {
+        stop = j;
+        break;
+      }
+    } else if (c === 92 /* \ */) return -1;
+    else if (c === 123 /* { */ || c === 125 /* } */) brace = true;
   }
   let b = stop;
   while (b > i && isBlank(text.charCodeAt(b - 1))) b--;
+  if (!brace) return emit(text, i, b, ls, file, line, out);
   // Every `{` and `}` on a line of its own, as keepalived reads them (emitSplit in the general path).
   let emitted = 0;
   let p = i;
