@@ -1,5 +1,6 @@
 // One check of any type: the dispatcher the scheduler calls. Never throws: an unexpected error in a
 // checker becomes a failed result naming it.
+import { runBfdCheck } from './bfd.js';
 import { runDnsCheck } from './dns.js';
 import { runFileCheck } from './file.js';
 import { runHttpCheck } from './http-check.js';
@@ -31,6 +32,8 @@ export async function runCheck(spec: CheckSpec, deps: CheckDeps): Promise<CheckR
         return await runUdpCheck(spec, deps);
       case 'FILE_CHECK':
         return await runFileCheck(spec, deps);
+      case 'BFD_CHECK':
+        return await runBfdCheck(spec, deps);
     }
   } catch (e) {
     return failure(`${(spec as CheckSpec).type} internal error: ${errText(e)}`, started, deps.now);

@@ -3,6 +3,7 @@
 // server, else the checker type's default). Problems become diagnostics naming file and line.
 import { child, childrenNamed, type ConfNode } from '../config/ast.js';
 import type { KeepalivedConfig, RealServer, VirtualServer } from '../config/model.js';
+import { BFD_POLL_MS } from './bfd.js';
 import { parseStatusCodes } from './http-check.js';
 import { realServerKey, rsPortOf, vsKeyOf } from './keys.js';
 import { splitCommand } from './misc.js';
@@ -57,6 +58,8 @@ function timing(n: ConfNode, { vs, rs }: Ctx): CheckerTiming {
   const type = n.keyword;
   // keepalived watches a tracked file with inotify; we poll it every second (no warmup, no retry).
   if (type === 'FILE_CHECK') return { delayLoopMs: FILE_POLL_MS, warmupMs: 0, retry: 0, delayBeforeRetryMs: FILE_POLL_MS, alpha: false, logAllFailures: false };
+  // keepalived acts on BFD events at once; the state is polled here (bfd.ts), no warmup, no retry.
+  if (type === 'BFD_CHECK') return { delayLoopMs: BFD_POLL_MS, warmupMs: 0, retry: 0, delayBeforeRetryMs: BFD_POLL_MS, alpha: bool(n, 'alpha') ?? false, logAllFailures: false };
   const delayLoopMs = ms(n, 'delay_loop') ?? ms(rs.node, 'delay_loop') ?? ms(vs.node, 'delay_loop') ?? DEFAULT_DELAY_LOOP_MS;
   const defaultRetry = type === 'MISC_CHECK' ? 0 : type === 'DNS_CHECK' ? 3 : 1;
   const retry = int(n, 'retry') ?? int(n, 'nb_get_retry') ?? int(rs.node, 'retry') ?? int(vs.node, 'retry') ?? defaultRetry;
@@ -195,6 +198,14 @@ function checkerSpec(n: ConfNode, ctx: Ctx, rsWeight: number): CheckSpec | undef
         reverse: src?.args[1]?.text === 'reverse',
         baseWeight: rsWeight,
       };
+    }
+    case 'BFD_CHECK': {
+      const names = child(n, 'name')?.args.map((a) => a.text) ?? [];
+      if (names.length !== 1) return err('No or too many names specified');
+      const b = ctx.config.nodes.find((x) => x.keyword === 'bfd_instance' && x.args[0]?.text === names[0]);
+      // A bfd_instance naming only `vrrp` sends the checker process nothing (bfd_parser.c).
+      if (!b || (child(b, 'vrrp') && !child(b, 'checker'))) return err(`BFD ${names[0]} not configured`);
+      return { type: 'BFD_CHECK', name: names[0]! };
     }
     default:
       ctx.problems.push({ where: at(n), severity: 'warning', message: `${n.keyword} is not supported by this checker process; ignored` });

@@ -10,7 +10,8 @@ export type CheckerType =
   | 'DNS_CHECK'
   | 'PING_CHECK'
   | 'UDP_CHECK'
-  | 'FILE_CHECK';
+  | 'FILE_CHECK'
+  | 'BFD_CHECK';
 
 /** The outcome of one check. `weight` (absolute IPVS weight) only from MISC_CHECK misc_dynamic and FILE_CHECK. */
 export interface CheckResult {
@@ -148,7 +149,13 @@ export interface FileSpec {
   baseWeight: number;
 }
 
-export type CheckSpec = TcpSpec | HttpSpec | MiscSpec | SmtpSpec | DnsSpec | PingSpec | UdpSpec | FileSpec;
+/** BFD_CHECK: up while the named bfd_instance's session is Up. */
+export interface BfdCheckSpec {
+  type: 'BFD_CHECK';
+  name: string;
+}
+
+export type CheckSpec = TcpSpec | HttpSpec | MiscSpec | SmtpSpec | DnsSpec | PingSpec | UdpSpec | FileSpec | BfdCheckSpec;
 
 /** One configured checker of one real server. */
 export interface CheckerEntry {

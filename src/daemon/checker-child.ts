@@ -4,6 +4,7 @@
 // re-reads the config on reload, and stops cleanly on shutdown or when the parent goes away.
 // The IPVS table follows the real servers through IpvsService (ipvs-service.ts).
 import { loadConfig } from '../config/index.js';
+import { bfdSessionStates } from '../check/bfd.js';
 import { CheckerService, checkerEventFields } from '../check/service.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { IpvsService } from './ipvs-service.js';
@@ -115,6 +116,7 @@ async function onMessage(m: ParentMessage): Promise<void> {
       configFile = m.configFile;
       configId = m.configId;
       vrrpStates = m.vrrpStates ?? {};
+      for (const [name, up] of Object.entries(m.bfdStates ?? {})) bfdSessionStates.set(name, up === true);
       const problem = await load().catch((e: unknown) => `cannot start the checkers: ${String(e)}`);
       if (problem) {
         send({ type: 'fatal', message: problem });
@@ -130,6 +132,10 @@ async function onMessage(m: ParentMessage): Promise<void> {
     }
     case 'status':
       send({ type: 'status-reply', id: m.id, status: { role: 'checker', realServers: service.snapshot() } });
+      return;
+    case 'bfd-state':
+      // BFD_CHECK reads it (check/bfd.ts); keepalived logs each change it acts on.
+      if (typeof m.name === 'string' && typeof m.up === 'boolean') bfdSessionStates.set(m.name, m.up);
       return;
     case 'vrrp-state':
       vrrpStates[m.instance] = m.state;

@@ -182,7 +182,7 @@ function defaultRetryDelayUs(t: CheckSpec['type']): number {
 
 function targetOf(s: CheckSpec): ConnectTarget | undefined {
   if (s.type === 'SMTP_CHECK') return s.targets[0];
-  if (s.type === 'MISC_CHECK' || s.type === 'FILE_CHECK') return undefined;
+  if (s.type === 'MISC_CHECK' || s.type === 'FILE_CHECK' || s.type === 'BFD_CHECK') return undefined;
   return s.target;
 }
 
