@@ -57,7 +57,7 @@ const tail = (words: readonly Word[], from: number): readonly Word[] => (from ==
  * dotted quad, an exact enum value, a non-empty word), read from the span without making a string.
  * False means "not sure": checkValue decides.
  */
-function surelyValid(spec: ArgSpec, w: WordList, i: number): boolean {
+export function surelyValid(spec: ArgSpec, w: WordList, i: number): boolean {
   switch (spec.type) {
     case 'int':
     case 'float': {
