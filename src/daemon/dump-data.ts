@@ -163,7 +163,7 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
   if (i.skipCheckAdvAddr) o.push('   Skip checking advert IP addresses');
   if (i.strict) o.push('   Enforcing strict VRRP compliance');
   o.push(`   Using src_ip = ${i.srcAddr ?? '(none)'}${i.srcFromConfig ? ' (from configuration)' : ''}`);
-  if (!i.unicast) o.push(i.family === 4 ? '   Multicast address 224.0.0.18' : `   Multicast address ff02::12, ifindex 0`);
+  if (!i.unicast) o.push(i.family === 4 ? '   Multicast address 224.0.0.18' : `   Multicast address ff02::12, ifindex ${i.mcastIfindex ?? 0}`);
   o.push(
     `   Gratuitous ARP delay = ${Math.floor(i.garpDelayUs / 1e6)}`,
     `   Gratuitous ARP repeat = ${i.garpRepeat}`,
@@ -256,7 +256,7 @@ export function formatData(s: DumpSnapshot, utc = false): string {
     out.push('------< VRRP Sync groups >------');
     for (const g of s.syncGroups) out.push(...groupLines(g));
   }
-  out.push(...trackerSections(s));
+  out.push(...trackerSections(s, utc));
   return `${out.join('\n')}\n`;
 }
 

@@ -129,6 +129,8 @@ export function formatVip(v: Omit<VipSpec, 'advertised'>, set: boolean, base?: s
   if (v.family === 4 && v.brd) out += ` brd ${v.brd}`;
   out += ` dev ${v.ifname}${base && base !== v.ifname ? `@${base}` : ''} scope ${v.scope ? SCOPES[v.scope] ?? v.scope : 'global'}`;
   if (v.label) out += ` label ${v.label}`;
+  // keepalived's default IPv6 lifetimes: a /128 is added deprecated (preferred_lft 0), others forever.
+  if (v.family === 6) out += v.prefix === 128 ? ' deprecated' : ' preferred_lft forever';
   return set ? `${out} set` : out;
 }
 
@@ -161,6 +163,7 @@ function oneInstance(rt: VrrpRuntime, i: InstanceState, io: InstanceIo, g: DumpG
     srcAddr: p.srcAddr ?? (io.primaryAddr || null),
     srcFromConfig: p.srcAddr !== undefined,
     unicast: p.unicastPeers.length > 0,
+    mcastIfindex: rt.addrs.find((a) => a.ifname === (p.vmac && !p.vmac.xmitBase ? p.vmac.ifname : p.ifname))?.ifindex ?? 0,
     dontTrackPrimary: !p.tracks.some((x) => x.own),
     skipCheckAdvAddr: p.check.skipCheckAdvAddr ?? false,
     strict: p.check.strict ?? false,
@@ -197,7 +200,7 @@ function oneInstance(rt: VrrpRuntime, i: InstanceState, io: InstanceIo, g: DumpG
   if (p.syncGroup) d.syncGroup = p.syncGroup;
   if (c.authData !== undefined) d.authData = c.authData;
   if (p.vmac) d.vmac = { ifname: p.vmac.ifname, base: p.ifname, up: rt.linkUp.get(p.vmac.ifname) ?? false, xmitBase: p.vmac.xmitBase };
-  if (p.routes) d.routes = p.routes.map((r) => formatRoute(r.spec, saysNoTrack(r.text)));
+  if (p.routes) d.routes = p.routes.map((r) => formatRoute(r.spec, r.text, i.state === 'MASTER'));
   if (p.rules) d.rules = p.rules.map((r) => formatRule(r.spec, saysNoTrack(r.text)));
   const x = cfg?.instances.get(p.name);
   if (x) d.extra = x;
@@ -246,8 +249,9 @@ function trackerParts(rt: VrrpRuntime, x: SnapshotExtras): Pick<DumpSnapshot, 's
     };
     return [def.quorumMax < Number.MAX_SAFE_INTEGER ? { ...e, quorumMax: def.quorumMax } : e];
   });
-  // BFD is not run here: tracked sessions count as up (README); weights are the references'.
-  out.trackBfds = (plan?.bfds ?? []).filter((b) => t.bfds.has(b.name)).map((b) => ({ name: b.name, weight: 0, reverse: false, up: true, tracking: tracked(x.config, `bfd:${b.name}`) }));
+  out.trackBfds = (plan?.bfds ?? []).filter((b) => t.bfds.has(b.name)).map((b) => ({
+    name: b.name, weight: b.weight, reverse: b.reverse, up: t.status(`bfd:${b.name}`) === true, tracking: tracked(x.config, `bfd:${b.name}`),
+  }));
   return out;
 }
 
@@ -275,7 +279,7 @@ export function dumpSnapshot(rt: VrrpRuntime, globals: DumpGlobals, startUs: num
   if (st) {
     snap.statics = {
       addresses: st.addresses.map((a) => formatVip(a, true)),
-      routes: st.routes.map((r) => formatRoute(r.spec, saysNoTrack(r.text))),
+      routes: st.routes.map((r) => formatRoute(r.spec, r.text, true)),
       rules: st.rules.map((r) => formatRule(r.spec, saysNoTrack(r.text))),
     };
   }

@@ -22,6 +22,7 @@ export interface LinkFacts {
   arpFilter: number;
   rpFilter: number;
   promoteSecondaries: number;
+  ipv6Forwarding: boolean;
 }
 
 const IFF = { UP: 0x1, BROADCAST: 0x2, LOOPBACK: 0x8, POINTOPOINT: 0x10, NOARP: 0x80, MULTICAST: 0x1000 };
@@ -41,7 +42,7 @@ const numAt = (file: string, radix = 10): number => {
 };
 
 /** The namespace's links (bounded); [] when /sys cannot be read. */
-export function readLinks(sys = '/sys/class/net', procConf = '/proc/sys/net/ipv4/conf'): LinkFacts[] {
+export function readLinks(sys = '/sys/class/net', procConf = '/proc/sys/net/ipv4/conf', proc6Conf = '/proc/sys/net/ipv6/conf'): LinkFacts[] {
   let names: string[];
   try {
     names = readdirSync(sys).slice(0, MAX_LINKS);
@@ -58,6 +59,7 @@ export function readLinks(sys = '/sys/class/net', procConf = '/proc/sys/net/ipv4
       name, index, mac: readText(join(d, 'address')) ?? '', broadcast: readText(join(d, 'broadcast')) ?? '', flags: numAt(join(d, 'flags'), 16),
       carrier: readText(join(d, 'carrier')) === '1', mtu: numAt(join(d, 'mtu')), type: numAt(join(d, 'type')),
       arpIgnore: conf('arp_ignore'), arpFilter: conf('arp_filter'), rpFilter: conf('rp_filter'), promoteSecondaries: conf('promote_secondaries'),
+      ipv6Forwarding: numAt(join(proc6Conf, name, 'forwarding')) === 1,
     });
   }
   return out.sort((a, b) => a.index - b.index);
@@ -71,23 +73,23 @@ export function linkFacts(rt: VrrpRuntime, links: readonly LinkFacts[]): DumpInt
   for (const a of rt.plan.statics?.addresses ?? []) ours.add(`${a.ifname}|${a.addr}`);
   const byName = new Map(links.map((l) => [l.name, l]));
   return links.map((l) => {
-    // keepalived keeps no host-scope IPv6 address (::1) for an interface.
-    const addrs = rt.addrs.filter((a) => a.ifname === l.name && !ours.has(`${a.ifname}|${a.addr}`) && !(a.family === 6 && a.addr === '::1'));
-    const ll = (a: string) => /^fe[89ab]/i.test(a);
-    const v6 = addrs.filter((a) => a.family === 6).map((a) => a.addr);
+    const addrs = rt.addrs.filter((a) => a.ifname === l.name && !ours.has(`${a.ifname}|${a.addr}`));
+    // keepalived keeps only link-local IPv6 addresses for an interface (its advert sources).
+    const v6 = addrs.filter((a) => a.family === 6 && /^fe[89ab]/i.test(a.addr)).map((a) => a.addr);
     const vmacOwner = plan.find((p) => p.vmac?.ifname === l.name);
     const bases = plan.filter((p) => p.vmac && p.ifname === l.name).length;
     const tracking: DumpTracking[] = [];
     for (const p of plan) {
-      const ownTracked = p.tracks.some((t) => t.own);
-      if (ownTracked && (p.ifname === l.name || p.vmac?.ifname === l.name)) tracking.push({ instance: p.name, weight: 0, reverse: false });
+      // dont_track_primary: keepalived still lists the instance, with VRRP_NOT_TRACK_IF (255).
+      const ownWeight = p.tracks.some((t) => t.own) ? 0 : 255;
+      if (p.ifname === l.name || p.vmac?.ifname === l.name) tracking.push({ instance: p.name, weight: ownWeight, reverse: false });
       for (const t of p.tracks) if (!t.own && t.ifname === l.name) tracking.push({ instance: p.name, weight: t.weight, reverse: t.reverse });
     }
     const loop = (l.flags & IFF.LOOPBACK) !== 0;
     const i: DumpInterface = {
       name: l.name, index: l.index,
       ipv4: addrs.filter((a) => a.family === 4).map((a) => a.addr),
-      ipv6: [...v6.filter(ll), ...v6.filter((a) => !ll(a))],
+      ipv6: v6,
       mac: loop || /^(00:)*00$/.test(l.mac) ? '' : l.mac, macBroadcast: l.broadcast,
       up: (l.flags & IFF.UP) !== 0, running: (l.flags & IFF.UP) !== 0 && l.carrier, broadcast: (l.flags & IFF.BROADCAST) !== 0, loopback: loop,
       pointToPoint: (l.flags & IFF.POINTOPOINT) !== 0, noArp: (l.flags & IFF.NOARP) !== 0, multicast: (l.flags & IFF.MULTICAST) !== 0,
@@ -100,6 +102,10 @@ export function linkFacts(rt: VrrpRuntime, links: readonly LinkFacts[]): DumpInt
     }
     // keepalived shows rp_filter where it set it: on its vmacs and their base interfaces.
     if (vmacOwner || bases > 0) i.rpFilter = l.rpFilter;
+    // keepalived looks at IPv6 forwarding when it sends unsolicited NAs (an IPv6 instance became master here).
+    const na = plan.filter((p) => p.family === 6 && (rt.ios.get(p.name)?.becameMaster ?? 0) > 0 && (p.vmac && !p.vmac.xmitBase ? p.vmac.ifname : p.ifname) === l.name);
+    const at = Math.max(0, ...na.map((p) => Date.parse(rt.transitions.get(p.name)?.at ?? '') || 0));
+    if (na.length > 0) i.gnaRouterCheck = { forwarding: l.ipv6Forwarding, atUs: at * 1000 };
     return i;
   });
 }

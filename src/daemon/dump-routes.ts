@@ -25,9 +25,19 @@ const lockOf = (r: RouteSpec, bit: number): boolean => ((r.lock ?? 0) & (1 << bi
 // RTAX_* numbers (linux/rtnetlink.h): the lock bits are 1 << RTAX_x.
 const RTAX = { mtu: 2, window: 3, rtt: 4, rttvar: 5, ssthresh: 6, cwnd: 7, advmss: 8, reordering: 9, rtoMin: 13, congctl: 16 };
 
-/** format_iproute, with `noTrack` for keepalived's dont_track. */
-export function formatRoute(r: RouteSpec, noTrack = false): string {
-  const o: string[] = [r.mode ?? 'prepend'];
+/**
+ * format_iproute for a configured route: `text` is its config line (no_track, an explicit type or
+ * protocol), `set` whether it is installed now. keepalived does not track a route without a dev
+ * (dont_track), sets protocol 18 only on tracked ones, and prints "add" for a route with a type
+ * (its IPROUTE_BIT_ADD is the type's bit: the route-command enum's IPROUTE_ADD shadows the bit
+ * number).
+ */
+export function formatRoute(r: RouteSpec, text = '', set = false): string {
+  const words = text.split(/\s+/);
+  const noTrack = saysNoTrack(text) || !r.dev;
+  const typed = r.type !== 1 || words.includes('unicast');
+  const mode = r.mode === 'add' || typed ? 'add' : r.mode === 'append' ? 'append' : 'prepend';
+  const o: string[] = [mode];
   if (r.type !== 1) o.push(rtnType(r.type));
   let s = `${o.join(' ')} ${r.dstLen === 0 && /^(0\.0\.0\.0|::)$/.test(r.dst) ? 'default' : addrText(r.dst, r.dstLen)}`;
   if (r.from) s += ` from ${addrText(r.from, r.fromLen)}`;
@@ -36,7 +46,8 @@ export function formatRoute(r: RouteSpec, noTrack = false): string {
   if (r.via) s += ` via ${(r.viaFamily ?? r.family) === 6 ? 'inet6' : 'inet'} ${r.via}`;
   if (r.dev) s += ` dev ${r.dev}`;
   if (r.table !== 254) s += ` table ${r.table}`;
-  if (r.protocol) s += ` proto ${r.protocol}`;
+  // Protocol 18 is set before the missing dev turns tracking off.
+  if (!saysNoTrack(text) || words.includes('protocol') || words.includes('proto')) s += ` proto ${r.protocol}`;
   if (r.scope) s += ` scope ${r.scope}`;
   if (r.metric !== undefined) s += ` metric ${r.metric}`;
   if (r.family === 4 && r.onlink) s += ' onlink';
@@ -71,6 +82,9 @@ export function formatRoute(r: RouteSpec, noTrack = false): string {
     if (nh.realms) s += (r.realms ?? 0) & 0xffff0000 ? ` realms ${nh.realms >>> 16}/${nh.realms & 0xffff}` : ` realm ${nh.realms & 0xffff}`;
   }
   if (noTrack) s += ' no_track';
+  // configured_ifindex comes from keepalived's netlink route monitor, which fills it for IPv4 routes
+  // only: an installed tracked IPv6 route prints the "not where configured" note with index 0.
+  else if (set && r.family === 6) s += ' [installed ifindex 0]';
   return s;
 }
 

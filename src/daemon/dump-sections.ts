@@ -3,6 +3,7 @@
 // "VRRP Track BFDs" and "Interfaces" (vrrp_data.c dump_vrrp_data / dump_vscript / dump_vprocess /
 // dump_vrrp_tracked_bfd, track_file.c dump_track_file, vrrp_if.c dump_if), plus the track lists
 // and notify script lines instances and sync groups share. Pure.
+import { ctimeUs } from './dump-data.js';
 import type {
   DumpInterface, DumpNotifyScript, DumpSnapshot, DumpTrackBfd, DumpTrackFile, DumpTracking, DumpTrackProcess, DumpTrackRef,
   DumpTracksAndNotify, DumpVrrpScript,
@@ -84,7 +85,7 @@ function bfdLines(b: DumpTrackBfd): string[] {
 
 const HW_TYPES: Record<number, string> = { 1: 'ETHERNET', 772: 'LOOPBACK' };
 
-function interfaceLines(i: DumpInterface): string[] {
+function interfaceLines(i: DumpInterface, utc: boolean): string[] {
   const o = [` Name = ${i.name}`, `   index = ${i.index}`, `   IPv4 address = ${i.ipv4[0] ?? '(none)'}`];
   if (i.ipv4.length > 1) o.push('   Additional IPv4 addresses :', ...i.ipv4.slice(1).map((a) => `     ${a}`));
   o.push(`   IPv6 address = ${i.ipv6[0] ?? '(none)'}`);
@@ -102,6 +103,13 @@ function interfaceLines(i: DumpInterface): string[] {
   o.push(`   Reset ARP config counter ${i.resetArpConfig}`, `   Original arp_ignore ${i.arpIgnore}`, `   Original arp_filter ${i.arpFilter}`);
   if (i.rpFilter !== undefined) o.push(`   rp_filter ${i.rpFilter}`);
   o.push(`   Original promote_secondaries ${i.promoteSecondaries}`, '   Reset promote_secondaries counter 0');
+  if (i.gnaRouterCheck) {
+    const g = i.gnaRouterCheck;
+    const t = ctimeUs(g.atUs, utc);
+    const usec = t.slice(20, 26);
+    // keepalived: "%ld.%6.6ld (%.24s.%6.6ld)" with ctime_r's seconds-only text.
+    o.push(`   ${g.forwarding ? '' : 'Not '}IPv6 forwarding. Last checked ${Math.floor(g.atUs / 1e6)}.${usec} (${t.slice(0, 19)}${t.slice(26)}.${usec})`);
+  }
   if (i.tracking.length > 0) o.push('   Tracking VRRP instances :', ...i.tracking.map((t) => `     ${t.instance}, weight ${t.weight}${rev(t.reverse)}`));
   return o;
 }
@@ -118,7 +126,7 @@ export function staticSections(s: DumpSnapshot): string[] {
 }
 
 /** Scripts, track files, processes, BFDs (after the sync groups), then the interfaces. */
-export function trackerSections(s: DumpSnapshot): string[] {
+export function trackerSections(s: DumpSnapshot, utc = false): string[] {
   const o: string[] = [];
   const sec = <T>(title: string, items: readonly T[] | undefined, f: (x: T) => string[]) => {
     if (items && items.length > 0) o.push(`------< ${title} >------`, ...items.flatMap(f));
@@ -127,6 +135,6 @@ export function trackerSections(s: DumpSnapshot): string[] {
   sec('VRRP Track files', s.trackFiles, fileLines);
   sec('VRRP Track processes', s.trackProcesses, processLines);
   sec('VRRP Track BFDs', s.trackBfds, bfdLines);
-  sec('Interfaces', s.interfaces, interfaceLines);
+  sec('Interfaces', s.interfaces, (i) => interfaceLines(i, utc));
   return o;
 }

@@ -36,6 +36,8 @@ export interface DumpInstance {
   srcAddr: string | null;
   srcFromConfig: boolean;
   unicast: boolean;
+  /** The IPv6 multicast socket's interface index (keepalived prints it with ff02::12). */
+  mcastIfindex?: number;
   dontTrackPrimary: boolean;
   skipCheckAdvAddr: boolean;
   strict: boolean;
@@ -194,6 +196,8 @@ export interface DumpInterface {
   /** Shown when keepalived set it (vmacs and their base interfaces). */
   rpFilter?: number;
   promoteSecondaries: number;
+  /** An IPv6 instance sent unsolicited NAs here: net.ipv6.conf.IF.forwarding and when it was looked at (wall µs). */
+  gnaRouterCheck?: { forwarding: boolean; atUs: number };
   tracking: DumpTracking[];
 }
 

@@ -16,7 +16,8 @@ export function maskLine(l: string): string {
     .replace(/^( fd_in) -?\d+ fd_out = -?\d+$/, '$1 N fd_out = N')
     // veth MACs and the link-locals made from them are random; the VRRP MACs are not.
     .replace(/^( {3}MAC = )(?!00:00:5e:00:0[12]:)[0-9a-f:]{17}$/, '$1M')
-    .replace(/^( {3}IPv6 address = )fe80::[0-9a-f:]+$/, '$1fe80::X')
+    .replace(/^( {3}(IPv6 address|Using src_ip) = )fe80::[0-9a-f:]+$/, '$1fe80::X')
+    .replace(/^( {3}(Not )?IPv6 forwarding\. Last checked ).*$/, '$1X')
     .replace(/^( {5})fe80::[0-9a-f:]+$/, '$1fe80::X');
 }
 
@@ -43,7 +44,7 @@ export interface BothRun {
 }
 
 /** Starts both on `conf` (each in a namespace named after `tag`) and waits until `instances` are MASTER in both. */
-export async function runBoth(tag: string, dir: string, conf: string, instances: string[]): Promise<BothRun> {
+export async function runBoth(tag: string, dir: string, conf: string, instances: string[], extraAddrs: string[] = []): Promise<BothRun> {
   const nsOurs = createNetns(`${tag}o`);
   const nsKa = createNetns(`${tag}k`);
   let ours: Daemon | null = null;
@@ -58,6 +59,7 @@ export async function runBoth(tag: string, dir: string, conf: string, instances:
     for (const ns of [nsOurs, nsKa]) {
       addVethPairs(ns, ['veth0']);
       ip('-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'veth0');
+      for (const a of extraAddrs) ip('-n', ns, 'addr', 'add', a, 'dev', 'veth0', ...(a.includes(':') ? ['nodad'] : []));
     }
     ours = startOurs(nsOurs, join(dir, 'ours'), conf, ['-P'], { TZ: 'UTC' });
     ka = startKeepalived(nsKa, join(dir, 'ka'), conf);

@@ -112,36 +112,117 @@ vrrp_instance VI_6 {
 }
 `;
 
-describe.runIf(isRoot() && haveKeepalived())('keepalived.data for a rich VRRP config against keepalived 2.2.7 (root)', () => {
-  let run: BothRun | null = null;
+/** IPv6 with excluded VIPs of both families, typed / untracked / IPv6 virtual routes, rules, a
+ * reverse-weighted script, a weighted tracked interface, dont_track_primary, label/brd/scope VIPs. */
+const CONF6 = `global_defs {
+  router_id rich6
+  vrrp_garp_master_delay 3
+  lvs_flush
+  smtp_alert off
+}
+vrrp_script chk_b {
+  script "/bin/true"
+  interval 1
+  timeout 3
+  weight 10 reverse
+}
+vrrp_instance VI_6 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 71
+  priority 120
+  advert_int 1
+  preempt_delay 2
+  track_interface {
+    kap0 weight 10
+  }
+  track_script {
+    chk_b
+  }
+  virtual_ipaddress {
+    2001:db8::100/64
+    2001:db8::101
+  }
+  virtual_ipaddress_excluded {
+    192.0.2.150/24
+    2001:db8::102/64
+  }
+  virtual_routes {
+    2001:db8:5::/64 via 2001:db8::254 dev veth0
+    blackhole 198.51.100.0/24
+    198.51.100.128/25 via 192.0.2.254 metric 5 table 100 no_track
+  }
+  virtual_rules {
+    from 2001:db8::100 table 101
+    to 198.51.100.0/24 lookup 102 priority 100
+  }
+  notify_deleted "/bin/echo deleted"
+  notify_master_rx_lower_pri "/bin/echo lower"
+}
+vrrp_instance VI_7 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 72
+  priority 100
+  advert_int 1
+  dont_track_primary
+  garp_master_refresh 30
+  virtual_ipaddress {
+    192.0.2.160/24 brd 192.0.2.255 label veth0:1
+    192.0.2.161 dev veth0 scope link
+  }
+}
+`;
+
+/** Every section of ours against keepalived's, naming the section that differs. */
+function compareSections(ours: Map<string, string[]>, theirs: Map<string, string[]>): void {
+  expect([...ours.keys()]).toEqual([...theirs.keys()]);
+  for (const [name, lines] of theirs) {
+    const mine = ours.get(name) ?? [];
+    const mask = (ls: string[]) => (name === 'Global definitions' ? ls.map((l) => l.replace(/^ Router ID = .*/, ' Router ID')) : ls);
+    expect(mask(mine), `section "${name}"`).toEqual(mask(lines));
+  }
+}
+
+describe.runIf(isRoot() && haveKeepalived())('keepalived.data for rich VRRP configs against keepalived 2.2.7 (root)', () => {
+  const runs: BothRun[] = [];
   afterAll(async () => {
-    await run?.stop();
+    for (const r of runs) await r.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('every section and line keepalived writes, in its order (less times, fds, random MACs)', async () => {
     expect(distBuilt()).toBe(true);
     writeFileSync(trackFile, '0\n');
-    run = await runBoth('drc', dir, CONF, ['VI_1', 'VI_6']);
+    const run = await runBoth('drc', join(dir, 'v4'), CONF, ['VI_1', 'VI_6']);
+    runs.push(run);
     // The script's result climbs to rise + fall - 1 after its first runs: dump until both show it.
     let ours = new Map<string, string[]>();
     let theirs = new Map<string, string[]>();
     await until('chk_a settled in both dumps', async () => {
-      const [a, b] = await run!.data();
+      const [a, b] = await run.data();
       ours = sections(a);
       theirs = sections(b);
       return [ours, theirs].every((s) => s.get('VRRP Scripts')?.includes('   Result = 4') ?? false);
     }, 30_000, 1000);
-    expect([...ours.keys()]).toEqual([...theirs.keys()]);
-    for (const [name, lines] of theirs) {
-      const mine = ours.get(name) ?? [];
-      const mask = (ls: string[]) => (name === 'Global definitions' ? ls.map((l) => l.replace(/^ Router ID = .*/, ' Router ID')) : ls);
-      expect(mask(mine), `section "${name}"`).toEqual(mask(lines));
-    }
+    compareSections(ours, theirs);
     // What the comparison covered (so that a config keepalived rejected could not pass by being empty).
     expect([...theirs.keys()]).toEqual(['Global definitions', 'Static Addresses', 'Static Routes', 'VRRP Topology', 'VRRP Sockpool',
       'VRRP Sync groups', 'VRRP Scripts', 'VRRP Track files', 'VRRP Track processes', 'Interfaces']);
     expect(theirs.get('Global definitions')).toContain(' rs_init_notifies = 1');
     expect(theirs.get('VRRP Topology')).toContain('   Master state transition script = \'/usr/bin/echo\' \'six\', uid:gid 0:0');
+  }, 120_000);
+
+  it('IPv6, excluded VIPs, typed and untracked routes, rules, reverse weights, dont_track_primary', async () => {
+    const run = await runBoth('drs', join(dir, 'v6'), CONF6, ['VI_6', 'VI_7'], ['2001:db8::1/64']);
+    runs.push(run);
+    const [a, b] = await run.data();
+    const [ours, theirs] = [sections(a), sections(b)];
+    compareSections(ours, theirs);
+    const topo = theirs.get('VRRP Topology')!;
+    // keepalived: weight 10 (kap0 up) and weight 10 reverse (script up) cancel out.
+    expect(topo).toContain('   Effective priority = 120');
+    expect(topo).toContain('     add blackhole 198.51.100.0/24 proto 18 no_track');
+    expect(topo).toContain('     2001:db8::101 dev veth0 scope global deprecated set');
   }, 120_000);
 });
