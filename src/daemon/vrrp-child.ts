@@ -1,7 +1,7 @@
 // The VRRP child process (forked by the supervisor with an IPC channel): runs VrrpService with the
 // real network layer, answers the supervisor's messages, and always leaves cleanly (priority-0
 // adverts, VIPs removed) on shutdown, SIGTERM or when the supervisor goes away.
-import { RPC_ERRORS, type ReloadResult, type StatusResult } from '../control/protocol.js';
+import { type DaemonEvent, RPC_ERRORS, type ReloadResult, type StatusResult } from '../control/protocol.js';
 import { realClock } from './clock.js';
 import { type ChildMessage, type ChildStart, isParentMessage, sendIpc } from './ipc.js';
 import { SIGNAL_DUMPS, VrrpDumper } from './dump-child.js';
@@ -20,7 +20,30 @@ let exiting = false;
 /** BFD sessions' Up/Down from the BFD child (via the supervisor); the trackers read it. */
 const bfdStates = new Map<string, boolean>();
 
-const send = (m: ChildMessage) => sendIpc(process, m);
+// Events reach the supervisor once the step that made them has started its I/O: written at once, the
+// IPC message (and the supervisor it wakes) sat between the master down timer and the first advert.
+// Any other message flushes them first, so the supervisor sees everything in the order it happened.
+let pendingEvents: DaemonEvent[] = [];
+let flushScheduled = false;
+
+function flushEvents(): void {
+  flushScheduled = false;
+  const events = pendingEvents;
+  pendingEvents = [];
+  for (const event of events) sendIpc(process, { type: 'event', event });
+}
+
+function sendEvent(event: DaemonEvent): void {
+  pendingEvents.push(event);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushEvents); // after the microtasks that send the step's adverts
+}
+
+const send = (m: ChildMessage) => {
+  if (pendingEvents.length > 0) flushEvents();
+  sendIpc(process, m);
+};
 
 async function exit(code: number): Promise<void> {
   if (exiting) return;
@@ -69,7 +92,7 @@ async function start(m: ChildStart): Promise<void> {
   service = new VrrpService(m, {
     ...net.value, clock: realClock(), log, reloadHooks, tracking: { bfdStates },
     onEvent: (event) => {
-      send({ type: 'event', event });
+      sendEvent(event);
       notifier?.onEvent(event);
     },
   });
