@@ -19,6 +19,8 @@ let log: Logger = consoleLogger('Keepalived_vrrp', { detail: false });
 let exiting = false;
 /** BFD sessions' Up/Down from the BFD child (via the supervisor); the trackers read it. */
 const bfdStates = new Map<string, boolean>();
+/** Sessions reported while the runtime was starting: logged once it runs (tracks start from bfdStates). */
+const earlyBfd = new Set<string>();
 
 // Events reach the supervisor once the step that made them has started its I/O: written at once, the
 // IPC message (and the supervisor it wakes) sat between the master down timer and the first advert.
@@ -103,6 +105,9 @@ async function start(m: ChildStart): Promise<void> {
     return exit(1);
   }
   dumper.refreshGlobals();
+  // keepalived's VRRP process logs the first events once it runs; ours already started with them.
+  for (const name of earlyBfd) if (bfdStates.get(name)) logTrackedBfd(name, true);
+  earlyBfd.clear();
   send({ type: 'ready', pid: process.pid });
   warmTakeoverPath();
 }
@@ -168,13 +173,16 @@ process.on('message', (m: unknown) => {
 function onBfdState(name: string, up: boolean): void {
   if (typeof name !== 'string' || typeof up !== 'boolean') return;
   const rt = service?.runtime;
-  if ((bfdStates.get(name) ?? false) !== up) {
-    for (const p of rt?.plan.instances ?? []) {
-      if (p.trackRefs?.some((r) => r.kind === 'bfd' && r.name === name)) log.log('info', `VRRP_Instance(${p.name}) Tracked BFD instance ${name} is ${up ? 'UP' : 'DOWN'}`);
-    }
-  }
+  if (!rt || !rt.node) earlyBfd.add(name);
+  else if ((bfdStates.get(name) ?? false) !== up) logTrackedBfd(name, up);
   if (rt) rt.trackers.setBfd(name, up);
   else bfdStates.set(name, up);
+}
+
+function logTrackedBfd(name: string, up: boolean): void {
+  for (const p of service?.runtime?.plan.instances ?? []) {
+    if (p.trackRefs?.some((r) => r.kind === 'bfd' && r.name === name)) log.log('info', `VRRP_Instance(${p.name}) Tracked BFD instance ${name} is ${up ? 'UP' : 'DOWN'}`);
+  }
 }
 
 // The supervisor relays signals; a terminal's Ctrl-C reaches the whole group, so leave INT/HUP to it.

@@ -3,7 +3,8 @@
 // (each one's log says so); cutting node 1's leg takes both Down within the detection time (5 x
 // 200 ms: the host is shared, so no 10 ms timers); healing brings both Up. Our VRRP instances
 // track the session: VI_1 with weight 0 goes FAULT while it is Down, VI_2 with weight 30 moves
-// between 130 and 100 (read from status --json). A HUP keeps the session Up. SIGUSR1 writes
+// between 130 and 100 (read from status --json); a real server with BFD_CHECK follows it in the
+// checker child (status --json virtualServers; no IPVS needed). A HUP keeps the session Up. SIGUSR1 writes
 // keepalived_bfd.data with keepalived's labels. Then ours against ours once.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +54,16 @@ vrrp_instance VI_2 {
   }
   virtual_ipaddress {
     192.0.2.82/24
+  }
+}
+virtual_server 198.51.100.80 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 198.51.100.10 80 {
+    BFD_CHECK {
+      name b1
+    }
   }
 }
 `;
@@ -107,6 +118,11 @@ const count = (out: string, re: RegExp) => [...out.matchAll(new RegExp(re, 'g'))
 const UP = /\(b1\) Entering Up state/;
 const DOWN = /\(b1\) Entering Down state/;
 
+async function rsUp(r: Run): Promise<boolean | undefined> {
+  const st = (await status(r)) as { virtualServers?: { realServers: { up: boolean }[] }[] } | null;
+  return st?.virtualServers?.[0]?.realServers[0]?.up;
+}
+
 async function inst(r: Run, name: string) {
   return (await status(r))?.instances.find((i) => i.name === name);
 }
@@ -138,6 +154,7 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     expect((await status(ours))!.bfd![0]!.detectionTimeUs).toBe(DETECT_MS * 1000);
     await until('VI_1 MASTER', async () => (await inst(ours, 'VI_1'))?.state === 'MASTER', 20_000);
     await until('VI_2 at 130', async () => (await inst(ours, 'VI_2'))?.priority.effective === 130, 10_000);
+    await until('BFD_CHECK real server up', async () => (await rsUp(ours)) === true, 10_000);
     expect(ours.out()).toMatch(/VRRP_Instance\(VI_1\) Tracked BFD instance b1 is UP/);
     expect(peer.out()).not.toMatch(/Discarding bogus packet/);
   });
@@ -156,6 +173,7 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     expect(ours.out()).toMatch(/\(b1\) Expired after \d+ ms/);
     await until('VI_1 FAULT', async () => (await inst(ours, 'VI_1'))?.state === 'FAULT', 5000);
     await until('VI_2 at 100', async () => (await inst(ours, 'VI_2'))?.priority.effective === 100, 5000);
+    await until('BFD_CHECK real server down', async () => (await rsUp(ours)) === false, 5000);
     expect((await status(ours))!.bfd![0]!.state).toBe('Down');
     const u0 = count(ours.out(), UP);
     const ku0 = count(peer.out(), UP);
@@ -164,6 +182,7 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     await until('keepalived Up again', () => count(peer.out(), UP) > ku0, 15_000);
     await until('VI_1 MASTER again', async () => (await inst(ours, 'VI_1'))?.state === 'MASTER', 20_000);
     await until('VI_2 at 130 again', async () => (await inst(ours, 'VI_2'))?.priority.effective === 130, 10_000);
+    await until('BFD_CHECK real server up again', async () => (await rsUp(ours)) === true, 10_000);
   });
 
   it('a reload (HUP) keeps the session Up: no Down on either side', async () => {
