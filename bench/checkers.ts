@@ -1,23 +1,27 @@
 // Checker scheduler at scale: 10,000 real servers with TCP_CHECK at delay_loop 1 against loopback
 // listeners in separate processes (one port each, so accepting never throttles the checker and only
-// the scheduler's CPU is measured). Figures: checks per second against the target, CPU of this
-// process over 20 s (% of one core, user/system, per check), listen-queue overflows on the host
-// during the window (non-zero means the listeners, not the checker, lost connections), and the
-// detection latency (p50, p99) of the real servers whose listener is stopped. Loopback only.
+// the scheduler's CPU is measured). This process plays the checker child. Figures, per way of
+// connecting (the addon's batch prober, and the bare TCP handle it replaces, in the same run):
+// checks per second against the target, CPU of this process over the window (% of one core,
+// user/system, per check), listen-queue overflows on the host during the window (non-zero means the
+// listeners, not the checker, lost connections), and the detection latency (p50, p99) of the real
+// servers whose listener is stopped. Loopback only. As root it then runs checkers-daemon.ts (the
+// same load in the daemon, with the VRRP child's advert jitter; BENCH_CHECKERS_DAEMON=0 skips it).
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CheckerService } from '../src/check/service.js';
 import type { SchedulerLag } from '../src/check/scheduler.js';
-import type { TcpProbeMode } from '../src/check/tcp.js';
+import { defaultTcpProbeMode, type TcpProbeMode } from '../src/check/tcp.js';
 import { loadConfigText } from '../src/config/index.js';
+import { runDaemon } from './checkers-daemon.js';
 import { printRows, type BenchRow } from './harness.js';
 
 const SERVERS = 10_000;
 const DELAY_LOOP_S = 1;
 const PORTS = 4;
-const MEASURE_MS = 20_000;
+const MEASURE_MS = Number(process.env.BENCH_CHECKERS_MS ?? 15_000);
 
 // One listener per process: accept (paused, nothing read) and close at once. The checker resets
 // its side first, so the accepted socket is already dead; accepting only empties the queue.
@@ -67,7 +71,19 @@ function ask<T>(c: ChildProcess, msg: unknown, pick: (m: Record<string, unknown>
 const listenerCpuUs = async (cs: ChildProcess[]): Promise<number> =>
   (await Promise.all(cs.map((c) => ask(c, 'cpu', (m) => m.cpu as number | undefined)))).reduce((a, b) => a + b, 0);
 
-export async function run(tcpMode?: TcpProbeMode, maxInFlight?: number): Promise<BenchRow[]> {
+/**
+ * `npm run bench checkers`: in this process the batch prober, then the old path (bare handle); then,
+ * as root, the same in the daemon with the VRRP child's advert jitter beside it (checkers-daemon.ts).
+ */
+export async function run(): Promise<BenchRow[]> {
+  const modes: TcpProbeMode[] = defaultTcpProbeMode() === 'batch' ? ['batch', 'handle'] : ['handle'];
+  const rows: BenchRow[] = [];
+  for (const m of modes) rows.push(...(await runMode(m)).map((r) => ({ ...r, name: `[${m}] ${r.name}` })));
+  if (process.env.BENCH_CHECKERS_DAEMON !== '0') rows.push(...(await runDaemon()));
+  return rows;
+}
+
+export async function runMode(tcpMode?: TcpProbeMode, maxInFlight?: number): Promise<BenchRow[]> {
   const children: ChildProcess[] = [];
   try {
     for (let i = 0; i < PORTS; i++) children.push(fork('-e', [LISTENER], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -136,9 +152,11 @@ export async function run(tcpMode?: TcpProbeMode, maxInFlight?: number): Promise
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  // --socket: TCP_CHECK over net.Socket instead of the bare handle; --in-flight N: maxInFlight.
-  const mode = process.argv.includes('--socket') ? 'socket' : 'handle';
+  // --mode batch|handle|socket (default: batch and handle in turn); --in-flight N: maxInFlight.
+  const m = process.argv.indexOf('--mode');
+  const mode = m > 0 ? (process.argv[m + 1] as TcpProbeMode) : undefined;
   const i = process.argv.indexOf('--in-flight');
   const cap = i > 0 ? Number(process.argv[i + 1]) : undefined;
-  printRows(`health checker scheduler (TCP_CHECK on loopback, ${mode}, maxInFlight ${cap ?? 'default'})`, await run(mode, cap));
+  if (mode) printRows(`health checker scheduler (TCP_CHECK on loopback, ${mode}, maxInFlight ${cap ?? 'default'})`, await runMode(mode, cap));
+  else printRows('health checker scheduler (TCP_CHECK on loopback, batch prober vs bare handle)', await run());
 }
