@@ -50,6 +50,8 @@ export interface CheckerStatus {
   runs: number;
   failures: number;
   retryIt: number;
+  /** When the last run started (wall ms); absent before the first (the checker data dump's "Last ran"). */
+  lastRunWallMs?: number;
 }
 
 export interface RealServerStatus {
@@ -237,6 +239,7 @@ export class CheckScheduler {
   }
 
   snapshot(): RealServerStatus[] {
+    const wallOffset = Date.now() - this.clock.now();
     return [...this.rsState.entries()].map(([rsKey, v]) => ({
       vsKey: v.rs.vsKey,
       rsKey,
@@ -251,6 +254,7 @@ export class CheckScheduler {
         runs: s.state.runs,
         failures: s.state.failures,
         retryIt: s.state.retryIt,
+        ...(s.state.runs > 0 ? { lastRunWallMs: s.startedAt + wallOffset } : {}),
       })),
     }));
   }

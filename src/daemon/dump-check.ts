@@ -12,7 +12,7 @@ import { buildCheckers } from '../check/spec.js';
 import type { CheckerEntry, CheckSpec, ConnectTarget } from '../check/types.js';
 import { FWD, SVC_F, TUN_TYPE } from '../ipvs/genl-codec.js';
 import { specsFromConfig, vsId, type ServerSpec, type VsSpec } from '../ipvs/spec.js';
-import { globalLines } from './dump-data.js';
+import { ctimeUs, globalLines } from './dump-data.js';
 import type { DumpGlobals } from './dump-types.js';
 import { cmdStr } from './notify-scripts.js';
 import { defaultScriptUser, lookupUser, scriptFromLine, type ScriptUser, type UserDb } from './script-exec.js';
@@ -186,7 +186,15 @@ function targetOf(s: CheckSpec): ConnectTarget | undefined {
   return s.target;
 }
 
-function typeLines(s: CheckSpec): string[] {
+/** ctime_r's "%.24s" with microseconds: "1795599559.792773 (Wed Nov 25 09:39:19 2026.792773)". */
+function lastRan(wallMs: number | undefined): string {
+  const us = Math.round((wallMs ?? 0) * 1000);
+  const t = ctimeUs(us);
+  const frac = t.slice(20, 26);
+  return `${Math.floor(us / US)}.${frac} (${t.slice(0, 19)}${t.slice(26)}.${frac})`;
+}
+
+function typeLines(s: CheckSpec, c: RealServerStatus['checkers'][number] | undefined, ctx: Ctx): string[] {
   switch (s.type) {
     case 'HTTP_GET':
     case 'SSL_GET': {
@@ -201,14 +209,32 @@ function typeLines(s: CheckSpec): string[] {
       }
       return out;
     }
-    case 'MISC_CHECK':
-      return ['   Keepalive method = MISC_CHECK', `   script = ${cmdStr(s.argv)}`, `   timeout = ${Math.floor(s.timeoutMs / 1000)}`, `   dynamic = ${s.dynamic ? 'YES' : 'NO'}`];
+    case 'MISC_CHECK': {
+      const u = ctx.userOf(s.user !== undefined ? [s.user, ...(s.group !== undefined ? [s.group] : [])] : undefined);
+      const status = /exited with status (\d+)/.exec(c?.detail ?? '')?.[1] ?? '0';
+      return ['   Keepalive method = MISC_CHECK', `   script = ${cmdStr(s.argv)}`, `   timeout = ${Math.floor(s.timeoutMs / 1000)}`, `   dynamic = ${s.dynamic ? 'YES' : 'NO'}`,
+        `   uid:gid = ${u?.uid ?? 0}:${u?.gid ?? 0}`, `   Last ran = ${lastRan(c?.lastRunWallMs)}`, `   Last status = ${status}`];
+    }
+    case 'SMTP_CHECK':
+      return ['   Keepalive method = SMTP_CHECK', `   helo = ${s.helo}`];
+    case 'DNS_CHECK':
+      return ['   Keepalive method = DNS_CHECK', `   Type = ${s.qtype.toUpperCase()}`, `   Name = ${s.name}`];
+    case 'UDP_CHECK': {
+      const out = ['   Keepalive method = UDP_CHECK', s.payload ? `   Payload len = ${s.payload.length}` : '   Payload specified = no', `   Require reply = ${yesNo(s.requireReply)}`];
+      if (s.requireReply) {
+        out.push(`     Min reply length = ${s.minReplyLength}`, `     Max reply length = ${s.maxReplyLength}`, `     Reply data len = ${s.replyData?.length ?? 0}`);
+        if (s.replyData) out.push(`     Reply data mask = ${yesNo(!!s.replyMask)}`);
+      }
+      return out;
+    }
+    case 'FILE_CHECK':
+      return ['   Keepalive method = FILE_CHECK', `     Tracked file = ${s.trackName}`, '     Reloaded = No'];
     default:
       return [`   Keepalive method = ${s.type}`];
   }
 }
 
-function checkerLines(vs: VirtualServer, e: CheckerEntry, c: RealServerStatus['checkers'][number] | undefined, addr: string, port: number, suspended: boolean): string[] {
+function checkerLines(vs: VirtualServer, e: CheckerEntry, c: RealServerStatus['checkers'][number] | undefined, addr: string, port: number, suspended: boolean, ctx: Ctx): string[] {
   const t = e.timing;
   const out = [` ${fmtVs(vs)} -> ${rsTrio(vs, addr, port)}`, `   Enabled = ${yesNo(!suspended)}`, `   Up = ${yesNo(c?.up ?? !t.alpha)}`,
     `   Has run = ${yesNo((c?.runs ?? 0) > 0)}`, '   Current weight = 0'];
@@ -227,7 +253,7 @@ function checkerLines(vs: VirtualServer, e: CheckerEntry, c: RealServerStatus['c
     if (co.fwmark) out.push(`     Mark = ${co.fwmark}`);
     out.push(`     Timeout = ${(co.timeoutMs / 1000).toFixed(6)}`);
   }
-  return [...out, ...typeLines(e.spec)];
+  return [...out, ...typeLines(e.spec, c, ctx)];
 }
 
 interface Ctx {
@@ -258,6 +284,35 @@ function vsgLines(grp: KeepalivedConfig['virtualServerGroups'][number], vss: rea
   return out;
 }
 
+/** "Checker track files": each track_file a FILE_CHECK uses, its value (the last check's), the checkers on it. */
+function trackFileLines(cfg: KeepalivedConfig, byKey: ReadonlyMap<string, VirtualServer>, snap: ReadonlyMap<string, RealServerStatus>): string[] {
+  const users = new Map<string, string[]>();
+  const values = new Map<string, string>();
+  for (const rs of buildCheckers(cfg).servers) {
+    const vs = byKey.get(rs.vsKey);
+    if (!vs) continue;
+    rs.checkers.forEach((e, i) => {
+      if (e.spec.type !== 'FILE_CHECK') return;
+      const name = e.spec.trackName;
+      users.set(name, [...(users.get(name) ?? []), `     ${fmtVs(vs)} -> ${rsTrio(vs, rs.addr, rs.port)}, weight ${e.spec.weight}${e.spec.reverse ? ' reverse' : ''}`]);
+      const v = / value (-?\d+)/.exec(snap.get(rs.rsKey)?.checkers[i]?.detail ?? '')?.[1];
+      if (v !== undefined) values.set(name, v);
+    });
+  }
+  const out: string[] = [];
+  for (const n of cfg.nodes) {
+    if ((n.keyword !== 'track_file' && n.keyword !== 'vrrp_track_file') || !n.children) continue;
+    const name = arg(n) ?? '';
+    const list = users.get(name);
+    if (!list) continue;
+    const w = child(n, 'weight');
+    out.push(` Track file = ${name}`, `   File = ${arg(child(n, 'file')) ?? ''}`, `   Status = ${values.get(name) ?? 0}`,
+      `   Weight = ${arg(w) ?? 1}${arg(w, 1) === 'reverse' ? ' reverse' : ''}`, '   Tracking instances :', ...list);
+    users.delete(name);
+  }
+  return out.length ? ['------< Checker track files >------', ...out] : [];
+}
+
 /** The text of keepalived_check.data. */
 export function formatCheckData(cfg: KeepalivedConfig, globals: DumpGlobals, state: CheckDumpState): string {
   const g = cfg.nodes.find((x) => x.keyword === 'global_defs');
@@ -285,8 +340,9 @@ export function formatCheckData(cfg: KeepalivedConfig, globals: DumpGlobals, sta
     const vs = byKey.get(rs.vsKey);
     if (!vs) continue;
     const st = snap.get(rs.rsKey);
-    rs.checkers.forEach((e, i) => lines.push(...checkerLines(vs, e, st?.checkers[i], rs.addr, rs.port, state.suspended.has(rs.vsKey))));
+    rs.checkers.forEach((e, i) => lines.push(...checkerLines(vs, e, st?.checkers[i], rs.addr, rs.port, state.suspended.has(rs.vsKey), ctx)));
   }
   if (lines.length) out.push('------< Health checkers >------', ...lines);
+  out.push(...trackFileLines(cfg, byKey, snap));
   return out.join('\n') + '\n';
 }
