@@ -151,6 +151,31 @@ export interface StatusResult {
   virtualServers?: VirtualServerStatus[];
   /** Whether the kernel's IPVS table is being kept (false: no ip_vs; checkers still run). */
   ipvs?: { available: boolean; detail?: string };
+  /** The BFD child's sessions (absent when it does not run or from older daemons). */
+  bfd?: BfdSessionState[];
+}
+
+/** One bfd_instance's session as the BFD child reports it (intervals in microseconds). */
+export interface BfdSessionState {
+  name: string;
+  neighbor: string;
+  source?: string;
+  state: 'AdminDown' | 'Down' | 'Init' | 'Up';
+  remoteState: string;
+  localDiag: string;
+  remoteDiag: string;
+  localDiscriminator: number;
+  remoteDiscriminator: number;
+  txIntervalUs: number;
+  detectionTimeUs: number;
+  minRxUs: number;
+  minTxUs: number;
+  idleTxUs: number;
+  multiplier: number;
+  passive: boolean;
+  packetsSent: number;
+  packetsReceived: number;
+  localPort?: number;
 }
 
 export interface VirtualServerStatus {

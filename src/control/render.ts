@@ -33,6 +33,7 @@ export function renderStatus(s: StatusResult, o: RenderOptions): string {
   const out: string[] = [daemonLine(s, o.now)];
   if (s.instances.length === 0) {
     out.push('no vrrp_instance configured');
+    out.push(...bfdLines(s, paint));
     out.push(...renderVirtualServers(s, o.tty, paint));
     return out.join('\n') + '\n';
   }
@@ -56,6 +57,7 @@ export function renderStatus(s: StatusResult, o: RenderOptions): string {
     out.push(table.toString());
   } else out.push(...aligned([HEAD, ...rows]));
   for (const g of s.syncGroups) out.push(`sync group ${g.name}: ${paint.state(g.state, g.state)} (${g.members.join(', ')})`);
+  out.push(...bfdLines(s, paint));
   out.push(...renderVirtualServers(s, o.tty, paint));
   return out.join('\n') + '\n';
 }
@@ -86,6 +88,15 @@ export function renderVirtualServers(s: StatusResult, tty: boolean, paint: Paint
     out.push(table.toString());
   } else out.push(...aligned([VS_HEAD, ...rows]));
   return out;
+}
+
+/** One line per BFD session: "bfd b1 192.0.2.1 -> 192.0.2.2: Up (tx 200 ms, detect 1000 ms)". */
+export function bfdLines(s: StatusResult, paint: Paint = NO_PAINT): string[] {
+  return (s.bfd ?? []).map((b) => {
+    const ms = (us: number) => `${Math.round(us / 100) / 10} ms`;
+    const state = b.state === 'Up' ? paint.state('MASTER', 'Up') : paint.warn(b.state === 'Down' && b.localDiag !== 'No Diagnostic' ? `Down (${b.localDiag})` : b.state);
+    return `bfd ${b.name} ${b.source ? `${b.source} ` : ''}-> ${b.neighbor}: ${state} (tx ${ms(b.txIntervalUs)}, detect ${ms(b.detectionTimeUs)})`;
+  });
 }
 
 export function daemonLine(s: StatusResult, now: Date): string {

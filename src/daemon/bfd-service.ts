@@ -8,6 +8,7 @@
 import type { BfdInstanceConfig } from '../bfd/config.js';
 import { BfdState, decodeBfd, DIAG_NAMES, DROP_REASONS, encodeBfd, STATE_NAMES, type BfdPacket, type DropReason } from '../bfd/codec.js';
 import { BfdSession, type Output, type SessionConfig } from '../bfd/session.js';
+import type { BfdSessionState } from '../control/protocol.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Logger } from './log.js';
 
@@ -45,28 +46,8 @@ export interface BfdServiceDeps {
 
 type Drop = DropReason | 'no-session' | 'ttl' | 'admin-down';
 
-export interface BfdSessionStatus {
-  name: string;
-  neighbor: string;
-  source?: string;
-  state: string;
-  remoteState: string;
-  localDiag: string;
-  remoteDiag: string;
-  localDiscriminator: number;
-  remoteDiscriminator: number;
-  /** Negotiated intervals (us). */
-  txIntervalUs: number;
-  detectionTimeUs: number;
-  minRxUs: number;
-  minTxUs: number;
-  idleTxUs: number;
-  multiplier: number;
-  passive: boolean;
-  packetsSent: number;
-  packetsReceived: number;
-  localPort?: number;
-}
+/** A session as status --json shows it (control/protocol.ts). */
+export type BfdSessionStatus = BfdSessionState;
 
 interface Entry {
   cfg: BfdInstanceConfig;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, KEEPALIVED_BIN, type Proc, ROOT, sleep, until } from '../helpers/cluster.js';
 import { isRoot } from '../helpers/netns.js';
+import { cli } from './lab.js';
 import { callDaemon } from '../../src/control/client.js';
 import type { StatusResult } from '../../src/control/protocol.js';
 
@@ -155,6 +156,8 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     await until('VI_1 MASTER', async () => (await inst(ours, 'VI_1'))?.state === 'MASTER', 20_000);
     await until('VI_2 at 130', async () => (await inst(ours, 'VI_2'))?.priority.effective === 130, 10_000);
     await until('BFD_CHECK real server up', async () => (await rsUp(ours)) === true, 10_000);
+    const text = await cli(c.nodes[0]!.ns, ['status', '--socket', ours.sock]);
+    expect(text.stdout).toContain(`bfd b1 192.0.2.1 -> 192.0.2.2: Up (tx ${TIMERS.minMs} ms, detect ${DETECT_MS} ms)`);
     expect(ours.out()).toMatch(/VRRP_Instance\(VI_1\) Tracked BFD instance b1 is UP/);
     expect(peer.out()).not.toMatch(/Discarding bogus packet/);
   });
