@@ -18,9 +18,18 @@ import type { StatusResult } from '../../src/control/protocol.js';
 const TIMERS = { minMs: 200, mult: 5 };
 const DETECT_MS = TIMERS.minMs * TIMERS.mult;
 
+const v6 = (v4: string) => `2001:db8::${v4.split('.')[3]}`;
+// b1 over IPv4, b6 over IPv6 (hop limit 64 by default, as keepalived).
 const bfdConf = (me: string, peer: string) => `bfd_instance b1 {
   neighbor_ip ${peer}
   source_ip ${me}
+  min_rx ${TIMERS.minMs}
+  min_tx ${TIMERS.minMs}
+  multiplier ${TIMERS.mult}
+}
+bfd_instance b6 {
+  neighbor_ip ${v6(peer)}
+  source_ip ${v6(me)}
   min_rx ${TIMERS.minMs}
   min_tx ${TIMERS.minMs}
   multiplier ${TIMERS.mult}
@@ -160,6 +169,23 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     expect(text.stdout).toContain(`bfd b1 192.0.2.1 -> 192.0.2.2: Up (tx ${TIMERS.minMs} ms, detect ${DETECT_MS} ms)`);
     expect(ours.out()).toMatch(/VRRP_Instance\(VI_1\) Tracked BFD instance b1 is UP/);
     expect(peer.out()).not.toMatch(/Discarding bogus packet/);
+  });
+
+  it('the IPv6 session comes Up on both too', async () => {
+    await until('ours logs b6 Up', () => /\(b6\) Entering Up state/.test(ours.out()), 30_000);
+    await until('keepalived logs b6 Up', () => /\(b6\) Entering Up state/.test(peer.out()), 30_000);
+    expect((await status(ours))!.bfd!.find((b) => b.name === 'b6')?.state).toBe('Up');
+  });
+
+  it('single hop: a packet from the neighbour with TTL 64 is dropped (the received TTL is read), the session stays Up', async () => {
+    const before = count(ours.out(), /Discarding packet: ttl\(64\) < 255 from 192\.0\.2\.2:49999/);
+    // A Down packet with Your Discriminator 0 from the neighbour's address: matched by address, then the TTL check.
+    const pkt = Buffer.from([0x20, 0x40, 3, 24, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40, 0, 0x0f, 0x42, 0x40, 0, 0, 0, 0]).toString('hex');
+    const js = `const s=require('dgram').createSocket('udp4');s.bind(49999,'192.0.2.2',()=>{s.setTTL(64);s.send(Buffer.from('${pkt}','hex'),3784,'192.0.2.1',()=>s.close())})`;
+    const p = c.run(c.nodes[1]!.ns, [process.execPath, '-e', js]);
+    await p.exited;
+    await until('ours logs the TTL drop', () => count(ours.out(), /Discarding packet: ttl\(64\) < 255 from 192\.0\.2\.2:49999/) > before, 5000);
+    expect((await status(ours))!.bfd![0]!.state).toBe('Up');
   });
 
   it('cut: both see Down within the detection time; VI_1 FAULT, VI_2 back to 100; healed: Up, MASTER, 130', async () => {
