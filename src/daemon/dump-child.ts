@@ -75,8 +75,8 @@ export class VrrpDumper {
     // The STATS dump shows no global_defs value: no need to read them for it.
     const full = kind === 'data' || kind === 'json';
     const globals = full ? this.readGlobals() : (this.globals ?? dumpGlobals(null));
-    // Only the DATA dump shows the config-side lists and the interfaces.
-    const extras = kind === 'data' ? { config: this.config, resolver: this.resolver, links: readLinks() } : undefined;
+    // DATA and JSON show the config-side lists; only DATA the interfaces.
+    const extras = kind === 'data' ? { config: this.config, resolver: this.resolver, links: readLinks() } : kind === 'json' ? { config: this.config, resolver: this.resolver } : undefined;
     const snap = dumpSnapshot(rt, globals, this.startUs, extras);
     const pid = process.pid;
     let r: ReturnType<typeof writeDumpFile> | null = null;
@@ -89,7 +89,7 @@ export class VrrpDumper {
       if (kind === 'stats-clear') clearStats(rt);
     } else {
       this.log.log('info', `Printing VRRP as json for process(${pid}) on signal`);
-      const text = formatJson(snap.instances);
+      const text = formatJson(snap.instances, new Map((snap.scripts ?? []).map((x) => [x.name, x.cmd])));
       if (text !== null) r = writeDumpFile(this.dir, DUMP_FILES.json, text);
     }
     if (r && !r.ok) this.log.log('info', r.error);

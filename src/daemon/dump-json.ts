@@ -55,14 +55,26 @@ const flt = (k: string, v: number): Field => [k, formatG(v)];
 const arr = (k: string, v: readonly string[]): Field[] => (v.length > 0 ? [[k, `[${v.map(jsonString).join(',')}]`]] : []);
 const obj = (fields: readonly Field[]): string => `{${fields.map(([k, v]) => `${jsonString(k)}:${v}`).join(',')}}`;
 
-function dataFields(i: DumpInstance): Field[] {
+/** keepalived's JSON names of the notify scripts, by the data dump's labels. */
+const SCRIPT_FIELDS: [string, string][] = [
+  ['Backup', 'script_backup'], ['Master', 'script_master'], ['Fault', 'script_fault'], ['Stop', 'script_stop'], ['Deleted', 'script_deleted'],
+  ['Generic', 'script'], ['Master rx lower pri', 'script_master_rx_lower_pri'],
+];
+
+function dataFields(i: DumpInstance, scriptCmds: ReadonlyMap<string, string>): Field[] {
+  const x = i.extra;
+  const scripts = SCRIPT_FIELDS.flatMap(([label, key]) => {
+    const s = x?.notify.find((n) => n.label === label);
+    return s ? [str(key, s.cmd)] : [];
+  });
   const f: Field[] = [
     str('iname', i.name),
     uint('dont_track_primary', i.dontTrackPrimary ? 1 : 0),
     uint('skip_check_adv_addr', i.skipCheckAdvAddr ? 1 : 0),
     uint('strict_mode', i.strict ? 1 : 0),
-    str('vmac_ifname', ''),
-    str('ifp_ifname', i.ifname),
+    str('vmac_ifname', i.vmac?.ifname ?? ''),
+    // keepalived's vrrp->ifp is the vmac when there is one.
+    str('ifp_ifname', i.vmac?.ifname ?? i.ifname),
     uint('master_priority', i.masterPriority),
     ['last_transition', (i.lastTransitionUs / 1e6).toFixed(6)],
     flt('garp_delay', i.garpDelayUs / 1e6),
@@ -86,11 +98,15 @@ function dataFields(i: DumpInstance): Field[] {
     uint('state', STATE_NUMBER[i.state]),
     uint('wantstate', STATE_NUMBER[i.wantState]),
     uint('version', i.version),
-    bool('smtp_alert', false),
-    bool('notify_deleted', false),
+    bool('smtp_alert', x?.smtpAlert ?? false),
+    bool('notify_deleted', x?.notifyDeleted ?? false),
+    ...scripts,
     ...arr('vips', i.vips),
     ...arr('evips', i.excludedVips),
+    ...arr('vroutes', i.routes ?? []),
+    ...arr('vrules', i.rules ?? []),
     ...arr('track_ifp', i.trackedInterfaces.map((t) => t.ifname)),
+    ...arr('track_script', (x?.scripts ?? []).flatMap((t) => (scriptCmds.has(t.name) ? [scriptCmds.get(t.name)!] : []))),
     uint('auth_type', AUTH_NUMBER[i.authType]),
   ];
   if (i.authType !== 'none') f.push(str('auth_data', i.authData ?? ''));
@@ -110,9 +126,10 @@ function statsFields(i: DumpInstance): Field[] {
   ];
 }
 
-/** The file's text, or null when there is no instance (keepalived then writes no file). */
-export function formatJson(instances: readonly DumpInstance[]): string | null {
+/** The file's text, or null when there is no instance (keepalived then writes no file). scriptCmds:
+ * each vrrp_script's command as keepalived shows it (track_script). */
+export function formatJson(instances: readonly DumpInstance[], scriptCmds: ReadonlyMap<string, string> = new Map()): string | null {
   if (instances.length === 0) return null;
-  const items = instances.map((i) => `{"data":${obj(dataFields(i))},"stats":${obj(statsFields(i))}}`);
+  const items = instances.map((i) => `{"data":${obj(dataFields(i, scriptCmds))},"stats":${obj(statsFields(i))}}`);
   return `[${items.join(',')}]\n`;
 }

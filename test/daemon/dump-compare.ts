@@ -3,6 +3,7 @@
 // route out), both signalled DATA once every instance is MASTER; the files split into sections and
 // the lines that legitimately differ masked (times, socket fds, random MACs and link-locals,
 // keepalived's build lines).
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { addVethPairs, createNetns, deleteNetns, ip } from '../helpers/netns.js';
@@ -40,6 +41,8 @@ export interface BothRun {
   ka: ReturnType<typeof startKeepalived>;
   /** Writes DATA in both and returns [ours, keepalived's]. */
   data: () => Promise<[string, string]>;
+  /** Writes JSON (keepalived --signum=JSON) in both and returns [ours, keepalived's]. */
+  json: () => Promise<[string, string]>;
   stop: () => Promise<void>;
 }
 
@@ -70,17 +73,20 @@ export async function runBoth(tag: string, dir: string, conf: string, instances:
       return instances.every((n) => st?.instances.find((i) => i.name === n)?.state === 'MASTER');
     }, 30_000);
     await until('every instance MASTER in keepalived', () => instances.every((n) => k.out().includes(`(${n}) Entering MASTER STATE`)), 30_000);
-    const data = async (): Promise<[string, string]> => {
-      const files = [join(o.dir, 'keepalived.data'), join(k.dir, 'keepalived.data')];
+    const dump = async (signal: NodeJS.Signals | number, name: string): Promise<[string, string]> => {
+      const files = [join(o.dir, name), join(k.dir, name)];
       const before = files.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0));
-      process.kill(readPid(o.files.pid)!, 'SIGUSR1');
-      process.kill(readPid(k.pidFile)!, 'SIGUSR1');
-      // keepalived writes in place: wait for a newer, non-empty file that ends with a line.
-      await until('both keepalived.data', () => files.every((f, n) => existsSync(f) && statSync(f).mtimeMs > before[n] && statSync(f).size > 0), 10_000);
+      process.kill(readPid(o.files.pid)!, signal);
+      process.kill(readPid(k.pidFile)!, signal);
+      // keepalived writes in place: wait for a newer, non-empty file, then let it finish.
+      await until(`both ${name}`, () => files.every((f, n) => existsSync(f) && statSync(f).mtimeMs > before[n] && statSync(f).size > 0), 10_000);
       await new Promise((r) => setTimeout(r, 300));
       return [readFileSync(files[0], 'utf8'), readFileSync(files[1], 'utf8')];
     };
-    return { ours: o, ka: k, data, stop };
+    const jsonSig = Number(execFileSync('/usr/sbin/keepalived', ['--signum=JSON'], { encoding: 'utf8' }).trim());
+    const data = () => dump('SIGUSR1', 'keepalived.data');
+    const json = () => dump(jsonSig, 'keepalived.json');
+    return { ours: o, ka: k, data, json, stop };
   } catch (e) {
     const logs = `ours:\n${ours?.out() ?? ''}\nkeepalived:\n${ka?.out() ?? ''}`;
     await stop();

@@ -174,6 +174,16 @@ vrrp_instance VI_7 {
 }
 `;
 
+/** keepalived.json of both: the same instances with the same fields and values (less times and counters). */
+async function compareJson(run: BothRun): Promise<Record<string, unknown>[]> {
+  type Item = { data: Record<string, unknown>; stats: Record<string, number> };
+  const [a, b] = (await run.json()).map((t) => JSON.parse(t) as Item[]);
+  const stable = (i: Item) => ({ ...i.data, last_transition: 0 });
+  for (const [k, item] of b.entries()) expect(stable(a[k]!), String(item.data.iname)).toEqual(stable(item));
+  expect(a.length).toBe(b.length);
+  return b.map((i) => i.data);
+}
+
 /** Every section of ours against keepalived's, naming the section that differs. */
 function compareSections(ours: Map<string, string[]>, theirs: Map<string, string[]>): void {
   expect([...ours.keys()]).toEqual([...theirs.keys()]);
@@ -210,6 +220,9 @@ describe.runIf(isRoot() && haveKeepalived())('keepalived.data for rich VRRP conf
     expect([...theirs.keys()]).toEqual(['Global definitions', 'Static Addresses', 'Static Routes', 'VRRP Topology', 'VRRP Sockpool',
       'VRRP Sync groups', 'VRRP Scripts', 'VRRP Track files', 'VRRP Track processes', 'Interfaces']);
     expect(theirs.get('Global definitions')).toContain(' rs_init_notifies = 1');
+    const json = await compareJson(run);
+    expect(json[0]).toMatchObject({ vmac_ifname: 'vrrp.51', script_master: "'/usr/bin/echo' 'master'" });
+    expect(json[1]).toMatchObject({ track_script: ["'/usr/bin/true'"], vrules: ['from 192.0.2.101 priority 16384 tos 0x0 protocol 18 lookup 100'] });
     expect(theirs.get('VRRP Topology')).toContain('   Master state transition script = \'/usr/bin/echo\' \'six\', uid:gid 0:0');
   }, 120_000);
 
@@ -224,5 +237,7 @@ describe.runIf(isRoot() && haveKeepalived())('keepalived.data for rich VRRP conf
     expect(topo).toContain('   Effective priority = 120');
     expect(topo).toContain('     add blackhole 198.51.100.0/24 proto 18 no_track');
     expect(topo).toContain('     2001:db8::101 dev veth0 scope global deprecated set');
+    const json = await compareJson(run);
+    expect(Object.keys(json[0]!)).toEqual(expect.arrayContaining(['script_deleted', 'script_master_rx_lower_pri', 'evips', 'vroutes', 'vrules', 'track_ifp', 'track_script']));
   }, 120_000);
 });
