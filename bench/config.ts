@@ -1,6 +1,9 @@
 // Config engine benchmark: validate a large LVS config (2,000 virtual servers x 10 real servers with
 // TCP_CHECK, then 4x and 8x that) in-process and through the CLI, against `keepalived -t` on the same
 // file. keepalived runs inside a network namespace made (and always deleted) here.
+// KEEPALIVEDCTL_BENCH_BEFORE=DIR (a checkout or copy with bin/ and a built dist/, e.g. a git worktree
+// of an older commit) adds that CLI's rows, run in turn with ours and keepalived's in the same rounds,
+// so a before/after comparison shares the machine's conditions.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,30 +53,38 @@ export function generateLvsConfig(vsCount: number): { text: string; lines: numbe
 
 const TIME = '/usr/bin/time';
 
+interface Timed {
+  ms: number;
+  cpuMs?: number;
+  status: number | null;
+  output: string;
+}
+
 /**
- * Wall time of a child process in ms (best of `runs`), its CPU time (user + system, best of `runs`,
+ * Wall time of each child process in ms (best of `runs`), its CPU time (user + system, best of `runs`,
  * from /usr/bin/time when there: the steadier figure on a shared machine) and its last exit status.
+ * The commands take turns, round after round, so that each sees the same moments of a busy machine.
  */
-function timeProcess(cmd: string, args: string[], runs: number, timeFile: string): { ms: number; cpuMs?: number; status: number | null; output: string } {
+function timeProcesses(cmds: { cmd: string; args: string[] }[], runs: number, timeFile: string): Timed[] {
   const timed = existsSync(TIME);
-  let best = Infinity;
-  let bestCpu = Infinity;
-  let status: number | null = null;
-  let output = '';
+  const out: Timed[] = cmds.map(() => ({ ms: Infinity, status: null, output: '' }));
   for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = timed
-      ? spawnSync(TIME, ['-f', '%U %S', '-o', timeFile, cmd, ...args], { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 })
-      : spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-    status = r.status;
-    output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-    if (timed) {
-      const [u, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
-      if (Number.isFinite(u) && Number.isFinite(sys)) bestCpu = Math.min(bestCpu, (u + sys) * 1000);
-    }
+    cmds.forEach(({ cmd, args }, k) => {
+      const t = out[k];
+      const t0 = process.hrtime.bigint();
+      const r = timed
+        ? spawnSync(TIME, ['-f', '%U %S', '-o', timeFile, cmd, ...args], { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 })
+        : spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
+      t.ms = Math.min(t.ms, Number(process.hrtime.bigint() - t0) / 1e6);
+      t.status = r.status;
+      t.output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+      if (timed) {
+        const [u, sys] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
+        if (Number.isFinite(u) && Number.isFinite(sys)) t.cpuMs = Math.min(t.cpuMs ?? Infinity, (u + sys) * 1000);
+      }
+    });
   }
-  return { ms: best, cpuMs: Number.isFinite(bestCpu) ? bestCpu : undefined, status, output };
+  return out;
 }
 
 /** CPU time of fn in this process, user + system ms (best of `runs`). */
@@ -104,6 +115,9 @@ function deleteNetns(name: string): void {
 export async function run(): Promise<BenchRow[]> {
   const root = repoRoot();
   const cli = join(root, 'bin', 'keepalivedctl');
+  const beforeDir = process.env.KEEPALIVEDCTL_BENCH_BEFORE;
+  const beforeCli = beforeDir ? join(resolve(beforeDir), 'bin', 'keepalivedctl') : undefined;
+  if (beforeCli && !existsSync(beforeCli)) throw new Error(`KEEPALIVEDCTL_BENCH_BEFORE: no ${beforeCli}`);
   const dir = mkdtempSync(join(tmpdir(), 'kabench-config-'));
   const haveKeepalived = existsSync(KEEPALIVED);
   const ns = haveKeepalived ? makeNetns() : undefined;
@@ -127,16 +141,27 @@ export async function run(): Promise<BenchRow[]> {
       // The in-process CPU figure after the wall one: the engine is warm then (the CLI is never).
       const inProcessCpu = cpuMs(() => validateFiles([file]), runs);
       const timeFile = join(dir, 'time');
-      const viaCli = timeProcess(process.execPath, [cli, 'validate', file, '--format', 'json'], runs, timeFile);
+      const cmds = [{ cmd: process.execPath, args: [cli, 'validate', file, '--format', 'json'] }];
+      if (ns) cmds.push({ cmd: 'ip', args: ['netns', 'exec', ns, KEEPALIVED, '-t', '-l', '-n', '-f', file] });
+      if (beforeCli) cmds.push({ cmd: process.execPath, args: [beforeCli, 'validate', file, '--format', 'json'] });
+      const timings = timeProcesses(cmds, runs, timeFile);
+      const viaCli = timings[0];
       if (viaCli.status !== 0) console.warn(`bench/config: keepalivedctl validate exited ${viaCli.status} on ${label}`);
 
       let reference: number | undefined;
       let referenceCpu: number | undefined;
       if (ns) {
-        const ka = timeProcess('ip', ['netns', 'exec', ns, KEEPALIVED, '-t', '-l', '-n', '-f', file], runs, timeFile);
+        const ka = timings[1];
         if (ka.status !== 0) console.warn(`bench/config: keepalived -t exited ${ka.status} on ${label}: ${ka.output.slice(0, 300)}`);
         reference = ka.ms;
         referenceCpu = ka.cpuMs;
+      }
+      const before = beforeCli ? timings[timings.length - 1] : undefined;
+      if (before) {
+        // Same file, same flags: the two CLIs must print the same report.
+        if (before.output !== viaCli.output) console.warn(`bench/config: the 'before' CLI's output differs from ours on ${label}`);
+        rows.push({ name: `before: validate CLI process, ${label}`, ours: before.ms, unit: 'ms', reference, target: reference ? TARGET : undefined });
+        if (before.cpuMs !== undefined) rows.push({ name: `before: CPU, validate CLI process, ${label}`, ours: before.cpuMs, unit: 'ms', reference: referenceCpu });
       }
       rows.push({ name: `validate in-process, ${label}`, ours: inProcess, unit: 'ms', reference, target: reference ? TARGET : undefined });
       rows.push({ name: `validate CLI process, ${label}`, ours: viaCli.ms, unit: 'ms', reference, target: reference ? TARGET : undefined });

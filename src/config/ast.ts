@@ -33,14 +33,31 @@ export type ChildRef = number | ConfNode;
 export class SyntaxNode implements ConfNode {
   blockId: string | undefined = undefined;
   endLine: number | undefined = undefined;
-  /** What is inside the block, once closed (exactly its children). */
-  refs: ChildRef[] | undefined = undefined;
+  /** How many children the block has (-1: it never opened); they are the store's run from `from`. */
+  count = -1;
+  private from = 0;
+  /** This node's number among the store's block nodes. */
+  readonly id: number;
   private kids: ConfNode[] | undefined = undefined;
   constructor(
     private readonly store: LeafStore,
     /** The node's own line in the store. */
     private readonly i: number,
-  ) {}
+  ) {
+    this.id = store.addBlock(this);
+  }
+
+  /** The block's children, `count` of them in the store's run from `from` (the parser sets them). */
+  setChildren(from: number, count: number): void {
+    this.from = from;
+    this.count = count;
+  }
+
+  /** Child `k` as the parser keeps it: a leaf's index in the store, or a block node. */
+  ref(k: number): ChildRef {
+    const v = this.store.kid(this.from + k);
+    return v >= 0 ? v : this.store.block(-1 - v);
+  }
 
   get keyword(): string {
     return this.store.keyword(this.i);
@@ -73,34 +90,34 @@ export class SyntaxNode implements ConfNode {
   }
 
   get children(): ConfNode[] | undefined {
-    const refs = this.refs;
-    if (!refs) return undefined;
-    const kids = (this.kids ??= new Array<ConfNode>(refs.length));
-    for (let k = 0; k < refs.length; k++) kids[k] ??= this.childAt(k);
+    const count = this.count;
+    if (count < 0) return undefined;
+    const kids = (this.kids ??= new Array<ConfNode>(count));
+    for (let k = 0; k < count; k++) kids[k] ??= this.childAt(k);
     return kids;
   }
 
   /** Child `k` as a ConfNode, made once (the same object every time). */
   childAt(k: number): ConfNode {
-    const r = this.refs![k];
+    const v = this.store.kid(this.from + k);
     // A block child is its own object already: no array of made children for it.
-    if (typeof r !== 'number') return r;
-    const kids = (this.kids ??= new Array<ConfNode>(this.refs!.length));
-    return (kids[k] ??= new LeafNode(this.store, r));
+    if (v < 0) return this.store.block(-1 - v);
+    const kids = (this.kids ??= new Array<ConfNode>(this.count));
+    return (kids[k] ??= new LeafNode(this.store, v));
   }
 
   /** Whether child `k` is `keyword` (by keyword or spec name), without making it. */
   childIs(k: number, keyword: string): boolean {
-    const r = this.refs![k];
-    if (typeof r !== 'number') return named(r, keyword);
-    const spec = this.store.spec(r);
-    return spec ? spec.name === keyword : this.store.keyword(r) === keyword;
+    const v = this.store.kid(this.from + k);
+    if (v < 0) return named(this.store.block(-1 - v), keyword);
+    const spec = this.store.spec(v);
+    return spec ? spec.name === keyword : this.store.keyword(v) === keyword;
   }
 
   /** Leaf index of child `k`, or -1 for a block child. */
   leafAt(k: number): number {
-    const r = this.refs![k];
-    return typeof r === 'number' ? r : -1;
+    const v = this.store.kid(this.from + k);
+    return v >= 0 ? v : -1;
   }
 
   get leaves(): LeafStore {
@@ -112,15 +129,14 @@ export class SyntaxNode implements ConfNode {
 export function blockChildren(n: ConfNode): ConfNode[] {
   if (!(n instanceof SyntaxNode)) return (n.children ?? []).filter((c) => !!c.spec?.block);
   const out: ConfNode[] = [];
-  const count = n.refs?.length ?? 0;
+  const count = n.count;
   for (let k = 0; k < count; k++) if (n.leafAt(k) < 0) out.push(n.childAt(k));
   return out;
 }
 
 /** Index of the last child `keyword` of a parser node, or -1. */
 function lastIndex(n: SyntaxNode, keyword: string): number {
-  const refs = n.refs;
-  if (refs) for (let k = refs.length - 1; k >= 0; k--) if (n.childIs(k, keyword)) return k;
+  for (let k = n.count - 1; k >= 0; k--) if (n.childIs(k, keyword)) return k;
   return -1;
 }
 
@@ -160,7 +176,7 @@ export function childrenNamed(n: ConfNode | undefined, keyword: string): ConfNod
   const out: ConfNode[] = [];
   if (n instanceof SyntaxNode) {
     // Only the matching children are made into objects.
-    const count = n.refs?.length ?? 0;
+    const count = n.count;
     for (let i = 0; i < count; i++) if (n.childIs(i, keyword)) out.push(n.childAt(i));
     return out;
   }
@@ -172,8 +188,7 @@ export function childrenNamed(n: ConfNode | undefined, keyword: string): ConfNod
 /** The last child with this keyword (keepalived: a repeated keyword's last value wins). Allocates nothing. */
 export function child(n: ConfNode | undefined, keyword: string): ConfNode | undefined {
   if (n instanceof SyntaxNode) {
-    const refs = n.refs;
-    if (refs) for (let i = refs.length - 1; i >= 0; i--) if (n.childIs(i, keyword)) return n.childAt(i);
+    for (let i = n.count - 1; i >= 0; i--) if (n.childIs(i, keyword)) return n.childAt(i);
     return undefined;
   }
   const children = n?.children;

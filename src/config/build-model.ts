@@ -126,11 +126,10 @@ function instance(n: ConfNode, globals?: M.GlobalDefs): M.VrrpInstance {
  */
 function lastOf(n: SyntaxNode, names: readonly string[], at: Int32Array): void {
   at.fill(-1);
-  const refs = n.refs;
-  if (!refs) return;
+  const count = n.count;
   const store = n.leaves;
-  for (let k = 0; k < refs.length; k++) {
-    const r = refs[k];
+  for (let k = 0; k < count; k++) {
+    const r = n.ref(k);
     // A child's name as childIs() matches it: its spec's name, else its keyword.
     const spec = typeof r === 'number' ? store.spec(r) : r.spec;
     const name = spec ? spec.name : typeof r === 'number' ? store.keyword(r) : r.keyword;
@@ -196,13 +195,13 @@ const realServerScratch: M.RealServer[] = [];
 
 /** A parser node's real server: its weight and checkers in one pass over its children. */
 function realServerOf(r: SyntaxNode): M.RealServer {
-  const refs = r.refs ?? [];
+  const count = r.count;
   const store = r.leaves;
   let weight = -1;
   const checkers = checkerScratch;
   let n = 0;
-  for (let k = 0; k < refs.length; k++) {
-    const c = refs[k];
+  for (let k = 0; k < count; k++) {
+    const c = r.ref(k);
     if (typeof c === 'number') {
       const spec = store.spec(c);
       if ((spec ? spec.name : store.keyword(c)) === 'weight') weight = k;
@@ -241,8 +240,7 @@ function virtualServer(n: ConfNode): M.VirtualServer {
   lastOf(n, VS_FIELDS, vsAt);
   const scratch = realServerScratch;
   let count = 0;
-  const refs = n.refs ?? [];
-  for (let k = 0; k < refs.length; k++) {
+  for (let k = 0; k < n.count; k++) {
     if (!n.childIs(k, 'real_server')) continue;
     const r = n.childAt(k);
     scratch[count++] = r instanceof SyntaxNode ? realServerOf(r) : realServer(r);

@@ -2,6 +2,7 @@
 // config's tree is mostly leaves, and one object per leaf is what made the young-generation collector
 // copy nearly everything it saw. A leaf becomes a ConfNode object only when someone asks for it.
 import type { Located, Word } from './lexer.js';
+import type { ConfNode } from './ast.js';
 import type { KeywordSpec } from './schema.js';
 
 /** tokenize()'s white space: ' \t\f\n\r\v'. */
@@ -89,6 +90,44 @@ export class LeafStore {
   private lastFileId = -1;
   private lastSrc: string | undefined = undefined;
   private lastSrcId = -1;
+  /**
+   * The children of closed blocks, each block's a run of entries: a leaf's index, or -1 - the number
+   * of a block node in `blocks` (an Int32Array outside the heap instead of one array per block).
+   */
+  private kids = new Int32Array(4096);
+  private kidCount = 0;
+  private readonly blocks: ConfNode[] = [];
+
+  /** Numbers a block node, for its parent's run of children. */
+  addBlock(node: ConfNode): number {
+    return this.blocks.push(node) - 1;
+  }
+
+  /** Stores refs[0, n) (leaf indexes, or block nodes numbered by addBlock as `ids` gives them); returns where the run starts. */
+  addChildren(refs: readonly (number | ConfNode)[], n: number, id: (node: ConfNode) => number): number {
+    const from = this.kidCount;
+    if (from + n > this.kids.length) {
+      const b = new Int32Array(Math.max(from + n, this.kids.length * 2));
+      b.set(this.kids);
+      this.kids = b;
+    }
+    const kids = this.kids;
+    for (let k = 0; k < n; k++) {
+      const r = refs[k];
+      kids[from + k] = typeof r === 'number' ? r : -1 - id(r);
+    }
+    this.kidCount = from + n;
+    return from;
+  }
+
+  /** Entry `at` of the children runs: a leaf index (>= 0), or -1 - a block node's number. */
+  kid(at: number): number {
+    return this.kids[at];
+  }
+
+  block(id: number): ConfNode {
+    return this.blocks[id];
+  }
 
   /** Adds a leaf; `src` is a plain line's file text, or its words and text when not plain. */
   add(spec: KeywordSpec | undefined, file: string, line: number, column: number, src: string | EagerLine, start: number, end: number, base: number): number {

@@ -62,6 +62,8 @@ function innerOf(spec: KeywordSpec): { block: BlockSpec; keywords: ReadonlyMap<s
   return v;
 }
 
+const blockId = (n: ConfNode): number => (n as SyntaxNode).id;
+
 /** Children scanned for an earlier keyword before a block gets a Map of them. */
 const SEEN_SCAN = 32;
 
@@ -77,8 +79,8 @@ interface Frame {
   block: BlockSpec;
   /**
    * The block's children so far, out[0, n): a scratch array of this depth, reused block after
-   * block; the owner gets an exact-size copy when the block closes (a pushed-to array keeps
-   * room for 17, and a big config has tens of thousands of two-child blocks).
+   * block; they go into the store as one run when the block closes (no array per block: a big
+   * config has tens of thousands of two-child blocks).
    */
   out: ChildRef[];
   n: number;
@@ -199,7 +201,7 @@ export class Parser {
     while (this.stack.length > 1) {
       const frame = this.stack.pop()!;
       const owner = frame.owner!;
-      owner.refs = frame.out.slice(0, frame.n);
+      this.close(frame);
       owner.endLine = this.lastLine;
       this.sink.error('unclosed-block', posOf(owner), `block '${owner.spec!.name}' is not closed: '}' missing before the end of the configuration`);
     }
@@ -215,7 +217,7 @@ export class Parser {
   private open(node: SyntaxNode): void {
     const spec = node.spec!;
     node.blockId = spec.block;
-    node.refs = [];
+    node.setChildren(0, 0);
     const inner = innerOf(spec);
     if (!inner) {
       this.skipDepth = 1;
@@ -224,6 +226,11 @@ export class Parser {
     const depth = this.stack.length;
     const out = (this.scratch[depth] ??= []);
     this.stack.push({ block: inner.block, out, n: 0, seen: undefined, seenFrom: 0, keywords: inner.keywords, owner: node });
+  }
+
+  /** A block's children go from its scratch array into the store, as one run. */
+  private close(frame: Frame): void {
+    frame.owner!.setChildren(this.store.addChildren(frame.out, frame.n, blockId), frame.n);
   }
 
   private bodyLine(): void {
@@ -239,7 +246,7 @@ export class Parser {
         return;
       }
       this.stack.pop();
-      frame.owner!.refs = frame.out.slice(0, frame.n);
+      this.close(frame);
       frame.owner!.endLine = this.lastLine;
       return;
     }

@@ -46,7 +46,7 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
       if (a?.defines) define(defs, a.defines, n.keyword, posOf(n), sink);
     }
     if (n instanceof SyntaxNode) {
-      if (n.refs && n.blockId) visitBlock(n, n.blockId);
+      if (n.count >= 0 && n.blockId) visitBlock(n, n.blockId);
     } else if (n.children && n.blockId) visit(n.children, n.blockId);
   };
   const visit = (list: ConfNode[], blockId: string) => {
@@ -57,14 +57,14 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
   const visitBlock = (parent: SyntaxNode, blockId: string) => {
     const facts = blockFacts(blockId);
     const block = facts.block;
-    const refs = parent.refs!;
+    const count = parent.count;
     if (!facts.leavesName) {
       // No leaf of this block can name anything: only its blocks are visited (most of a big config).
-      for (let k = 0; k < refs.length; k++) if (typeof refs[k] !== 'number') one(parent.childAt(k), block);
+      for (let k = 0; k < count; k++) if (parent.leafAt(k) < 0) one(parent.childAt(k), block);
       return;
     }
     const store = parent.leaves;
-    for (let k = 0; k < refs.length; k++) {
+    for (let k = 0; k < count; k++) {
       const leaf = parent.leafAt(k);
       if (leaf >= 0) {
         const spec = store.spec(leaf);
