@@ -227,6 +227,23 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     expect((await inst(ours, 'VI_1'))?.state).toBe('MASTER');
   });
 
+  it('a killed BFD child is respawned and its sessions come Up again; a respawned VRRP child starts with the known states', async () => {
+    const pidOf = (f: string) => Number(readFileSync(join(ours.dir, f), 'utf8'));
+    const bfdPid = pidOf('b.pid');
+    const u0 = count(ours.out(), UP);
+    process.kill(bfdPid, 'SIGKILL');
+    await until('BFD child respawned', () => existsSync(join(ours.dir, 'b.pid')) && pidOf('b.pid') !== bfdPid, 15_000);
+    await until('b1 Up again after the respawn', () => count(ours.out(), UP) > u0, 20_000);
+    await until('VI_1 MASTER after the BFD respawn', async () => (await inst(ours, 'VI_1'))?.state === 'MASTER', 20_000);
+    // The VRRP child: respawned, it gets the session states from the supervisor and starts out of FAULT.
+    const vrrpPid = pidOf('v.pid');
+    process.kill(vrrpPid, 'SIGKILL');
+    await until('VRRP child respawned', () => existsSync(join(ours.dir, 'v.pid')) && pidOf('v.pid') !== vrrpPid, 15_000);
+    const newPid = pidOf('v.pid');
+    await until('VI_1 MASTER after the VRRP respawn', async () => (await inst(ours, 'VI_1'))?.state === 'MASTER', 20_000);
+    expect(ours.out()).not.toContain(`Keepalived_vrrp[${newPid}]: (VI_1) Entering FAULT STATE`);
+  });
+
   it("SIGUSR1 writes keepalived_bfd.data with keepalived's labels", async () => {
     process.kill(ours.pid, 'SIGUSR1');
     process.kill(Number(readFileSync(join(peer.dir, 'k.pid'), 'utf8')), 'SIGUSR1');
