@@ -6,6 +6,7 @@
 // id back. Falls back to nothing: callers check `sharedBatch()` and use the TCPWrap/net.Socket path.
 import net from 'node:net';
 import { constants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 import { loadNative, type NativeHandle, type NativeResult } from '../net/native.js';
 import { hostPort, MAX_TIMER_MS, type ConnectTarget, type DirectProbe, type ProbeDone } from './types.js';
 
@@ -51,6 +52,12 @@ export interface TcpBatchOutcome {
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const errnoName = (n: number): string => errnoNames.get(n) ?? `errno ${n}`;
+const uvErrors = getSystemErrorMap();
+/** strerror's words for an errno ("Operation not permitted"), from libuv's table. */
+function errnoText(n: number): string {
+  const m = uvErrors.get(-n)?.[1];
+  return m ? m[0]!.toUpperCase() + m.slice(1) : errnoName(n);
+}
 
 /** The words TcpProbe uses after "failed: " for a connect error. */
 function connectWhy(errno: number): string {
@@ -315,18 +322,19 @@ export class TcpBatchProbe implements DirectProbe {
     this.done(code === TB_UP, detail);
   }
 
+  /** A step before connect() failed: named as the fwmark path (native/mark.c) names it. */
   private setupWhy(code: number, errno: number): string {
-    const e = errnoName(errno);
+    const e = errnoText(errno);
     const t = this.t;
     switch (code) {
       case TB_MARK:
-        return `setting fwmark ${t.fwmark} on the socket: ${e}${e === 'EPERM' ? ' (needs CAP_NET_ADMIN or CAP_NET_RAW)' : ''}`;
+        return `setting fwmark ${t.fwmark} on the socket${errnoName(errno) === 'EPERM' ? ' (needs CAP_NET_ADMIN or CAP_NET_RAW)' : ''}: ${e}`;
       case TB_BINDTODEVICE:
         return `binding to device ${t.bindIf}: ${e}`;
       case TB_BIND:
         return `bind to ${t.bindto ?? (net.isIPv6(t.ip) ? '::' : '0.0.0.0')} port ${t.bindPort ?? 0}: ${e}`;
       default:
-        return `cannot open a TCP socket: ${e}`;
+        return `TCP socket: ${e}`;
     }
   }
 }

@@ -122,7 +122,7 @@ describe('batch prober on loopback', () => {
         { ip: '127.0.0.1', port: port4, bindto: '127.0.0.2', bindPort: p, timeoutMs: 2000 },
         { ip: '127.0.0.1', port: port4, bindto: '127.0.0.3', bindPort: p, timeoutMs: 2000 },
       ]);
-      expect(busy).toMatchObject({ ok: false, code: TB_BIND, detail: `TCP connection to 127.0.0.1:${port4} failed: bind to 127.0.0.2 port ${p}: EADDRINUSE` });
+      expect(busy).toMatchObject({ ok: false, code: TB_BIND, detail: `TCP connection to 127.0.0.1:${port4} failed: bind to 127.0.0.2 port ${p}: Address already in use` });
       expect(free).toMatchObject({ ok: true });
     } finally {
       await close(taken);
