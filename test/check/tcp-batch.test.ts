@@ -173,6 +173,22 @@ describe('batch prober on loopback', () => {
     expect(r.stats).toMatchObject({ targets: 0, pending: 0 });
   });
 
+  it('a probe dropped while idle gives its target slot back when collected; one in flight is kept until it reports', () => {
+    const mod = join(import.meta.dirname, '../../dist/src/check/tcp-batch.js');
+    const script = `
+      const { TcpBatch, TcpBatchProbe } = await import(${JSON.stringify(mod)});
+      const b = TcpBatch.open();
+      let reported = 0;
+      (() => { for (let i = 0; i < 1000; i++) new TcpBatchProbe(b, { ip: '127.0.0.1', port: 9, timeoutMs: 100 }, () => undefined); })();
+      (() => { new TcpBatchProbe(b, { ip: '127.0.0.1', port: 9, timeoutMs: 100 }, () => reported++).start(); })();
+      const before = b.stats().targets;
+      for (let i = 0; i < 40 && (b.stats().targets > 0 || reported === 0); i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 25)); }
+      console.log(JSON.stringify({ before, after: b.stats().targets, reported }));`;
+    const r = spawnSync('node', ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ before: 1001, after: 0, reported: 1 });
+  });
+
   it('the scheduler drives batch probes: down at the connect deadline, the target slot given back at stop', { timeout: 20_000 }, async () => {
     const hang = await hangingListener();
     try {
