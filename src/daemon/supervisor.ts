@@ -107,13 +107,15 @@ export class Supervisor {
     return this.sdNotifier;
   }
 
-  /** READY=1 once every child we run says it is up (the VRRP child: sockets open, instances running). */
+  /** READY=1 once every child we run says it is up (the VRRP child: sockets open, instances running).
+   * Not gated on the BFD child: one that cannot open port 3784 must not keep VRRP from being ready
+   * (its sessions stay Down, which tracking already handles). */
   private readyWhenChildrenUp(what: string): void {
     this.cancelReadyWait();
-    const kids = () => [this.vrrp, this.checker, this.bfd].filter((m): m is ChildManager => m !== null);
+    const kids = () => [this.vrrp, this.checker].filter((m): m is ChildManager => m !== null);
     this.cancelReadyWait = pollUntil(() => this.stopping !== null || kids().every((m) => m.ready), () => {
       if (this.stopping) return;
-      const roles = kids().map((m) => (m === this.vrrp ? 'VRRP' : m === this.bfd ? 'BFD' : 'checker'));
+      const roles = [...kids(), ...(this.bfd ? [this.bfd] : [])].map((m) => (m === this.vrrp ? 'VRRP' : m === this.bfd ? 'BFD' : 'checker'));
       this.sd.ready(`${what}; running ${roles.length > 0 ? roles.join(' and ') : 'no'} child${roles.length === 1 ? '' : 'ren'}`);
     });
   }
