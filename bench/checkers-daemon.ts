@@ -67,7 +67,7 @@ interface Figures {
   adverts: number;
 }
 
-async function measure(mode: 'none' | 'batch' | 'handle', seconds: number): Promise<Figures> {
+export async function measure(mode: 'none' | 'batch' | 'handle', seconds: number): Promise<Figures> {
   const c = new Cluster(1, 'tk');
   const prev = process.env.KEEPALIVED_TCP_CHECK;
   try {
