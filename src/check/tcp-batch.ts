@@ -3,7 +3,9 @@
 // so a check costs JS a few array reads instead of a libuv handle, a TCPWrap and its callbacks.
 // Results read as TcpProbe's: "succeeded", "failed: refused|unreachable|<errno>", "timed out after".
 // Targets are registered once (parsed in C once); an idle probe that is garbage-collected gives its
-// id back. Falls back to nothing: callers check `sharedBatch()` and use the TCPWrap/net.Socket path.
+// id back. No fallback here: TcpProbe checks `sharedBatch()` and otherwise takes the TCPWrap or
+// net.Socket path. On success the connection is reset (RST), as TcpProbe's other paths do;
+// keepalived close()s (FIN), which at 10k checks/s would leave a TIME_WAIT per check here.
 import net from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
