@@ -12,6 +12,7 @@ import type { ControlServer, startControlServer as StartControlServer } from '..
 import { RpcFailure } from '../control/server.js';
 import { type DaemonEvent, PROTOCOL_VERSION, RPC_ERRORS, type StatusResult } from '../control/protocol.js';
 import type { DaemonArgs } from './args.js';
+import { BfdRelay } from './bfd-relay.js';
 import { ChildManager, RpcError } from './child-manager.js';
 import type { ChildRole, ChildStart } from './ipc.js';
 import type { Logger } from './log.js';
@@ -72,8 +73,8 @@ export class Supervisor {
   private vrrp: ChildManager | null = null;
   private checker: ChildManager | null = null;
   private bfd: ChildManager | null = null;
-  /** Last Up/Down of each BFD session, handed to (re)started VRRP and checker children. */
-  private readonly bfdStates = new Map<string, { up: boolean; vrrp: boolean; checker: boolean }>();
+  /** BFD session states: relayed to the VRRP/checker children and handed to (re)started ones. */
+  private readonly bfdRelay = new BfdRelay((role, m) => (role === 'vrrp' ? this.vrrp : this.checker)?.send(m));
   private control: ControlServer | null = null;
   private stopping: Promise<void> | null = null;
   private done!: (code: number) => void;
@@ -145,24 +146,14 @@ export class Supervisor {
 
   private startMessage(role: ChildRole): ChildStart {
     const a = this.args;
+    const bfdStates = role === 'bfd' ? undefined : this.bfdRelay.startStates(role);
     return {
       type: 'start', role, configFile: a.configFile, configId: this.configId,
       log: { console: a.logConsole, detail: a.logDetail, ...(a.logFacility !== undefined ? { facility: a.logFacility } : {}) },
       stateDir: a.stateDir, daemonPid: process.pid, daemonVersion: this.version, startedAt: this.startedAt,
       ...(role === 'checker' ? { vrrpStates: Object.fromEntries(this.vrrpStates) } : {}),
-      ...(role !== 'bfd' && this.bfdStates.size > 0 ? { bfdStates: this.bfdStatesFor(role) } : {}),
+      ...(bfdStates ? { bfdStates } : {}),
     };
-  }
-
-  private bfdStatesFor(role: 'vrrp' | 'checker'): Record<string, boolean> {
-    return Object.fromEntries([...this.bfdStates].filter(([, s]) => s[role]).map(([n, s]) => [n, s.up]));
-  }
-
-  /** The BFD child's session changes go to the children that want them (bfd_instance vrrp/checker). */
-  private onBfdState(name: string, up: boolean, vrrp: boolean, checker: boolean): void {
-    this.bfdStates.set(name, { up, vrrp, checker });
-    if (vrrp) this.vrrp?.send({ type: 'bfd-state', name, up });
-    if (checker) this.checker?.send({ type: 'bfd-state', name, up });
   }
 
   private manager(role: ChildRole): ChildManager | null {
@@ -180,7 +171,7 @@ export class Supervisor {
       startMessage: () => this.startMessage(role),
       pidFile: role === 'vrrp' ? this.args.vrrpPidFile : role === 'bfd' ? this.args.bfdPidFile : this.args.checkersPidFile,
       onOther: (msg) => {
-        if (role === 'bfd' && msg.type === 'bfd-state') this.onBfdState(msg.name, msg.up, msg.vrrp, msg.checker);
+        if (role === 'bfd' && msg.type === 'bfd-state') this.bfdRelay.onState(msg);
       },
       log: this.log,
       onEvent: (e) => {
@@ -298,7 +289,7 @@ export class Supervisor {
     else if (!has && this.bfd) {
       await this.bfd.stop(this.graceMs);
       this.bfd = null;
-      this.bfdStates.clear();
+      this.bfdRelay.clear();
     } else this.bfd?.send({ type: 'reload' });
   }
 

@@ -17,6 +17,9 @@ import type { StatusResult } from '../../src/control/protocol.js';
 
 const TIMERS = { minMs: 200, mult: 5 };
 const DETECT_MS = TIMERS.minMs * TIMERS.mult;
+/** What the times measured here add to the detection time: this test reads both logs through pipes
+ * every 10 ms on a shared 2-core host (1.49 s was seen for keepalived once under load). */
+const SLACK_MS = 1000;
 
 const v6 = (v4: string) => `2001:db8::${v4.split('.')[3]}`;
 // b1 over IPv4, b6 over IPv6 (hop limit 64 by default, as keepalived).
@@ -195,10 +198,10 @@ describe.runIf(isRoot() && existsSync(KEEPALIVED_BIN))('BFD against keepalived 2
     c.setLink(1, false);
     const [ourMs, peerMs] = await firstTimes(t0, [() => count(ours.out(), DOWN) > d0, () => count(peer.out(), DOWN) > k0], DETECT_MS + 3000);
     console.log(`link cut: ours Down after ${ourMs} ms, keepalived after ${peerMs} ms (detection time ${DETECT_MS} ms)`);
-    expect(peerMs).toBeLessThan(DETECT_MS + 500);
+    expect(peerMs).toBeLessThan(DETECT_MS + SLACK_MS);
     // The last packet came at most one interval before the cut: Down between detect - interval and detect (+ scheduling slack).
     expect(ourMs).toBeGreaterThanOrEqual(DETECT_MS - TIMERS.minMs - 50);
-    expect(ourMs).toBeLessThan(DETECT_MS + 500);
+    expect(ourMs).toBeLessThan(DETECT_MS + SLACK_MS);
     expect(ours.out()).toMatch(/\(b1\) Expired after \d+ ms/);
     await until('VI_1 FAULT', async () => (await inst(ours, 'VI_1'))?.state === 'FAULT', 5000);
     await until('VI_2 at 100', async () => (await inst(ours, 'VI_2'))?.priority.effective === 100, 5000);
@@ -284,7 +287,7 @@ describe.runIf(isRoot())('BFD ours against ours', () => {
     c.setLink(1, false);
     const ms = await firstTimes(t0, runs.map((r, i) => () => count(r.out(), DOWN) > d[i]!), DETECT_MS + 3000);
     console.log(`ours/ours link cut: Down after ${ms.join(' and ')} ms (detection time ${DETECT_MS} ms)`);
-    for (const x of ms) expect(x).toBeLessThan(DETECT_MS + 500);
+    for (const x of ms) expect(x).toBeLessThan(DETECT_MS + SLACK_MS);
     const u = runs.map((r) => count(r.out(), UP));
     c.setLink(1, true);
     await until('both Up again', () => runs.every((r, i) => count(r.out(), UP) > u[i]!), 15_000);
