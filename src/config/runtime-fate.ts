@@ -48,6 +48,8 @@ const VALUE_RULES: ByKeyword = {
     advert_int: { fate: 'fallback', log: (m, s) => `(${s.instance ?? '?'}) Advert interval (${/'([^']*)'/.exec(m)?.[1] ?? ''}) not valid! Must be > 0 - ignoring` },
     // vrrp_vrid_handler leaves vrid 0; vrrp_complete_instance then fails ("the virtual router id
     // must be set") and the VRRP process exits with a config error.
+    // bfd_parser.c: a bad bfd_instance value is ignored (the default stays); the BFD child logs it.
+    bfd_instance: SKIP_LOGGED_BY_CHILD,
   },
   otherwise: exitRule,
 };

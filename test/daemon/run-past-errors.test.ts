@@ -122,6 +122,16 @@ const ROWS: Row[] = [
     log: null,
     check: ({ specs }) => expect(specs[0].realServers.map((r) => r.addr)).toEqual(['198.51.100.1']),
   },
+  // bfd_parser.c: a bad value is ignored (the default stays); the BFD child logs it in keepalived's words.
+  ...([['value-out-of-range', '0.1'], ['invalid-number', 'often']] as const).map(([code, v]): Row => ({
+    code, keyword: 'bfd_instance', fate: 'skip',
+    conf: `bfd_instance b1 {\n neighbor_ip 192.0.2.9\n min_rx ${v}\n}\n` + inst('VI_1', '51', ' priority 110\n track_bfd {\n b1\n }\n'),
+    log: null,
+    check: ({ vrrp, plan }) => {
+      expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 110 } });
+      expect(plan.instances[0].trackRefs).toEqual([{ kind: 'bfd', name: 'b1', weight: 0, reverse: false }]);
+    },
+  })),
   ...(['track_script', 'track_process', 'track_file', 'track_bfd'] as const).map((kw): Row => ({
     code: 'undefined-reference', keyword: kw, fate: 'skip', conf: inst('VI_1', '51', ` priority 110\n ${kw} {\n nosuch\n }\n`),
     log: null,
