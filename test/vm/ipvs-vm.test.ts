@@ -19,7 +19,7 @@ function runVm(): Promise<{ status: number | null; out: string }> {
 }
 
 describe('IPVS against a real kernel (qemu VM)', () => {
-  it(isRoot ? 'reconciles, follows backend flips, adopts the table, runs every client command' : 'refuses to run without root', async () => {
+  it(isRoot ? 'reconciles, follows backend flips, adopts the table, reloads, runs every client command; ha_suspend and the sync daemon follow VRRP' : 'refuses to run without root', async () => {
     const r = await runVm();
     const out = r.out;
     if (!isRoot) {
@@ -29,6 +29,6 @@ describe('IPVS against a real kernel (qemu VM)', () => {
     }
     expect(r.status, out).toBe(0);
     expect(out).toMatch(/test:vm: all checks passed/);
-    expect(out.match(/^test:vm: ok /gm)?.length, out).toBe(23);
+    expect(out.match(/^test:vm: ok /gm)?.length, out).toBe(45);
   }, 2_400_000);
 });
