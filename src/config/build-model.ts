@@ -190,8 +190,16 @@ function realServer(r: ConfNode): M.RealServer {
 
 // Lists of the model are collected in scratch arrays and copied out at their exact size: tens of
 // thousands of real servers each with a one-checker list would otherwise keep room for 17.
+// Emptied after each copy: a module-level array must not keep a config's nodes (and its text) alive.
 const checkerScratch: M.Checker[] = [];
 const realServerScratch: M.RealServer[] = [];
+
+/** scratch[0, n) as an exact-size array; the scratch array is emptied. */
+function takeAll<T>(scratch: T[], n: number): T[] {
+  const out = scratch.slice(0, n);
+  scratch.length = 0;
+  return out;
+}
 
 /** A parser node's real server: its weight and checkers in one pass over its children. */
 function realServerOf(r: SyntaxNode): M.RealServer {
@@ -217,7 +225,7 @@ function realServerOf(r: SyntaxNode): M.RealServer {
     addr: r.arg(0) ?? '',
     port: numOf(r.arg(1)),
     weight: numOf(argAt(r, weight)) ?? 1,
-    checkers: checkers.slice(0, n),
+    checkers: takeAll(checkers, n),
   };
 }
 
@@ -245,7 +253,7 @@ function virtualServer(n: ConfNode): M.VirtualServer {
     const r = n.childAt(k);
     scratch[count++] = r instanceof SyntaxNode ? realServerOf(r) : realServer(r);
   }
-  const realServers = scratch.slice(0, count);
+  const realServers = takeAll(scratch, count);
   const sorry = vsAt[0];
   return virtualServerOf(n, {
     sorry: sorry < 0 ? undefined : n.childAt(sorry),
