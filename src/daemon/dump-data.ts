@@ -157,7 +157,7 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
   );
   if (i.vmac) {
     const v = i.vmac;
-    o.push(`   Use VMAC, i/f name ${v.ifname}, is_up = ${tf(v.up)}, xmit_base = ${tf(v.xmitBase)}`, `   Interface = ${v.ifname}, vmac on ${v.base}`);
+    o.push(`   Use VMAC, i/f name ${v.ifname}, is_up = ${tf(v.up)}, xmit_base = ${tf(v.xmitBase)}`, `   Interface = ${v.ifname}, vmac on ${v.base}${v.xmitBase ? ', xmit base i/f' : ''}`);
   } else o.push(`   Interface = ${i.ifname}`);
   if (i.dontTrackPrimary) o.push('   VRRP interface tracking disabled');
   if (i.skipCheckAdvAddr) o.push('   Skip checking advert IP addresses');

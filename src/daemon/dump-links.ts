@@ -77,7 +77,8 @@ export function linkFacts(rt: VrrpRuntime, links: readonly LinkFacts[]): DumpInt
     // keepalived keeps only link-local IPv6 addresses for an interface (its advert sources).
     const v6 = addrs.filter((a) => a.family === 6 && /^fe[89ab]/i.test(a.addr)).map((a) => a.addr);
     const vmacOwner = plan.find((p) => p.vmac?.ifname === l.name);
-    const bases = plan.filter((p) => p.vmac && p.ifname === l.name).length;
+    // keepalived changes (and counts) the base's ARP settings for IPv4 vmacs only.
+    const bases = plan.filter((p) => p.vmac && p.family === 4 && p.ifname === l.name).length;
     const tracking: DumpTracking[] = [];
     for (const p of plan) {
       // dont_track_primary: keepalived still lists the instance, with VRRP_NOT_TRACK_IF (255).
@@ -103,7 +104,8 @@ export function linkFacts(rt: VrrpRuntime, links: readonly LinkFacts[]): DumpInt
     // keepalived shows rp_filter where it set it: on its vmacs and their base interfaces.
     if (vmacOwner || bases > 0) i.rpFilter = l.rpFilter;
     // keepalived looks at IPv6 forwarding when it sends unsolicited NAs (an IPv6 instance became master here).
-    const na = plan.filter((p) => p.family === 6 && (rt.ios.get(p.name)?.becameMaster ?? 0) > 0 && (p.vmac && !p.vmac.xmitBase ? p.vmac.ifname : p.ifname) === l.name);
+    // keepalived looks at the instance's base interface (a vmac's too).
+    const na = plan.filter((p) => p.family === 6 && (rt.ios.get(p.name)?.becameMaster ?? 0) > 0 && p.ifname === l.name);
     const at = Math.max(0, ...na.map((p) => Date.parse(rt.transitions.get(p.name)?.at ?? '') || 0));
     if (na.length > 0) i.gnaRouterCheck = { forwarding: l.ipv6Forwarding, atUs: at * 1000 };
     return i;

@@ -137,14 +137,17 @@ export function vmacOps(p: RtnlPlumbing) {
 
   /** Address generation off (RFC 5798 7.4: no link-local from the virtual MAC), IPv4 settings, then up. */
   async function setUp(idx: number, v: VmacSpec, configure: boolean): Promise<NetResult> {
+    // keepalived (vrrp_vmac.c) sets the ARP/rp_filter/promote_secondaries settings, here and on the
+    // base interface, for IPv4 instances only; an IPv6 vmac has the IPv6 VRRP MAC 00:00:5e:00:02:xx.
+    const ipv4 = !v.mac.toLowerCase().startsWith('00:00:5e:00:02:');
     if (configure) {
       const gen = await p.call(() => sock.setLink({ family: 0, index: idx }, { afSpec: new Map([[AF_INET6, attr(IFLA_INET6_ADDR_GEN_MODE, Buffer.of(IN6_ADDR_GEN_MODE_NONE))]]) }, { timeout }));
       // IPv6 disabled in the namespace refuses this: nothing to generate then.
       if (!gen.ok && errnoCode(gen.e) !== 'EAFNOSUPPORT') return { ok: false, error: `cannot turn off IPv6 address generation: ${failureText(gen.e)}` };
-      const conf = await setInetConf(idx, [[DEVCONF.ARP_IGNORE, 1], [DEVCONF.ACCEPT_LOCAL, 1], [DEVCONF.RP_FILTER, 0], [DEVCONF.PROMOTE_SECONDARIES, 1]]);
+      const conf = ipv4 ? await setInetConf(idx, [[DEVCONF.ARP_IGNORE, 1], [DEVCONF.ACCEPT_LOCAL, 1], [DEVCONF.RP_FILTER, 0], [DEVCONF.PROMOTE_SECONDARIES, 1]]) : { ok: true as const };
       if (!conf.ok) return { ok: false, error: `cannot set arp_ignore/accept_local/rp_filter: ${failureText(conf.e)}` };
     }
-    const b = await baseSettings(v);
+    const b = ipv4 ? await baseSettings(v) : { ok: true as const, value: undefined };
     if (!b.ok) return b;
     const up = await p.call(() => sock.setLink({ family: 0, index: idx, flags: { up: true }, change: { up: true } }, {}, { timeout }));
     return up.ok ? { ok: true, value: undefined } : { ok: false, error: `cannot set it up: ${failureText(up.e)}` };

@@ -184,6 +184,50 @@ async function compareJson(run: BothRun): Promise<Record<string, unknown>[]> {
   return b.map((i) => i.data);
 }
 
+/** vmacs of both families (one with vmac_xmit_base), static rule and IPv6 address, rules with priorities. */
+const CONF_VMAC = `global_defs {
+  router_id rich4
+}
+static_rules {
+  fwmark 7 table 200 priority 50
+}
+static_ipaddress {
+  2001:db8::50/64 dev veth0
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 91
+  priority 150
+  advert_int 1
+  use_vmac
+  vmac_xmit_base
+  virtual_ipaddress {
+    192.0.2.191/24
+  }
+  virtual_routes {
+    198.51.100.0/24 via 192.0.2.254 dev veth0 table 100 metric 20
+  }
+  virtual_rules {
+    from 192.0.2.191 table 100 priority 100
+  }
+}
+vrrp_instance VI_6 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 92
+  priority 150
+  advert_int 1
+  use_vmac
+  virtual_ipaddress {
+    2001:db8::192/64
+  }
+  virtual_rules {
+    from 2001:db8::192 table 100 priority 101
+  }
+}
+`;
+
 /** Every section of ours against keepalived's, naming the section that differs. */
 function compareSections(ours: Map<string, string[]>, theirs: Map<string, string[]>): void {
   expect([...ours.keys()]).toEqual([...theirs.keys()]);
@@ -206,14 +250,16 @@ describe.runIf(isRoot() && haveKeepalived())('keepalived.data for rich VRRP conf
     writeFileSync(trackFile, '0\n');
     const run = await runBoth('drc', join(dir, 'v4'), CONF, ['VI_1', 'VI_6']);
     runs.push(run);
-    // The script's result climbs to rise + fall - 1 after its first runs: dump until both show it.
+    // The script's result climbs to rise + fall - 1 after its first runs: dump until both show it, idle.
     let ours = new Map<string, string[]>();
     let theirs = new Map<string, string[]>();
     await until('chk_a settled in both dumps', async () => {
       const [a, b] = await run.data();
       ours = sections(a);
       theirs = sections(b);
-      return [ours, theirs].every((s) => s.get('VRRP Scripts')?.includes('   Result = 4') ?? false);
+      // A dump that catches a script mid-run says "State = running": a moment, not a difference.
+      const idle = (x: Map<string, string[]>) => x.get('VRRP Scripts')?.includes('   State = idle') ?? false;
+      return [ours, theirs].every((x) => (x.get('VRRP Scripts')?.includes('   Result = 4') ?? false) && idle(x));
     }, 30_000, 1000);
     compareSections(ours, theirs);
     // What the comparison covered (so that a config keepalived rejected could not pass by being empty).
@@ -239,5 +285,18 @@ describe.runIf(isRoot() && haveKeepalived())('keepalived.data for rich VRRP conf
     expect(topo).toContain('     2001:db8::101 dev veth0 scope global deprecated set');
     const json = await compareJson(run);
     expect(Object.keys(json[0]!)).toEqual(expect.arrayContaining(['script_deleted', 'script_master_rx_lower_pri', 'evips', 'vroutes', 'vrules', 'track_ifp', 'track_script']));
+  }, 120_000);
+
+  it('vmacs of both families, vmac_xmit_base, static rule and IPv6 address', async () => {
+    const run = await runBoth('drv', join(dir, 'vm'), CONF_VMAC, ['VI_1', 'VI_6'], ['2001:db8::1/64']);
+    runs.push(run);
+    const [a, b] = await run.data();
+    const [ours, theirs] = [sections(a), sections(b)];
+    compareSections(ours, theirs);
+    expect(theirs.get('VRRP Topology')).toContain('   Interface = vrrp.91, vmac on veth0, xmit base i/f');
+    // keepalived sets (and counts) the ARP settings for the IPv4 vmac only.
+    const ifs = theirs.get('Interfaces')!;
+    expect(ifs.slice(ifs.indexOf(' Name = veth0'))).toContain('   Reset ARP config counter 1');
+    await compareJson(run);
   }, 120_000);
 });
