@@ -67,6 +67,15 @@ export class VrrpDumper {
 
   /** Writes one dump; never throws (a failure is logged, as keepalived logs "Can't open ..."). */
   dump(kind: DumpKind): void {
+    try {
+      this.dumpOrThrow(kind);
+    } catch (e) {
+      // A dump must never take the VRRP child down.
+      this.log.log('err', `dump (${kind}) failed: ${(e as Error).message}`);
+    }
+  }
+
+  private dumpOrThrow(kind: DumpKind): void {
     const rt = this.runtime();
     if (!rt) {
       this.log.log('info', `dump (${kind}): the VRRP runtime is not running yet`);
