@@ -9,7 +9,7 @@
     },
     {
       "target_name": "keepalived_sys",
-      "sources": ["native/sdnotify.c", "native/rtsignal.c"],
+      "sources": ["native/sdnotify.c", "native/rtsignal.c", "native/sched.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [["OS!='linux'", {"type": "none"}]]

@@ -90,6 +90,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"signalUnwatch", NULL, ks_signal_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  ks_sched_register(env, exports);
   return exports;
 }
 
