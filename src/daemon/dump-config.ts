@@ -114,7 +114,8 @@ export function dumpConfig(model: KeepalivedConfig, resolve: Resolver, host: { h
   for (const f of notify.fifos) {
     const owner = resolve.user(f.user);
     const entry: DumpConfig['fifos'][number] = { label: FIFO_LABEL[f.kind] ?? f.kind, path: f.path, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0 };
-    const s = f.script ? resolve.command(f.script.argv, f.script.user) : null;
+    // keepalived keeps the FIFO's path as the reader script's last argument.
+    const s = f.script ? resolve.command([...f.script.argv, f.path], f.script.user) : null;
     if (s) entry.script = { cmd: s.cmd, uid: s.uid, gid: s.gid };
     fifos.push(entry);
   }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/index.js';
-import { formatData, formatParentData, ctimeUs } from '../../src/daemon/dump-data.js';
+import { dumpConfig, type Resolver } from '../../src/daemon/dump-config.js';
+import { formatData, formatParentData, ctimeUs, globalLines } from '../../src/daemon/dump-data.js';
 import { dumpGlobals, dumpSnapshot, keepalivedStats, withKeepalivedView } from '../../src/daemon/dump-input.js';
 import { formatG, formatJson, jsonString } from '../../src/daemon/dump-json.js';
 import { SIGNUMS, signumOf } from '../../src/daemon/dump-signals.js';
@@ -90,6 +91,25 @@ describe('formatters against keepalived 2.2.7 output', () => {
     expect(ctimeUs(1795586793908333, true)).toBe('Wed Nov 25 06:06:33.908333 2026');
     expect(ctimeUs(Date.UTC(2026, 0, 5, 1, 2, 3) * 1000 + 7, true)).toBe('Mon Jan  5 01:02:03.000007 2026');
     expect(jsonString('a/b"c\\d\n\u0001')).toBe('"a\\/b\\"c\\\\d\\n\\u0001"');
+  });
+});
+
+/** keepalived 2.2.7's global definitions for CONF5 (its keepalived.data, less the nftables build lines). */
+const KA5_GLOBALS = "------< Global definitions >------\n Network namespace = (default)\n Network namespace ipvs = (main namespace)\n Router ID = rich5\n Smtp server = 192.0.2.25\n Smtp server port = 2525\n Smtp HELO name = vm\n Smtp server connection timeout = 7\n Email notification from = kad@example.org\n Email notification to:\n   ops@example.org\n   noc@example.org\n Default smtp_alert = unset\n Default smtp_alert_vrrp = unset\n Default smtp_alert_checker = unset\n Checkers log all failures = true\n No test config before reload\n Dynamic interfaces = false\n Send emails for fault transitions = off\n Default interface = eth0\n Disable local IGMP = no\n LVS flush = false\n LVS flush on stop = disabled\n VRRP notify fifo = /tmp/s4/w/fifo5k, uid:gid 0:0\n VRRP notify fifo script = '/usr/bin/cat' '/tmp/s4/w/fifo5k', uid:gid 0:0\n FIFO write vrrp states on reload = false\n VRRP notify priority changes = false\n VRRP IPv4 mcast group = 224.0.0.18\n VRRP IPv6 mcast group = ff02::12\n Gratuitous ARP delay = 5\n Gratuitous ARP repeat = 5\n Gratuitous ARP refresh timer = 0\n Gratuitous ARP refresh repeat = 1\n Gratuitous ARP lower priority delay = 5\n Gratuitous ARP lower priority repeat = 5\n Num adverts before down = 3\n Gratuitous ARP for each secondary VMAC = 0s\n Send advert after receive lower priority advert = true\n Send advert after receive higher priority advert = false\n Gratuitous ARP interval = 0.000000\n Gratuitous NA interval = 0.000000\n VRRP default protocol version = 2\n VRRP check unicast_src = false\n VRRP skip check advert addresses = false\n VRRP strict mode = false\n Max auto priority = 10\n Min auto priority delay = 1000000 usecs\n VRRP process priority = 0\n VRRP don't swap = false\n VRRP realtime priority = 0\n VRRP realtime limit = 10000\n Checker process priority = 0\n Checker don't swap = false\n Checker realtime priority = 0\n Checker realtime limit = 10000\n BFD process priority = 0\n BFD don't swap = false\n BFD realtime priority = 0\n BFD realtime limit = 10000\n SNMP vrrp disabled\n SNMP checker disabled\n SNMP RFCv2 disabled\n SNMP RFCv3 disabled\n SNMP traps disabled\n SNMP socket = default (unix:/var/agentx/master)\n DBus disabled\n DBus service name = \n Script security disabled\n Default script uid:gid 0:0\n vrrp_netlink_cmd_rcv_bufs = 0\n vrrp_netlink_cmd_rcv_bufs_force = 0\n vrrp_netlink_monitor_rcv_bufs = 0\n vrrp_netlink_monitor_rcv_bufs_force = 0\n process_monitor_rcv_bufs = 0\n process_monitor_rcv_bufs_force = 0\n lvs_netlink_cmd_rcv_bufs = 0\n lvs_netlink_cmd_rcv_bufs_force = 0\n lvs_netlink_monitor_rcv_bufs = 0\n lvs_netlink_monitor_rcv_bufs_force = 0\n rs_init_notifies = 0\n no_checker_emails = 0\n rx_bufs_multiples = 3\n umask = 0177\n vrrp_startup_delay = 0.5\n log_unknown_vrids\n";
+const CONF5 = "global_defs {\n  router_id rich5\n  notification_email {\n    ops@example.org\n    noc@example.org\n  }\n  notification_email_from kad@example.org\n  smtp_server 192.0.2.25 2525\n  smtp_connect_timeout 7\n  vrrp_notify_fifo /tmp/s4/w/fifo5k\n  vrrp_notify_fifo_script \"/bin/cat\"\n  max_auto_priority 10\n  vrrp_startup_delay 0.5\n  log_unknown_vrids\n  checker_log_all_failures\n  no_email_faults\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface veth0\n  virtual_router_id 95\n  priority 150\n  advert_int 1\n  smtp_alert\n  virtual_ipaddress {\n    192.0.2.195/24\n  }\n}\n";
+
+describe('global definitions from global_defs', () => {
+  it('smtp, emails, notify FIFO and its script, max_auto_priority, startup delay, ... as keepalived 2.2.7 printed them', () => {
+    const { model } = loadConfigText(CONF5, 'k.conf');
+    // The dumper resolves commands (path search, symlinks) and users; here /bin is /usr/bin's link.
+    const resolver: Resolver = {
+      user: () => ({ uid: 0, gid: 0 }),
+      command: (argv) => ({ cmd: argv.map((a, k) => `'${k === 0 ? a.replace(/^\/bin\//, '/usr/bin/') : a}'`).join(' '), uid: 0, gid: 0, insecure: false }),
+    };
+    const g = dumpGlobals(model, 'kahost'); // the HELO name defaults to the host's name (keepalived's ran on "vm")
+    g.fifos = dumpConfig(model, resolver, { hostname: 'h', userName: 'root' }).fifos;
+    g.defaultScriptUid = { uid: 0, gid: 0 };
+    expect(globalLines(g, true)).toEqual(KA5_GLOBALS.replace(' Smtp HELO name = vm\n', ' Smtp HELO name = kahost\n').trimEnd().split('\n'));
   });
 });
 
