@@ -4,7 +4,7 @@
 // name or neighbor/source pair is ignored, ttl defaults to 255 (IPv4) or 64 (IPv6 hop limit),
 // max_hops above the ttl is lowered to it and -1 turns the received TTL check off. Pure: no I/O.
 import { isIP } from 'node:net';
-import { child, type ConfNode } from '../config/ast.js';
+import { child, posOf, type ConfNode } from '../config/ast.js';
 import type { KeepalivedConfig } from '../config/model.js';
 import { parseDecimal, parseIntStrict } from '../config/values.js';
 
@@ -30,6 +30,9 @@ export interface BfdInstanceConfig {
 export interface BfdIssue {
   where: string;
   message: string;
+  /** Where keepalived reports it, and the config engine's code for it (validate / -t). */
+  at?: { file: string; line: number; column: number };
+  code?: string;
 }
 
 /** keepalived's BFD_INAME_MAX is 32 with the NUL. */
@@ -59,7 +62,7 @@ function readOne(n: ConfNode, issues: BfdIssue[]): BfdInstanceConfig | null {
     return null;
   }
   if (neighbor === undefined) {
-    issues.push({ where, message: `Configuration error: BFD instance ${name} has no ${nbrWord} address set, disabling instance` });
+    issues.push({ where, message: `Configuration error: BFD instance ${name} has no ${nbrWord} address set, disabling instance`, at: posOf(n), code: 'bfd-no-neighbor' });
     return null;
   }
   const family = isIP(neighbor) as 4 | 6;
@@ -72,6 +75,8 @@ function readOne(n: ConfNode, issues: BfdIssue[]): BfdInstanceConfig | null {
     issues.push({
       where,
       message: `Configuration error: BFD instance ${name} source address ${source} and ${nbrWord} address ${neighbor} are not of the same family, disabling instance`,
+      at: posOf(child(n, 'source_ip') ?? n),
+      code: 'bfd-family',
     });
     return null;
   }
@@ -95,7 +100,7 @@ function readOne(n: ConfNode, issues: BfdIssue[]): BfdInstanceConfig | null {
   const maxHopsRaw = int('max_hops', -1, 255) ?? 0;
   let maxHops: number | null = maxHopsRaw === -1 || maxHopsRaw === 255 ? null : maxHopsRaw;
   if (maxHops !== null && maxHops > ttl) {
-    issues.push({ where, message: `BFD instance ${name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit` });
+    issues.push({ where, message: `BFD instance ${name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit`, at: posOf(child(n, 'max_hops') ?? n), code: 'bfd-max-hops' });
     maxHops = ttl;
   }
   const vrrpKw = !!child(n, 'vrrp');
@@ -123,7 +128,12 @@ export function readBfdInstances(model: KeepalivedConfig, issues: BfdIssue[] = [
   for (const n of topLevel(model)) {
     const name = word(n) ?? '';
     if (name.length > BFD_NAME_MAX) {
-      issues.push({ where: `bfd_instance ${name}`, message: `Configuration error: BFD instance ${name} name too long (maximum length is ${BFD_NAME_MAX} characters) - ignoring` });
+      issues.push({
+        where: `bfd_instance ${name}`,
+        message: `Configuration error: BFD instance ${name} name too long (maximum length is ${BFD_NAME_MAX} characters) - ignoring`,
+        at: posOf(n),
+        code: 'bfd-name-too-long',
+      });
       continue;
     }
     if (out.some((b) => b.name === name)) {
@@ -136,7 +146,7 @@ export function readBfdInstances(model: KeepalivedConfig, issues: BfdIssue[] = [
     const dup = out.find((o) => o.neighbor === b.neighbor && (o.source === undefined || b.source === undefined || o.source === b.source));
     if (dup) {
       const what = b.source !== undefined ? `source/neighbor address ${b.source}/${b.neighbor}` : `neighbor address ${b.neighbor}`;
-      issues.push({ where: `bfd_instance ${name}`, message: `Configuration error: BFD instance ${name} has duplicate ${what}, ignoring instance` });
+      issues.push({ where: `bfd_instance ${name}`, message: `Configuration error: BFD instance ${name} has duplicate ${what}, ignoring instance`, at: posOf(n), code: 'bfd-duplicate-neighbor' });
       continue;
     }
     out.push(b);

@@ -1,6 +1,7 @@
 // The config engine's one entry point: file(s) in, typed model and diagnostics out.
 import { buildModel } from './build-model.js';
 import { checkHost, type HostInfo } from './checks/host.js';
+import { checkBfd } from './checks/bfd.js';
 import { checkLvs } from './checks/lvs.js';
 import { checkReferences } from './checks/references.js';
 import { checkVrrp } from './checks/vrrp.js';
@@ -52,6 +53,7 @@ function finish(nodes: ConfNode[], files: string[], sink: DiagnosticSink, opts: 
   checkReferences(nodes, sink);
   checkVrrp(model, sink);
   checkLvs(model, sink);
+  checkBfd(model, sink);
   if (opts.host) checkHost(model, opts.host, sink);
   let diagnostics = sink.sorted();
   // Counts cover every problem found, also those past the cap.

@@ -78,6 +78,15 @@ export const RUNTIME_FATE: Readonly<Record<string, FateRule | ByKeyword>> = {
     },
     otherwise: exitRule,
   },
+  // bfd_parser.c / bfd_data.c: the instance is disabled, ignored or its max_hops lowered; the BFD
+  // child's reader (src/bfd/config.ts) does the same and logs keepalived's line.
+  'bfd-no-neighbor': SKIP_LOGGED_BY_CHILD,
+  'bfd-family': SKIP_LOGGED_BY_CHILD,
+  'bfd-max-hops': SKIP_LOGGED_BY_CHILD,
+  'bfd-name-too-long': SKIP_LOGGED_BY_CHILD,
+  'bfd-duplicate-neighbor': SKIP_LOGGED_BY_CHILD,
+  // A second bfd_instance of one name is ignored ("already configured"); other names stay fatal.
+  'duplicate-name': { byKeyword: { bfd_instance: SKIP_LOGGED_BY_CHILD }, otherwise: exitRule },
   // vrrp_sync.c vrrp_sync_set_group: the instance stays in the first group naming it; a later one
   // goes on without it (and is removed if nothing is left).
   'sync-group-member-twice': {

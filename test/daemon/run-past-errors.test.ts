@@ -132,6 +132,23 @@ const ROWS: Row[] = [
       expect(plan.instances[0].trackRefs).toEqual([{ kind: 'bfd', name: 'b1', weight: 0, reverse: false }]);
     },
   })),
+  // bfd_data.c / bfd_parser.c: the instance is disabled, ignored or adjusted; VRRP runs on.
+  ...([
+    ['bfd-no-neighbor', undefined, 'bfd_instance b1 {\n source_ip 192.0.2.1\n}\n'],
+    ['bfd-family', undefined, 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n source_ip 2001:db8::1\n}\n'],
+    ['bfd-max-hops', undefined, 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n ttl 10\n max_hops 20\n}\n'],
+    ['bfd-name-too-long', undefined, 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n}\nbfd_instance b123456789012345678901234567890123 {\n neighbor_ip 192.0.2.8\n}\n'],
+    ['bfd-duplicate-neighbor', undefined, 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n}\nbfd_instance b2 {\n neighbor_ip 192.0.2.9\n}\n'],
+    ['duplicate-name', 'bfd_instance', 'bfd_instance b1 {\n neighbor_ip 192.0.2.9\n}\nbfd_instance b1 {\n neighbor_ip 192.0.2.8\n}\n'],
+  ] as const).map(([code, keyword, bfd]): Row => ({
+    code, ...(keyword ? { keyword } : {}), fate: 'skip',
+    conf: bfd + inst('VI_1', '51', ' priority 110\n track_bfd {\n b1\n }\n'),
+    log: null,
+    check: ({ vrrp, plan }) => {
+      expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 110 } });
+      expect(plan.instances[0].trackRefs).toEqual([{ kind: 'bfd', name: 'b1', weight: 0, reverse: false }]);
+    },
+  })),
   ...(['track_script', 'track_process', 'track_file', 'track_bfd'] as const).map((kw): Row => ({
     code: 'undefined-reference', keyword: kw, fate: 'skip', conf: inst('VI_1', '51', ` priority 110\n ${kw} {\n nosuch\n }\n`),
     log: null,
