@@ -50,6 +50,14 @@ const VALUE_RULES: ByKeyword = {
     // must be set") and the VRRP process exits with a config error.
     // bfd_parser.c: a bad bfd_instance value is ignored (the default stays); the BFD child logs it.
     bfd_instance: SKIP_LOGGED_BY_CHILD,
+    // global_parser.c: a bad process priority, real-time priority (clamped), limit, CPU list or auto
+    // priority value is corrected or ignored; each child logs it (process-priority.ts).
+    ...Object.fromEntries(
+      ['vrrp', 'checker', 'bfd']
+        .flatMap((p) => ['priority', 'rt_priority', 'rlimit_rttime', 'rlimit_rtime', 'cpu_affinity'].map((k) => `${p}_${k}`))
+        .concat('max_auto_priority', 'min_auto_priority_delay')
+        .map((k) => [k, SKIP_LOGGED_BY_CHILD]),
+    ),
   },
   otherwise: exitRule,
 };

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.js';
 import { readBfdInstances, type BfdIssue } from '../bfd/config.js';
 import { formatBfdData } from './bfd-dump.js';
 import { BfdService } from './bfd-service.js';
+import { ProcessPriority } from './process-priority.js';
 import { openReceiver, openSender, type BfdReceiver } from './bfd-socket.js';
 import { realClock } from './clock.js';
 import { dumpGlobals } from './dump-input.js';
@@ -21,6 +22,7 @@ let configFile = '';
 let configId = '';
 let receiver: BfdReceiver | null = null;
 let model: KeepalivedConfig | null = null;
+const priorities = new ProcessPriority('bfd', (level, message) => log.log(level, message));
 let stopping = false;
 
 const send = (m: ChildMessage) => sendIpc(process, m);
@@ -93,15 +95,18 @@ function onMessage(m: ParentMessage): void {
         process.exit(1);
       }
       send({ type: 'ready', pid: process.pid });
+      priorities.apply(model); // global_defs' bfd_* priorities
       return;
     }
     case 'reload': {
       let problem: string | undefined;
+      priorities.reset(); // keepalived reloads under standard scheduling
       try {
         problem = load();
       } catch (e) {
         problem = `reload failed: ${String(e)}`;
       }
+      priorities.apply(problem ? null : model);
       send({ type: 'reload-result', ok: !problem, ...(problem ? { detail: problem } : {}) });
       return;
     }

@@ -13,6 +13,7 @@ import { formatCheckData } from './dump-check.js';
 import { dumpGlobals } from './dump-input.js';
 import { DUMP_FILES, dumpDir, writeDumpFile } from './dump-writer.js';
 import { CheckNotify, rsNameOf } from './notify-check.js';
+import { ProcessPriority } from './process-priority.js';
 import { isParentMessage, sendIpc, type ChildMessage, type LogLevel, type ParentMessage } from './ipc.js';
 
 const service = new CheckerService();
@@ -38,6 +39,8 @@ let model: KeepalivedConfig | null = null;
 function send(m: ChildMessage): void {
   sendIpc(process, m);
 }
+
+const priorities = new ProcessPriority('checker', (level, message) => log(level, message));
 
 function log(level: LogLevel, message: string): void {
   send({ type: 'log', level, message });
@@ -123,10 +126,13 @@ async function onMessage(m: ParentMessage): Promise<void> {
         process.exit(1);
       }
       send({ type: 'ready', pid: process.pid });
+      priorities.apply(model); // global_defs' checker_* priorities
       return;
     }
     case 'reload': {
+      priorities.reset(); // keepalived reloads under standard scheduling
       const problem = await load().catch((e: unknown) => `reload failed: ${String(e)}`);
+      priorities.apply(problem ? null : model);
       send({ type: 'reload-result', ok: !problem, ...(problem ? { detail: problem } : {}) });
       return;
     }

@@ -9,6 +9,7 @@ import { withKeepalivedView } from './dump-input.js';
 import { consoleLogger, type Logger, makeLogger } from './log.js';
 import { realNetDeps } from './net-deps.js';
 import { loadNotify, Notifier } from './notify.js';
+import { ProcessPriority } from './process-priority.js';
 import { warmTakeoverPath } from './runtime-warm.js';
 import { ServiceError, VrrpService } from './vrrp-service.js';
 
@@ -17,6 +18,7 @@ let dumper: VrrpDumper | null = null;
 let notifier: Notifier | null = null;
 let log: Logger = consoleLogger('Keepalived_vrrp', { detail: false });
 let exiting = false;
+const priorities = new ProcessPriority('vrrp', (level, message) => log.log(level, message));
 /** BFD sessions' Up/Down from the BFD child (via the supervisor); the trackers read it. */
 const bfdStates = new Map<string, boolean>();
 /** Sessions reported while the runtime was starting: logged once it runs (tracks start from bfdStates). */
@@ -86,10 +88,15 @@ async function start(m: ChildStart): Promise<void> {
   }
   const reloadHooks = {
     before: () => {
+      priorities.reset(); // keepalived reloads under standard scheduling
       const next = loadNotify(m.configFile, m.configId, log);
       if (next) notifier?.beginReload(next);
     },
-    after: (applied: boolean) => notifier?.endReload(applied),
+    after: (applied: boolean) => {
+      notifier?.endReload(applied);
+      if (applied) priorities.applyFile(m.configFile, m.configId);
+      else priorities.apply(null);
+    },
   };
   service = new VrrpService(m, {
     ...net.value, clock: realClock(), log, reloadHooks, tracking: { bfdStates },
@@ -109,6 +116,7 @@ async function start(m: ChildStart): Promise<void> {
   for (const name of earlyBfd) if (bfdStates.get(name)) logTrackedBfd(name, true);
   earlyBfd.clear();
   send({ type: 'ready', pid: process.pid });
+  priorities.applyFile(m.configFile, m.configId); // global_defs' vrrp_* priorities (after ready: off the start path)
   warmTakeoverPath();
 }
 
