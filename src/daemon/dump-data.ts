@@ -149,8 +149,8 @@ function instanceLines(i: DumpInstance, utc: boolean): string[] {
   o.push(
     `   Wantstate = ${i.wantState}`,
     '   Number of config faults = 0',
-    `   Number of interface and track script faults = ${i.state === 'FAULT' ? 1 : 0}`,
-    '   Number of track scripts init = 0',
+    `   Number of interface and track script faults = ${i.trackFaults ?? (i.state === 'FAULT' ? 1 : 0)}`,
+    `   Number of track scripts init = ${i.scriptsInit ?? 0}`,
     `   Last transition = ${timeval(i.lastTransitionUs, utc)}`,
     i.readTimeoutUs === null ? '   Read timeout = DISABLED' : `   Read timeout = ${timeval(i.readTimeoutUs, utc)}`,
     `   Master down timer = ${i.msDownTimerUs} usecs`,

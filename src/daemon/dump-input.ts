@@ -11,7 +11,9 @@ import type { DumpConfig, Resolver } from './dump-config.js';
 import { linkFacts, type LinkFacts } from './dump-links.js';
 import { formatRoute, formatRule, saysNoTrack } from './dump-routes.js';
 import type { DumpGlobals, DumpInstance, DumpSnapshot, DumpTracking } from './dump-types.js';
-import type { VipSpec } from './instance-config.js';
+import { OPERATOR_FAULT_PREFIX, type VipSpec } from './instance-config.js';
+import { ROUTE_TRACK_PREFIX } from './instance-routes.js';
+import { evaluateTracks } from '../vrrp/tracking.js';
 import type { InstanceIo } from './runtime-io.js';
 import type { VrrpRuntime } from './runtime.js';
 
@@ -199,6 +201,11 @@ function oneInstance(rt: VrrpRuntime, i: InstanceState, io: InstanceIo, g: DumpG
   };
   if (p.syncGroup) d.syncGroup = p.syncGroup;
   if (c.authData !== undefined) d.authData = c.authData;
+  // Our own weight-0 tracks (operator fault, tracked routes) are not keepalived's tracked objects.
+  const ev = evaluateTracks(c.tracks, i.trackStatus);
+  const keepalivedTrack = (n: string) => !n.startsWith(OPERATOR_FAULT_PREFIX) && !n.startsWith(ROUTE_TRACK_PREFIX);
+  d.trackFaults = ev.faults.filter(keepalivedTrack).length;
+  d.scriptsInit = ev.pending.filter((n) => n.startsWith('script:')).length;
   if (p.vmac) d.vmac = { ifname: p.vmac.ifname, base: p.ifname, up: rt.linkUp.get(p.vmac.ifname) ?? false, xmitBase: p.vmac.xmitBase };
   if (p.routes) d.routes = p.routes.map((r) => formatRoute(r.spec, r.text, i.state === 'MASTER'));
   if (p.rules) d.rules = p.rules.map((r) => formatRule(r.spec, saysNoTrack(r.text)));
@@ -269,8 +276,9 @@ export function dumpSnapshot(rt: VrrpRuntime, globals: DumpGlobals, startUs: num
       name: grp.name,
       state: grp.state as VrrpStateName,
       members: [...grp.members],
-      numMemberFault: members.filter((x) => x.state === 'FAULT').length,
-      numMemberInit: members.filter((x) => x.state === 'INIT').length,
+      // keepalived counts members with faults (or scripts in init) of their own, not members in FAULT.
+      numMemberFault: members.filter((x) => (x.trackFaults ?? (x.state === 'FAULT' ? 1 : 0)) > 0).length,
+      numMemberInit: members.filter((x) => (x.scriptsInit ?? 0) > 0).length,
       ...(cfg?.groups.get(grp.name) ? { extra: cfg.groups.get(grp.name)!, trackingWeight: cfg.groups.get(grp.name)!.trackingWeight } : {}),
     };
   });

@@ -71,6 +71,10 @@ export interface DumpInstance {
   trackedInterfaces: DumpTrackedIf[];
   vipSet: boolean;
   stats: KeepalivedStats;
+  /** keepalived's num_script_if_fault (failing weight-0 tracked objects) and num_script_init
+   * (weight-0 scripts not yet reported). */
+  trackFaults?: number;
+  scriptsInit?: number;
   /** use_vmac: the vmac's name, whether it is up, vmac_xmit_base; `ifname` is then the vmac. */
   vmac?: { ifname: string; base: string; up: boolean; xmitBase: boolean };
   /** virtual_routes / virtual_rules in keepalived's format_iproute / format_iprule form. */

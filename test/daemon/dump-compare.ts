@@ -47,7 +47,11 @@ export interface BothRun {
 }
 
 /** Starts both on `conf` (each in a namespace named after `tag`) and waits until `instances` are MASTER in both. */
-export async function runBoth(tag: string, dir: string, conf: string, instances: string[], extraAddrs: string[] = []): Promise<BothRun> {
+export async function runBoth(
+  tag: string, dir: string, conf: string, instances: string[], extraAddrs: string[] = [],
+  /** The state to wait for, and what in keepalived's log says it is there (default: each "Entering MASTER STATE"). */
+  until_: { state: string; kaLog?: string } = { state: 'MASTER' },
+): Promise<BothRun> {
   const nsOurs = createNetns(`${tag}o`);
   const nsKa = createNetns(`${tag}k`);
   let ours: Daemon | null = null;
@@ -68,11 +72,12 @@ export async function runBoth(tag: string, dir: string, conf: string, instances:
     ka = startKeepalived(nsKa, join(dir, 'ka'), conf);
     const o = ours;
     const k = ka;
-    await until('every instance MASTER in our daemon', async () => {
+    await until(`every instance ${until_.state} in our daemon`, async () => {
       const st = await status(o);
-      return instances.every((n) => st?.instances.find((i) => i.name === n)?.state === 'MASTER');
+      return instances.every((n) => st?.instances.find((i) => i.name === n)?.state === until_.state);
     }, 30_000);
-    await until('every instance MASTER in keepalived', () => instances.every((n) => k.out().includes(`(${n}) Entering MASTER STATE`)), 30_000);
+    const kaReady = () => (until_.kaLog !== undefined ? k.out().includes(until_.kaLog) : instances.every((n) => k.out().includes(`(${n}) Entering MASTER STATE`)));
+    await until(`every instance ${until_.state} in keepalived`, kaReady, 30_000);
     const dump = async (signal: NodeJS.Signals | number, name: string): Promise<[string, string]> => {
       const files = [join(o.dir, name), join(k.dir, name)];
       const before = files.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0));

@@ -228,6 +228,50 @@ vrrp_instance VI_6 {
 }
 `;
 
+/** A failing weight-0 script and a tracked interface in a sync group: the member with the fault and
+ * the one in FAULT through the group count differently. */
+const CONF_FAULT = `global_defs {
+  router_id rich7
+}
+vrrp_script chk_bad {
+  script "/bin/false"
+  interval 1
+  weight 0
+}
+vrrp_sync_group G {
+  group {
+    VI_1
+    VI_2
+  }
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 97
+  priority 150
+  advert_int 1
+  track_script {
+    chk_bad
+  }
+  track_interface {
+    kap0
+  }
+  virtual_ipaddress {
+    192.0.2.197/24
+  }
+}
+vrrp_instance VI_2 {
+  state BACKUP
+  interface veth0
+  virtual_router_id 98
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.198/24
+  }
+}
+`;
+
 /** Every section of ours against keepalived's, naming the section that differs. */
 function compareSections(ours: Map<string, string[]>, theirs: Map<string, string[]>): void {
   expect([...ours.keys()]).toEqual([...theirs.keys()]);
@@ -298,5 +342,17 @@ describe.runIf(isRoot() && haveKeepalived())('keepalived.data for rich VRRP conf
     const ifs = theirs.get('Interfaces')!;
     expect(ifs.slice(ifs.indexOf(' Name = veth0'))).toContain('   Reset ARP config counter 1');
     await compareJson(run);
+  }, 120_000);
+
+  it('faults: a failing weight-0 script in a sync group (instance and group fault counts)', async () => {
+    const run = await runBoth('drf', join(dir, 'fa'), CONF_FAULT, ['VI_1', 'VI_2'], [], { state: 'FAULT', kaLog: 'VRRP_Group(G) Syncing instances to FAULT state' });
+    runs.push(run);
+    const [a, b] = await run.data();
+    const [ours, theirs] = [sections(a), sections(b)];
+    compareSections(ours, theirs);
+    expect(theirs.get('VRRP Topology')!.filter((l) => l.includes('track script faults'))).toEqual([
+      '   Number of interface and track script faults = 1', '   Number of interface and track script faults = 0',
+    ]);
+    expect(theirs.get('VRRP Sync groups')).toContain('   Num member fault 1, num member init 0');
   }, 120_000);
 });
