@@ -303,16 +303,16 @@ export class ProcessPriority {
   }
 
   /** keepalived's reset_process_priorities: standard scheduling (the reload runs under it), the
-   * original nice, memory unlocked. RLIMIT_RTTIME goes back to the {0, 0} keepalived restores. */
+   * original nice, memory unlocked. */
   reset(): void {
     if (this.curRt) {
       if (!this.sys.schedSet(false, 0, false).ok) this.log('warning', 'child process: cannot reset realtime scheduling');
       else {
         this.curRt = 0;
-        if (this.curRlimit) {
-          if (!this.sys.setRtTime(0, 0).ok) this.log('warning', 'child process cannot reset realtime rlimit');
-          else this.curRlimit = 0;
-        }
+        // keepalived 2.2.7 "restores" RLIMIT_RTTIME to a never-read {0, 0}: without CAP_SYS_RESOURCE
+        // the next setrlimit cannot raise it again and the SCHED_RR child is SIGKILLed at once. The
+        // limit is harmless under SCHED_OTHER, so it stays until the next real-time setting.
+        this.curRlimit = 0;
       }
     }
     const orig = this.origNice ?? 0;

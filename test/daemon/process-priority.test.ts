@@ -148,13 +148,14 @@ describe('applying them', () => {
     expect(l2).toEqual(['Unable to set process priority to -20 - Permission denied']);
   });
 
-  it('reset (at reload) goes back to standard scheduling, RLIMIT_RTTIME {0,0}, the original nice, unlocked', () => {
+  it('reset (at reload) goes back to standard scheduling (RLIMIT_RTTIME kept), the original nice, unlocked', () => {
     const f = fakeSys();
     const p = new ProcessPriority('vrrp', () => {}, f.sys);
     p.set(settingsOf('vrrp_rt_priority 30\nvrrp_no_swap'));
     f.calls.length = 0;
     p.reset();
-    expect(f.calls).toEqual(['sched OTHER 0', 'rttime 0/0', 'unlock']);
+    expect(f.calls).toEqual(['sched OTHER 0', 'unlock']);
+    expect(p.state.rlimitRtTime).toBe(0);
     const n = fakeSys();
     const q = new ProcessPriority('vrrp', () => {}, n.sys);
     q.set(settingsOf('vrrp_priority 5'));
