@@ -24,8 +24,8 @@ const s = net.createServer({ pauseOnConnect: true }, (c) => { c.on('error', () =
 s.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => console.log('port ' + s.address().port));
 `;
 
-function conf(ports: number[]): string {
-  const out = ['global_defs {', '  vrrp_garp_master_delay 0', '}'];
+function conf(ports: number[], globals: string[] = []): string {
+  const out = ['global_defs {', '  vrrp_garp_master_delay 0', ...globals.map((g) => `  ${g}`), '}'];
   for (let i = 1; i <= INSTANCES; i++) {
     out.push(`vrrp_instance VI_${i} {`, '  interface veth0', '  state MASTER', `  virtual_router_id ${i}`, '  priority 100', '  advert_int 1',
       '  virtual_ipaddress {', `    198.51.100.${i}/32`, '  }', '}');
@@ -67,7 +67,8 @@ interface Figures {
   adverts: number;
 }
 
-export async function measure(mode: 'none' | 'batch' | 'handle', seconds: number): Promise<Figures> {
+/** `globals`: extra global_defs lines (bench/process-priority.ts: vrrp_rt_priority, checker_priority). */
+export async function measure(mode: 'none' | 'batch' | 'handle', seconds: number, globals: string[] = []): Promise<Figures> {
   const c = new Cluster(1, 'tk');
   const prev = process.env.KEEPALIVED_TCP_CHECK;
   try {
@@ -78,7 +79,7 @@ export async function measure(mode: 'none' | 'batch' | 'handle', seconds: number
     const ports = listeners.map((l) => Number(/port (\d+)/.exec(l.out())![1]));
     if (mode === 'handle') process.env.KEEPALIVED_TCP_CHECK = 'handle';
     else delete process.env.KEEPALIVED_TCP_CHECK;
-    const d = c.start('ours', 0, conf(ports), { detail: false });
+    const d = c.start('ours', 0, conf(ports, globals), { detail: false });
     await until('all instances MASTER', async () => {
       const s = await status(d, 5000);
       return !!s && s.instances.length === INSTANCES && s.instances.every((i) => i.state === 'MASTER');
