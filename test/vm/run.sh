@@ -34,6 +34,10 @@ img="$(bash scripts/vm/build-initramfs.sh)" || { say "building the initramfs fai
 job="$repo/.tmp/vm/run-$$"
 rm -rf "$job"
 mkdir -p "$job"
+# The VM reads the checkout for many minutes: a build meanwhile (another test file, another engineer)
+# would rewrite modules under its daemons (once: "SyntaxError: Unexpected end of input"). It runs a
+# copy of dist/ taken under the build lock instead (ipvs/job.sh mounts it over dist/ inside the VM).
+flock /tmp/keepalivedctl-build.lock cp -a dist "$job/dist" || { say "cannot copy dist/"; exit 2; }
 printf '#!/bin/sh\nexec /bin/sh %s/test/vm/ipvs/job.sh %s %s\n' "$repo" "$job" "$repo" > "$job/job.sh"
 start=$(date +%s)
 timeout 2100 qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp 1 -nographic -no-reboot -nic none \
@@ -55,6 +59,9 @@ check() { # name, expected file, actual file: compared line by line with blanks 
   fi
 }
 out="$job/out"
+t() { cat "$out/t.$1" 2>/dev/null || echo 0; }
+say "phases (VM clock): apply-cli $(( $(t daemon) - $(t start) )) s, daemon $(( $(t ha) - $(t daemon) )) s, ha_suspend/sync daemon $(( $(t end) - $(t ha) )) s"
+if [ -f "$out/dist.err" ]; then say "FAIL $(cat "$out/dist.err")"; fail=1; fi
 if [ ! -f "$out/finished" ]; then
   say "FAIL the job did not finish"; fail=1
 else

@@ -89,6 +89,7 @@ stop_pid "$T/daemon.pid" 20
 normalize > "$O/d6.table"
 syncd > "$O/d6.syncd.table"
 # Phase 3: ha_suspend and lvs_sync_daemon following a VRRP instance (ha-job.sh), same real servers.
+date +%s > "$O/t.ha"
 timeout 600 sh "$D/ha-job.sh" "$O" "$R" > "$O/ha-job.log" 2>&1
 kill "$(cat "$T/backends.pid")" 2>/dev/null
 echo done > "$O/daemon.finished"

@@ -4,7 +4,12 @@
 set -u
 J="$1"; R="$2"; O="$J/out"; C="$R/test/vm/ipvs"
 mkdir -p "$O"
+date +%s > "$O/t.start" # phase times, reported by run.sh
 cd "$R" || exit 1
+# run.sh's copy of dist/, over the checkout's (in the VM only), from the VM's memory.
+if [ -d "$J/dist" ]; then
+  cp -a "$J/dist" /tmp/dist && mount --bind /tmp/dist "$R/dist" || { echo "cannot put the copy of dist/ in place" > "$O/dist.err"; }
+fi
 # A veth pair gives NAT real servers a route (the kernel refuses a non-unicast destination).
 ip link set lo up
 ip link add kv0 type veth peer name kv1
@@ -35,4 +40,6 @@ echo $? > "$O/probe.rc"
 ipvsadm -Ln --timeout > "$O/timeouts.txt" 2>&1
 echo done > "$O/finished"
 # Phase 2 in the same boot: our daemon drives the table (test/vm/daemon/job.sh).
+date +%s > "$O/t.daemon"
 timeout 1500 sh "$R/test/vm/daemon/job.sh" "$O" "$R" > "$O/daemon-job.log" 2>&1
+date +%s > "$O/t.end"
