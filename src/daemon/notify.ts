@@ -22,6 +22,11 @@ export interface NotifierDeps {
   /** A sync group's state now (its start state is reported before its members', as vrrp_init_state). */
   groupStateOf?: (group: string) => string | undefined;
   userDb?: UserDb;
+  /**
+   * Resolves once the VRRP I/O queued so far (VIPs, routes, the first GARPs) is done: keepalived
+   * notifies after it, so a notify_master script finds the VIP on the interface.
+   */
+  ioDone?: () => Promise<void>;
 }
 
 export interface LoadedNotify {
@@ -120,10 +125,24 @@ export class Notifier {
     });
   }
 
+  /** Deliveries waiting for the I/O of their transition, in event order. */
+  private pending: Promise<void> = Promise.resolve();
+
   onEvent(e: DaemonEvent): void {
     if (this.stopped) return;
     try {
-      this.deliver(this.decide(e));
+      // Decided now (priorities, group states and reload state as they are at the event); delivered
+      // once the I/O queued before the event is done.
+      const ds = this.decide(e);
+      if (ds.length === 0) return;
+      if (!this.deps.ioDone) return this.deliver(ds);
+      const ready = this.deps.ioDone();
+      this.pending = this.pending
+        .then(() => ready)
+        .then(() => {
+          if (!this.stopped) this.deliver(ds);
+        })
+        .catch((err: unknown) => this.deps.log.log('err', `notify: ${(err as Error)?.message ?? String(err)}`));
     } catch (err) {
       this.deps.log.log('err', `notify: ${(err as Error).message}`);
     }
@@ -203,6 +222,8 @@ export class Notifier {
    * did not get one (sync groups), scripts given a second then killed, FIFOs closed, mail flushed.
    */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    await this.pending; // transitions before the stop are delivered first, in order
     if (this.stopped) return;
     this.deliver(this.core.shutdown((n) => this.prio(n)));
     this.stopped = true;

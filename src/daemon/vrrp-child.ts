@@ -83,6 +83,7 @@ async function start(m: ChildStart): Promise<void> {
       log,
       priorityOf: (n) => service?.runtime?.node?.instances.find((i) => i.cfg.name === n)?.effectivePriority,
       groupStateOf: (g) => service?.runtime?.node?.groups.find((x) => x.name === g)?.state,
+      ioDone: () => service?.runtime?.idle() ?? Promise.resolve(),
     });
     notifier.start();
   }

@@ -101,6 +101,43 @@ describe('notify FIFO', () => {
   });
 });
 
+describe('Notifier waits for the transition\'s I/O (keepalived notifies after the VIPs and GARP)', () => {
+  it('a delivery waits for the I/O queued before its event, later ones keep their order, stop() delivers what waits', async () => {
+    const d = join(dir, 'io-order');
+    mkdirSync(d);
+    const fifo = join(d, 'k.fifo');
+    const conf = join(d, 'k.conf');
+    writeFileSync(conf, `global_defs {\n vrrp_notify_fifo ${fifo}\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n  192.0.2.1/24\n }\n}\n`);
+    const log = memLog();
+    // The runtime's I/O queue, as the test drives it: each event captures what is queued at that moment.
+    let release: () => void = () => {};
+    let io: Promise<void> = Promise.resolve();
+    const n = new Notifier(loadNotify(conf, 'test', log)!, { log, priorityOf: () => 100, ioDone: () => io });
+    n.start();
+    const r = reader(fifo);
+    const tr = (to: 'BACKUP' | 'MASTER' | 'STOP'): DaemonEvent => ({ type: 'transition', instance: 'VI_1', transition: { from: 'INIT', to, at: '', reason: '' } });
+    n.onEvent(tr('BACKUP'));
+    await until('BACKUP, with nothing queued', () => r.out() === 'INSTANCE "VI_1" BACKUP 100\n');
+    io = new Promise<void>((res) => (release = res)); // the VIP add is in flight
+    n.onEvent(tr('MASTER'));
+    io = Promise.resolve(); // a later event with nothing queued must not overtake it
+    n.onEvent(tr('BACKUP'));
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.out()).toBe('INSTANCE "VI_1" BACKUP 100\n');
+    release();
+    await until('MASTER then BACKUP', () => r.out() === 'INSTANCE "VI_1" BACKUP 100\nINSTANCE "VI_1" MASTER 100\nINSTANCE "VI_1" BACKUP 100\n');
+    io = new Promise<void>((res) => (release = res));
+    n.onEvent(tr('MASTER'));
+    const stopped = n.stop();
+    release();
+    await stopped;
+    await until('the reader saw the FIFO close', () => r.proc.exitCode !== null);
+    // The MASTER that waited, then what stop() itself reports.
+    expect(r.out().split('\n').slice(3, 4)).toEqual(['INSTANCE "VI_1" MASTER 100']);
+    expect(log.lines.filter((l) => /^(err|warning):/.test(l))).toEqual([]);
+  });
+});
+
 describe.runIf(isRoot)('notify scripts (root)', () => {
   const rec = () => {
     const p = join(dir, 'rec.sh');
