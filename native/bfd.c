@@ -2,31 +2,20 @@
  * hop limit and destination address, which Node's dgram cannot read. RFC 5881 single hop wants
  * packets whose TTL is not 255 dropped (GTSM); keepalived checks it per session (max_hops), so the
  * value is handed up rather than filtered here. Sending stays with dgram (bound, IP_TTL set). */
-#include "addon.h"
+#include "rxsock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define BFD_RXBUF 2048
-#define RX_BATCH 64
 
 static int setint(int fd, int level, int opt, int val) { return setsockopt(fd, level, opt, &val, sizeof val); }
-
-static void deliver(kn_sock *s, napi_value err, napi_value pkt) {
-  napi_env env = s->env;
-  napi_value cb, recv, argv[2] = {err, pkt}, ret;
-  if (!s->cb || napi_get_reference_value(env, s->cb, &cb) != napi_ok || !cb) return;
-  napi_get_global(env, &recv);
-  if (napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception) {
-    napi_value ex;
-    if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
-  }
-}
 
 /* Text of an address, v4-mapped IPv6 shown as IPv4. */
 static void addr_text(int family, const void *a, char *out, size_t size) {
@@ -80,47 +69,41 @@ static napi_value packet_object(kn_sock *s, ssize_t n, const struct sockaddr_sto
   return obj;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
-  kn_sock *s = h->data;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  if (status < 0) {
-    napi_value e, null;
-    napi_create_string_utf8(s->env, uv_strerror(status), NAPI_AUTO_LENGTH, &e);
-    napi_get_null(s->env, &null);
-    deliver(s, e, null);
-    napi_close_handle_scope(s->env, scope);
-    return;
-  }
-  for (int i = 0; i < RX_BATCH && s->fd >= 0; i++) {
-    struct sockaddr_storage from;
-    union {
-      char buf[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
-      struct cmsghdr align;
-    } ctl;
-    struct iovec iov = {.iov_base = s->rxbuf, .iov_len = BFD_RXBUF};
-    struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    memset(&from, 0, sizeof from);
-    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      napi_value e, null;
-      char text[160];
-      snprintf(text, sizeof text, "recvmsg on the BFD socket: %s", strerror(errno));
-      napi_create_string_utf8(s->env, text, NAPI_AUTO_LENGTH, &e);
-      napi_get_null(s->env, &null);
-      deliver(s, e, null);
-      break;
+static const kn_rx_kind bfd_rx = {.bufsize = BFD_RXBUF, .where = "the BFD socket", .describe = packet_object};
+
+static void on_readable(uv_poll_t *h, int status, int events) { kn_rx_batch(h, status, &bfd_rx); }
+
+struct sockopt {
+  int level, name, value;
+  const char *what;
+};
+
+static const struct sockopt v6_opts[] = {
+    {IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"},
+    {IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"},
+    {IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT"},
+    {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"},
+};
+static const struct sockopt v4_opts[] = {
+    {IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL"},
+    {IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"},
+};
+
+/* Sets the options and binds; on failure closes fd (errno kept), names the step and returns -1. */
+static int setup(int fd, const struct sockopt *opts, size_t nopts, const void *sa, socklen_t salen, const char **failed) {
+  for (size_t i = 0; i < nopts; i++) {
+    if (setint(fd, opts[i].level, opts[i].name, opts[i].value) < 0) {
+      *failed = opts[i].what;
+      goto fail;
     }
-    napi_handle_scope inner;
-    if (napi_open_handle_scope(s->env, &inner) != napi_ok) break;
-    napi_value null;
-    napi_get_null(s->env, &null);
-    deliver(s, null, packet_object(s, n, &from, &msg));
-    napi_close_handle_scope(s->env, inner);
   }
-  napi_close_handle_scope(s->env, scope);
+  if (bind(fd, (const struct sockaddr *)sa, salen) == 0) return fd;
+  *failed = "bind";
+fail:;
+  int e = errno;
+  close(fd);
+  errno = e;
+  return -1;
 }
 
 /* A dual-stack socket on [::]:port; an IPv4 one when the host has no IPv6 (as keepalived). */
@@ -128,16 +111,7 @@ static int open_fd(int port, const char **failed) {
   int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
   if (fd >= 0) {
     struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
-    if (setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0) < 0) *failed = "IPV6_V6ONLY";
-    else if (setint(fd, IPPROTO_IP, IP_RECVTTL, 1) < 0) *failed = "IP_RECVTTL";
-    else if (setint(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0) *failed = "IPV6_RECVHOPLIMIT";
-    else if (setint(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0) *failed = "IPV6_RECVPKTINFO";
-    else if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) *failed = "bind";
-    else return fd;
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
+    return setup(fd, v6_opts, sizeof v6_opts / sizeof v6_opts[0], &sa, sizeof sa, failed);
   }
   if (errno != EAFNOSUPPORT) {
     *failed = "socket";
@@ -149,14 +123,7 @@ static int open_fd(int port, const char **failed) {
     return -1;
   }
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {.s_addr = htonl(INADDR_ANY)}};
-  if (setint(fd, IPPROTO_IP, IP_RECVTTL, 1) < 0) *failed = "IP_RECVTTL";
-  else if (setint(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) *failed = "IP_PKTINFO";
-  else if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) *failed = "bind";
-  else return fd;
-  int e = errno;
-  close(fd);
-  errno = e;
-  return -1;
+  return setup(fd, v4_opts, sizeof v4_opts / sizeof v4_opts[0], &sa, sizeof sa, failed);
 }
 
 /* bfdOpen(port, callback(err, packet)) -> {ok:true, handle} | {ok:false, error} */
@@ -173,43 +140,11 @@ static napi_value kn_bfd_open(napi_env env, napi_callback_info info) {
   int fd = open_fd(port, &failed);
   if (fd < 0) return kn_err_errno(env, errno, "BFD socket on port %d: %s", port, failed);
 
-  kn_sock *s = calloc(1, sizeof *s);
-  unsigned char *rx = malloc(BFD_RXBUF);
-  uv_poll_t *poll = malloc(sizeof *poll);
-  uv_loop_t *loop = NULL;
-  if (!s || !rx || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    free(s), free(rx), free(poll), close(fd);
-    return kn_err(env, "BFD socket on port %d: out of memory", port);
-  }
-  s->kind = KN_BFD;
-  s->fd = fd;
-  snprintf(s->ifname, sizeof s->ifname, "bfd:%d", port);
-  s->env = env;
-  s->rxbuf = rx;
-  napi_value name;
-  napi_create_string_utf8(env, "keepalived:bfd", NAPI_AUTO_LENGTH, &name);
-  napi_value handle = kn_wrap(env, s);
-  if (!handle || napi_async_init(env, NULL, name, &s->actx) != napi_ok || napi_create_reference(env, argv[1], 1, &s->cb) != napi_ok) {
-    free(poll);
-    if (!handle) {
-      kn_close_sock(s), free(rx), free(s);
-    } else {
-      kn_close_sock(s);
-    }
-    return kn_err(env, "BFD socket on port %d: could not set up the handle", port);
-  }
-  int r = uv_poll_init_socket(loop, poll, fd);
-  if (r == 0) {
-    poll->data = s;
-    s->poll = poll;
-    r = uv_poll_start(poll, UV_READABLE, on_readable);
-  } else {
-    free(poll);
-  }
-  if (r != 0) {
-    kn_close_sock(s);
-    return kn_err(env, "BFD socket on port %d: uv_poll: %s", port, uv_strerror(r));
-  }
+  char label[48], ifname[IF_NAMESIZE];
+  snprintf(label, sizeof label, "BFD socket on port %d", (int)port);
+  snprintf(ifname, sizeof ifname, "bfd:%d", (int)port);
+  napi_value handle, err;
+  if (!kn_rx_open(env, fd, KN_BFD, ifname, BFD_RXBUF, argv[1], "keepalived:bfd", on_readable, label, &handle, &err)) return err;
   napi_value res = kn_ok(env);
   kn_set_val(env, res, "handle", handle);
   return res;

@@ -1,12 +1,13 @@
 /* IPv6 VRRP socket: raw IPPROTO_VRRP bound to one interface. Receiving reports the hop limit
  * and destination (ancillary data Node cannot read); sending picks the source address with
  * IPV6_PKTINFO, because the VRRPv3 checksum covers it and the codec has already computed it. */
-#include "addon.h"
+#include "rxsock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,8 +15,6 @@
 
 #define VRRP_PROTO 112
 #define RXBUF_SIZE 65536
-/* Bounded work per readiness event, so a flood cannot starve the event loop. */
-#define RX_BATCH 64
 
 static const char vrrp_group6[] = "ff02::12";
 
@@ -39,21 +38,9 @@ static int link_local(const char *ifname, struct in6_addr *out) {
   return found;
 }
 
-static void deliver(kn_sock *s, napi_value err, napi_value pkt) {
+static napi_value packet_object(kn_sock *s, ssize_t n, const struct sockaddr_storage *from_ss, struct msghdr *msg) {
   napi_env env = s->env;
-  napi_value cb, recv, argv[2] = {err, pkt}, ret;
-  if (!s->cb || napi_get_reference_value(env, s->cb, &cb) != napi_ok || !cb) return;
-  /* MakeCallback needs an object receiver. */
-  napi_get_global(env, &recv);
-  if (napi_make_callback(env, s->actx, recv, cb, 2, argv, &ret) == napi_pending_exception) {
-    napi_value ex;
-    /* A throwing listener is an uncaught exception, as for any Node event emitter. */
-    if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
-  }
-}
-
-static napi_value packet_object(kn_sock *s, ssize_t n, const struct sockaddr_in6 *from, struct msghdr *msg) {
-  napi_env env = s->env;
+  const struct sockaddr_in6 *from = (const struct sockaddr_in6 *)from_ss;
   napi_value obj, buf;
   void *data;
   char text[INET6_ADDRSTRLEN];
@@ -86,48 +73,9 @@ static napi_value packet_object(kn_sock *s, ssize_t n, const struct sockaddr_in6
   return obj;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
-  kn_sock *s = h->data;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  if (status < 0) {
-    napi_value e, null;
-    napi_create_string_utf8(s->env, uv_strerror(status), NAPI_AUTO_LENGTH, &e);
-    napi_get_null(s->env, &null);
-    deliver(s, e, null);
-    napi_close_handle_scope(s->env, scope);
-    return;
-  }
-  for (int i = 0; i < RX_BATCH && s->fd >= 0; i++) {
-    struct sockaddr_in6 from;
-    union {
-      char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
-      struct cmsghdr align;
-    } ctl;
-    struct iovec iov = {.iov_base = s->rxbuf, .iov_len = RXBUF_SIZE};
-    struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    memset(&from, 0, sizeof from);
-    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      napi_value e, null;
-      char text[160];
-      snprintf(text, sizeof text, "recvmsg on %s: %s", s->ifname, strerror(errno));
-      napi_create_string_utf8(s->env, text, NAPI_AUTO_LENGTH, &e);
-      napi_get_null(s->env, &null);
-      deliver(s, e, null);
-      break;
-    }
-    napi_handle_scope inner;
-    if (napi_open_handle_scope(s->env, &inner) != napi_ok) break;
-    napi_value null;
-    napi_get_null(s->env, &null);
-    deliver(s, null, packet_object(s, n, &from, &msg));
-    napi_close_handle_scope(s->env, inner);
-  }
-  napi_close_handle_scope(s->env, scope);
-}
+static const kn_rx_kind vrrp6_rx = {.bufsize = RXBUF_SIZE, .where = NULL, .describe = packet_object};
+
+static void on_readable(uv_poll_t *h, int status, int events) { kn_rx_batch(h, status, &vrrp6_rx); }
 
 /* Socket options as keepalived sets them on its IPv6 VRRP sockets (vrrp_if.c, vrrp.c). */
 static const char *configure(int fd, const char *ifname, int ifindex, int join) {
@@ -185,45 +133,12 @@ napi_value kn_ip6_open(napi_env env, napi_callback_info info) {
     return kn_err_errno(env, e, "IPv6 VRRP socket on %s: %s", ifname, failed);
   }
 
-  kn_sock *s = calloc(1, sizeof *s);
-  unsigned char *rx = malloc(RXBUF_SIZE);
-  uv_poll_t *poll = malloc(sizeof *poll);
-  uv_loop_t *loop = NULL;
-  if (!s || !rx || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    free(s), free(rx), free(poll), close(fd);
-    return kn_err(env, "IPv6 VRRP socket on %s: out of memory", ifname);
-  }
-  s->kind = KN_IP6;
-  s->fd = fd;
+  char label[IF_NAMESIZE + 32];
+  snprintf(label, sizeof label, "IPv6 VRRP socket on %s", ifname);
+  napi_value handle;
+  kn_sock *s = kn_rx_open(env, fd, KN_IP6, ifname, RXBUF_SIZE, argv[2], "keepalived:vrrp6", on_readable, label, &handle, &err);
+  if (!s) return err;
   s->ifindex = ifindex;
-  memcpy(s->ifname, ifname, sizeof s->ifname);
-  s->env = env;
-  s->rxbuf = rx;
-  napi_value name;
-  napi_create_string_utf8(env, "keepalived:vrrp6", NAPI_AUTO_LENGTH, &name);
-  napi_value handle = kn_wrap(env, s);
-  if (!handle || napi_async_init(env, NULL, name, &s->actx) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &s->cb) != napi_ok) {
-    free(poll);
-    if (!handle) {
-      kn_close_sock(s), free(rx), free(s);
-    } else {
-      kn_close_sock(s);
-    }
-    return kn_err(env, "IPv6 VRRP socket on %s: could not set up the handle", ifname);
-  }
-  int r = uv_poll_init_socket(loop, poll, fd);
-  if (r == 0) {
-    poll->data = s;
-    s->poll = poll;
-    r = uv_poll_start(poll, UV_READABLE, on_readable);
-  } else {
-    free(poll);
-  }
-  if (r != 0) {
-    kn_close_sock(s);
-    return kn_err(env, "IPv6 VRRP socket on %s: uv_poll: %s", ifname, uv_strerror(r));
-  }
   napi_value res = kn_ok(env);
   kn_set_val(env, res, "handle", handle);
   kn_set_int(env, res, "ifindex", ifindex);

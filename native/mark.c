@@ -4,10 +4,10 @@
  * with uv_poll, bounded by a uv timer. The connected fd is then handed to JS (net.Socket({fd}));
  * on every other path the fd is closed here. */
 #include "addon.h"
+#include "sockaddr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,30 +32,6 @@ static napi_value fail(napi_env env, const char *stage, int err, const char *fmt
   kn_set_str(env, r, "stage", stage);
   kn_set_int(env, r, "errno", err);
   return r;
-}
-
-/* A numeric address (v4, v6, v6%scope) and port into a sockaddr; 0 on success. */
-static int numeric_addr(const char *text, int port, struct sockaddr_storage *out, socklen_t *len) {
-  struct addrinfo hints, *ai = NULL;
-  char service[8];
-  memset(&hints, 0, sizeof hints);
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  hints.ai_socktype = SOCK_STREAM;
-  snprintf(service, sizeof service, "%d", port);
-  if (getaddrinfo(text, service, &hints, &ai) != 0 || !ai) return -1;
-  memcpy(out, ai->ai_addr, ai->ai_addrlen);
-  *len = ai->ai_addrlen;
-  freeaddrinfo(ai);
-  return 0;
-}
-
-/* Optional string argument: undefined/null -> empty. Returns 0, or -1 when not a usable string. */
-static int opt_string(napi_env env, napi_value v, char *buf, size_t size) {
-  napi_valuetype t;
-  buf[0] = '\0';
-  if (napi_typeof(env, v, &t) != napi_ok) return -1;
-  if (t == napi_undefined || t == napi_null) return 0;
-  return kn_get_string(env, v, buf, size) == 0 ? 0 : -1;
 }
 
 static void timer_closed(uv_handle_t *h) { free(h); }
@@ -132,7 +108,7 @@ static napi_value prepare(napi_env env, int fd, uint32_t mark, const char *bind_
     struct sockaddr_storage sa;
     socklen_t len;
     const char *any = family == AF_INET6 ? "::" : "0.0.0.0";
-    if (numeric_addr(bind_addr[0] ? bind_addr : any, bind_port, &sa, &len) != 0 || sa.ss_family != family)
+    if (kn_numeric_addr(bind_addr[0] ? bind_addr : any, bind_port, &sa, &len) != 0 || sa.ss_family != family)
       return fail(env, "bind", 0, "bind address '%s' is not an IP address of the server's family", bind_addr);
     if (bind(fd, (struct sockaddr *)&sa, len) < 0) return fail(env, "bind", errno, "bind to %s port %d", bind_addr[0] ? bind_addr : any, bind_port);
   }
@@ -156,15 +132,15 @@ napi_value kn_mark_connect(napi_env env, napi_callback_info info) {
   if (napi_typeof(env, argv[2], &t) != napi_ok || t != napi_number || napi_get_value_double(env, argv[2], &mark_d) != napi_ok ||
       mark_d < 0 || mark_d > 4294967295.0 || mark_d != (double)(uint32_t)mark_d)
     return fail(env, "args", 0, "markConnect: mark must be an integer 0-4294967295");
-  if (opt_string(env, argv[3], bind_addr, sizeof bind_addr) != 0) return fail(env, "args", 0, "markConnect: bindAddress must be an IP address string");
+  if (kn_opt_string(env, argv[3], bind_addr, sizeof bind_addr) != 0) return fail(env, "args", 0, "markConnect: bindAddress must be an IP address string");
   if (kn_get_int(env, argv[4], &bind_port) != 0 || bind_port < 0 || bind_port > 65535) return fail(env, "args", 0, "markConnect: bindPort must be 0-65535");
-  if (opt_string(env, argv[5], bind_if, sizeof bind_if) != 0) return fail(env, "args", 0, "markConnect: bindIf must be an interface name of at most %d bytes", IF_NAMESIZE - 1);
+  if (kn_opt_string(env, argv[5], bind_if, sizeof bind_if) != 0) return fail(env, "args", 0, "markConnect: bindIf must be an interface name of at most %d bytes", IF_NAMESIZE - 1);
   if (kn_get_int(env, argv[6], &timeout_ms) != 0 || timeout_ms < 1) return fail(env, "args", 0, "markConnect: timeoutMs must be a positive integer");
   if (napi_typeof(env, argv[7], &t) != napi_ok || t != napi_function) return fail(env, "args", 0, "markConnect: callback must be a function");
 
   struct sockaddr_storage dst;
   socklen_t dst_len;
-  if (numeric_addr(addr, port, &dst, &dst_len) != 0) return fail(env, "args", 0, "markConnect: '%s' is not an IP address", addr);
+  if (kn_numeric_addr(addr, port, &dst, &dst_len) != 0) return fail(env, "args", 0, "markConnect: '%s' is not an IP address", addr);
   uint32_t mark = (uint32_t)mark_d;
 
   int fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);

@@ -3,7 +3,7 @@
  * overflow (recv fails with ENOBUFS: notifications were dropped) is not an error here: it is
  * reported to JS as `overflow`, after the datagrams read before it, and reading goes on, so JS can
  * resynchronise from a dump. NETLINK_NO_ENOBUFS is deliberately not set: it would hide the loss. */
-#include "addon.h"
+#include "rxsock.h"
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -22,16 +22,9 @@
 
 /* callback(error: string | null, datagrams: Buffer[], overflow: boolean) */
 static void deliver(kn_sock *s, napi_value err, napi_value list, int overflow) {
-  napi_env env = s->env;
-  napi_value cb, recv, ov, argv[3], ret;
-  if (!s->cb || napi_get_reference_value(env, s->cb, &cb) != napi_ok || !cb) return;
-  napi_get_boolean(env, overflow, &ov);
-  argv[0] = err, argv[1] = list, argv[2] = ov;
-  napi_get_global(env, &recv);
-  if (napi_make_callback(env, s->actx, recv, cb, 3, argv, &ret) == napi_pending_exception) {
-    napi_value ex;
-    if (napi_get_and_clear_last_exception(env, &ex) == napi_ok) napi_fatal_exception(env, ex);
-  }
+  napi_value argv[3] = {err, list, NULL};
+  napi_get_boolean(s->env, overflow, &argv[2]);
+  kn_rx_deliver(s, 3, argv);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
@@ -133,43 +126,9 @@ napi_value kn_rtnl_open(napi_env env, napi_callback_info info) {
   socklen_t alen = sizeof actual;
   getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &actual, &alen);
 
-  kn_sock *s = calloc(1, sizeof *s);
-  unsigned char *rx = malloc(NL_RXBUF_SIZE);
-  uv_poll_t *poll = malloc(sizeof *poll);
-  uv_loop_t *loop = NULL;
-  if (!s || !rx || !poll || napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    free(s), free(rx), free(poll), close(fd);
-    return kn_err(env, "rtnetlink watch: out of memory");
-  }
-  s->kind = KN_RTNL;
-  s->fd = fd;
-  snprintf(s->ifname, sizeof s->ifname, "rtnetlink");
-  s->env = env;
-  s->rxbuf = rx;
-  napi_value name;
-  napi_create_string_utf8(env, "keepalived:rtnl", NAPI_AUTO_LENGTH, &name);
-  napi_value handle = kn_wrap(env, s);
-  if (!handle || napi_async_init(env, NULL, name, &s->actx) != napi_ok || napi_create_reference(env, argv[2], 1, &s->cb) != napi_ok) {
-    free(poll);
-    if (!handle) {
-      kn_close_sock(s), free(rx), free(s);
-    } else {
-      kn_close_sock(s);
-    }
-    return kn_err(env, "rtnetlink watch: could not set up the handle");
-  }
-  int r = uv_poll_init_socket(loop, poll, fd);
-  if (r == 0) {
-    poll->data = s;
-    s->poll = poll;
-    r = uv_poll_start(poll, UV_READABLE, on_readable);
-  } else {
-    free(poll);
-  }
-  if (r != 0) {
-    kn_close_sock(s);
-    return kn_err(env, "rtnetlink watch: uv_poll: %s", uv_strerror(r));
-  }
+  napi_value handle, err;
+  if (!kn_rx_open(env, fd, KN_RTNL, "rtnetlink", NL_RXBUF_SIZE, argv[2], "keepalived:rtnl", on_readable, "rtnetlink watch", &handle, &err))
+    return err;
   napi_value res = kn_ok(env);
   kn_set_val(env, res, "handle", handle);
   kn_set_int(env, res, "recvBuffer", actual);

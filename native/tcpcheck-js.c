@@ -1,10 +1,10 @@
 /* The tcpBatch* functions JS calls (src/check/tcp-batch.ts): open a batch, register targets (parsed
  * here once), submit runs, cancel, remove, close. Bad arguments give {ok:false, error} or -1/false,
  * never an exception. */
+#include "sockaddr.h"
 #include "tcpcheck.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,28 +98,6 @@ static napi_value tb_open(napi_env env, napi_callback_info info) {
   return res;
 }
 
-static int numeric_addr(const char *text, int port, struct sockaddr_storage *out, socklen_t *len) {
-  struct addrinfo hints, *ai = NULL;
-  char service[8];
-  memset(&hints, 0, sizeof hints);
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  hints.ai_socktype = SOCK_STREAM;
-  snprintf(service, sizeof service, "%d", port);
-  if (getaddrinfo(text, service, &hints, &ai) != 0 || !ai) return -1;
-  memcpy(out, ai->ai_addr, ai->ai_addrlen);
-  *len = ai->ai_addrlen;
-  freeaddrinfo(ai);
-  return 0;
-}
-
-static int opt_string(napi_env env, napi_value v, char *buf, size_t size) {
-  napi_valuetype ty;
-  buf[0] = '\0';
-  if (napi_typeof(env, v, &ty) != napi_ok) return -1;
-  if (ty == napi_undefined || ty == napi_null) return 0;
-  return kn_get_string(env, v, buf, size) == 0 ? 0 : -1;
-}
-
 /* tcpBatchAdd(handle, address, port, bindAddress|null, bindPort, bindIf|null, mark, timeoutMs)
  *   -> {ok:true, id} | {ok:false, error} (the error names the argument and the value). */
 static napi_value tb_add(napi_env env, napi_callback_info info) {
@@ -135,9 +113,9 @@ static napi_value tb_add(napi_env env, napi_callback_info info) {
   if (!b || b->closed) return kn_err(env, "tcpBatchAdd: not an open batch handle");
   if (kn_get_string(env, argv[1], addr, sizeof addr) != 0) return kn_err(env, "tcpBatchAdd: address must be an IP address string");
   if (kn_get_int(env, argv[2], &port) != 0 || port < 1 || port > 65535) return kn_err(env, "tcpBatchAdd: port must be an integer 1-65535");
-  if (opt_string(env, argv[3], bind_addr, sizeof bind_addr) != 0) return kn_err(env, "tcpBatchAdd: bindAddress must be an IP address string");
+  if (kn_opt_string(env, argv[3], bind_addr, sizeof bind_addr) != 0) return kn_err(env, "tcpBatchAdd: bindAddress must be an IP address string");
   if (kn_get_int(env, argv[4], &bind_port) != 0 || bind_port < 0 || bind_port > 65535) return kn_err(env, "tcpBatchAdd: bindPort must be an integer 0-65535");
-  if (opt_string(env, argv[5], bind_if, sizeof bind_if) != 0) return kn_err(env, "tcpBatchAdd: bindIf must be an interface name of at most %d bytes", IF_NAMESIZE - 1);
+  if (kn_opt_string(env, argv[5], bind_if, sizeof bind_if) != 0) return kn_err(env, "tcpBatchAdd: bindIf must be an interface name of at most %d bytes", IF_NAMESIZE - 1);
   if (napi_typeof(env, argv[6], &ty) != napi_ok || ty != napi_number || napi_get_value_double(env, argv[6], &mark_d) != napi_ok ||
       !(mark_d >= 0 && mark_d <= 4294967295.0) || mark_d != (double)(uint32_t)mark_d)
     return kn_err(env, "tcpBatchAdd: mark must be an integer 0-4294967295");
@@ -145,10 +123,10 @@ static napi_value tb_add(napi_env env, napi_callback_info info) {
 
   tb_target t;
   memset(&t, 0, sizeof t);
-  if (numeric_addr(addr, port, &t.dst, &t.dst_len) != 0) return kn_err(env, "tcpBatchAdd: '%s' is not an IP address", addr);
+  if (kn_numeric_addr(addr, port, &t.dst, &t.dst_len) != 0) return kn_err(env, "tcpBatchAdd: '%s' is not an IP address", addr);
   if (bind_addr[0] || bind_port) {
     const char *any = t.dst.ss_family == AF_INET6 ? "::" : "0.0.0.0";
-    if (numeric_addr(bind_addr[0] ? bind_addr : any, bind_port, &t.src, &t.src_len) != 0 || t.src.ss_family != t.dst.ss_family)
+    if (kn_numeric_addr(bind_addr[0] ? bind_addr : any, bind_port, &t.src, &t.src_len) != 0 || t.src.ss_family != t.dst.ss_family)
       return kn_err(env, "tcpBatchAdd: bind address '%s' is not an IP address of %s's family", bind_addr, addr);
   }
   memcpy(t.bind_if, bind_if, sizeof t.bind_if);
