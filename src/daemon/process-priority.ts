@@ -21,6 +21,9 @@ export type ChildKind = 'vrrp' | 'checker' | 'bfd';
 /** keepalived's RT_RLIMIT_DEFAULT (process.h), microseconds. */
 export const RT_RLIMIT_DEFAULT = 10000;
 const MIN_DELAY_DEFAULT = 1_000_000;
+/** The lowest RLIMIT_RTTIME set on our children: with keepalived's 10 ms default the SCHED_RR VRRP
+ * child of 50 instances was SIGKILLed at start (measured, bench/process-priority.ts); 200 ms ran. */
+export const NODE_MIN_RTTIME_US = 200_000;
 
 export interface PrioritySettings {
   /** Nice value; 0 = not set (keepalived leaves the inherited one). */
@@ -219,6 +222,7 @@ export class ProcessPriority {
   private lastTick = 0;
   private probeMs = 0;
   private last: PrioritySettings | undefined;
+  private raisedNoted = false;
 
   constructor(
     private readonly kind: ChildKind,
@@ -287,9 +291,14 @@ export class ProcessPriority {
           this.sigxcpu = true;
           this.sys.onSigxcpu(() => this.log('info', `${PROCESS_NAME[this.kind]} process has used too much CPU time, ${this.kind}_rlimit_rttime may need to be increased`));
         }
-        const l = this.sys.setRtTime(Math.floor(rlimit / 2), rlimit);
+        const hard = Math.max(rlimit, NODE_MIN_RTTIME_US);
+        if (hard !== rlimit && !this.raisedNoted) {
+          this.raisedNoted = true;
+          this.log('info', `${this.kind}_rlimit_rttime ${rlimit} raised to ${hard} usecs: a Node.js child's CPU bursts are longer than keepalived's (the kernel SIGKILLs it past the limit)`);
+        }
+        const l = this.sys.setRtTime(Math.floor(hard / 2), hard);
         if (!l.ok) this.log('warning', 'child process cannot set realtime rlimit');
-        else this.curRlimit = rlimit;
+        else this.curRlimit = hard;
       }
       return;
     }
