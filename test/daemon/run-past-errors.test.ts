@@ -132,6 +132,15 @@ const ROWS: Row[] = [
       expect(plan.instances[0].trackRefs).toEqual([{ kind: 'bfd', name: 'b1', weight: 0, reverse: false }]);
     },
   })),
+  // global_parser.c: a bad process priority value is corrected or ignored; each child logs it
+  // (process-priority.ts, its own test compares the words with keepalived -t's).
+  ...(['vrrp', 'checker', 'bfd'] as const)
+    .flatMap((p) => [[`${p}_priority`, '25'], [`${p}_rt_priority`, '0'], [`${p}_rlimit_rttime`, '0'], [`${p}_rlimit_rtime`, '0'], [`${p}_cpu_affinity`, '-1']])
+    .concat([['max_auto_priority', '200'], ['min_auto_priority_delay', '0']])
+    .flatMap(([kw, bad]) => ([['value-out-of-range', bad], ['invalid-number', 'often']] as const).map(([code, v]): Row => ({
+      code, keyword: kw, fate: 'skip', conf: `global_defs {\n ${kw} ${v}\n}\n` + inst('VI_1', '51', ' priority 110\n'), log: null,
+      check: ({ vrrp }) => expect(vrrp[0]).toMatchObject({ name: 'VI_1', priority: { configured: 110 } }),
+    }))),
   // bfd_data.c / bfd_parser.c: the instance is disabled, ignored or adjusted; VRRP runs on.
   ...([
     ['bfd-no-neighbor', undefined, 'bfd_instance b1 {\n source_ip 192.0.2.1\n}\n'],
