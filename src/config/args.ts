@@ -92,6 +92,11 @@ export function surelyValid(spec: ArgSpec, w: WordList, i: number): boolean {
 const valid = (spec: ArgSpec, w: WordList, i: number): boolean => surelyValid(spec, w, i) || checkValue(spec, w.text(i)) === undefined;
 
 /** The problems of one form, or undefined when the words fit it (the common case: no array made). */
+/** True when `text` is one of the keyword's option names standing where an optional positional could be. */
+export function optionWord(spec: ArgSpec, options: OptionsSpec | undefined, text: string): boolean {
+  return !!spec.optional && options !== undefined && Object.hasOwn(options, text);
+}
+
 function checkForm(what: string, form: readonly ArgSpec[], options: OptionsSpec | undefined, allWords: WordList, from: number): ArgProblem[] | undefined {
   const n = allWords.length - from;
   // Fast pass: every positional present and valid, nothing left over (no options to read).
@@ -133,12 +138,11 @@ function slowForm(what: string, form: readonly ArgSpec[], options: OptionsSpec |
       break;
     }
     const w = words[i];
+    // An optional positional is absent when an option name stands in its place (keepalived reads
+    // `lvs_sync_daemon eth0 id 5` as the option id, not an instance named "id").
+    if (optionWord(spec, options, w.text)) continue;
     const p = checkValue(spec, w.text);
-    if (p) {
-      // An optional positional may be absent when an option name follows instead.
-      if (spec.optional && options && w.text in options) continue;
-      problems.push({ severity: 'error', ...p, word: i });
-    }
+    if (p) problems.push({ severity: 'error', ...p, word: i });
     i++;
   }
   if (problems.some((p) => p.code === 'missing-argument')) return problems;

@@ -1,5 +1,6 @@
 // Names defined in one place and used in another (track_script -> vrrp_script, sync group members ...),
 // driven by the table's `defines` / `ref` marks.
+import { optionWord } from '../args.js';
 import { type ConfNode, posOf, SyntaxNode } from '../ast.js';
 import type { DiagnosticSink, Pos } from '../diagnostics.js';
 import { keywordTable } from '../keywords/index.js';
@@ -35,6 +36,7 @@ export function checkReferences(nodes: ConfNode[], sink: DiagnosticSink): void {
           const a = form[i];
           if (!a.defines && !a.ref) continue; // most arguments name nothing: no position object for them
           const w = args[i];
+          if (optionWord(a, n.spec.options, w.text)) break; // options from here on, as args.ts reads them
           const pos = { file: n.file, line: n.line, column: w.column };
           if (a.defines) define(defs, a.defines, w.text, pos, sink);
           if (a.ref) uses.push({ kind: a.ref, name: w.text, pos });
