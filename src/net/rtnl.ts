@@ -59,21 +59,42 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
   const onClosed = (): void => {
     for (const c of [...closers]) c();
     closers.clear();
+    wake(afterDump);
+    wake(whenIdle);
+    wake(waiting);
   };
 
   // The socket must never overflow: the `netlink` package aborts the process on a socket error. So at
   // most MAX_IN_FLIGHT requests wait for their answer (their ACKs fit the buffer many times over), and
-  // dumps run one at a time (the kernel allows one per socket).
+  // dumps run one at a time (the kernel allows one per socket) and alone: the package gathers a
+  // multipart reply per socket, so an ACK arriving inside a dump cut it short ("Multipart message not
+  // terminated properly", seen with a VIP added during a re-listing).
   let inFlight = 0;
   const waiting: (() => void)[] = [];
   let dumpChain: Promise<unknown> = Promise.resolve();
+  let dumping = false;
+  let dumpsWaiting = 0;
+  /** Requests held while a dump runs or waits, and a dump waiting for the requests in flight. */
+  const afterDump: (() => void)[] = [];
+  const whenIdle: (() => void)[] = [];
+  const wake = (list: (() => void)[]): void => {
+    for (const r of list.splice(0)) r();
+  };
 
-  /** Runs one request; a closed Rtnl or a thrown error becomes a failure value. */
-  async function call<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; e: unknown }> {
+  /** Runs one request (`alone`: a dump, with nothing else in flight); a closed Rtnl or a thrown error becomes a failure value. */
+  async function call<T>(fn: () => Promise<T>, alone = false): Promise<{ ok: true; value: T } | { ok: false; e: unknown }> {
     if (closed) return { ok: false, e: new Error('socket is closed') };
-    if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
+    if (alone) {
+      dumpsWaiting++;
+      while (inFlight > 0 && !closed) await new Promise<void>((resolve) => whenIdle.push(resolve));
+      dumpsWaiting--;
+    } else {
+      while ((dumping || dumpsWaiting > 0) && !closed) await new Promise<void>((resolve) => afterDump.push(resolve));
+      if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
+    }
     if (closed) return { ok: false, e: new Error('socket is closed') };
     inFlight++;
+    if (alone) dumping = true;
     const run = (async (): Promise<{ ok: true; value: T } | { ok: false; e: unknown }> => {
       try {
         return { ok: true, value: await fn() };
@@ -81,7 +102,12 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
         return { ok: false, e };
       } finally {
         inFlight--;
+        if (alone) {
+          dumping = false;
+          wake(afterDump);
+        }
         waiting.shift()?.();
+        if (inFlight === 0) wake(whenIdle);
       }
     })();
     return new Promise((resolve) => {
@@ -94,9 +120,9 @@ export function createRtnl(options: RtnlOptions = {}): NetResult<Rtnl> {
     });
   }
 
-  /** A dump request, after any dump already running. */
+  /** A dump request, after any dump already running, with no other request in flight. */
   function dump<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; e: unknown }> {
-    const r = dumpChain.then(() => call(fn));
+    const r = dumpChain.then(() => call(fn, true));
     dumpChain = r;
     return r;
   }

@@ -28,6 +28,7 @@ type JsonLines = {
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const OPS = join(repo, 'test/net/fixtures/rtnl-ops.mjs');
+const RACE = join(repo, 'test/net/fixtures/rtnl-dump-race.mjs');
 const WATCH = join(repo, 'test/net/fixtures/rtnl-watch.mjs');
 const NATIVE = join(repo, 'test/net/fixtures/rtnl-native.mjs');
 
@@ -429,6 +430,39 @@ describe.skipIf(!isRoot())('rtnl in a network namespace (root)', () => {
   };
   const addrEv = (addr: string, removed: boolean) => (l: Record<string, unknown>) =>
     l.type === 'address' && (l.address as AddressInfo).addr === addr && l.removed === removed;
+
+  it('a dump runs alone on the socket: VIPs added during address listings neither cut them short nor fail', () => {
+    // ~1,000 addresses make each listing several multipart messages; the netlink package gathers a
+    // multipart reply per socket, so an ACK arriving inside it cut the listing short before.
+    const batch = join(tmp, 'many.batch');
+    const lines: string[] = [];
+    for (let j = 1; j <= 250; j++) {
+      lines.push(`addr add 192.0.2.${j}/32 dev rc0`, `addr add 203.0.113.${j}/32 dev rc0`);
+      lines.push(`addr add 2001:db8:7::${j.toString(16)}/128 dev rc0 nodad`, `addr add 2001:db8:8::${j.toString(16)}/128 dev rc0 nodad`);
+    }
+    writeFileSync(batch, `${lines.join('\n')}\n`);
+    ip('-n', ns, 'link', 'add', 'rc0', 'type', 'veth', 'peer', 'name', 'rc1');
+    try {
+      ip('-n', ns, 'link', 'set', 'rc0', 'up');
+      ip('-n', ns, '-batch', batch);
+      const before = oursAll().length;
+      expect(before).toBeGreaterThanOrEqual(1000);
+      const r = spawnSync('ip', ['netns', 'exec', ns, 'node', RACE, 'rc0'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { lists: (number | string)[]; adds: number; addErrors: string[] };
+      expect(out.addErrors).toEqual([]);
+      expect(out.adds).toBe(200);
+      expect(out.lists).toHaveLength(6);
+      for (const n of out.lists) {
+        expect(typeof n, String(n)).toBe('number');
+        expect(n as number).toBeGreaterThanOrEqual(before);
+        expect(n as number).toBeLessThanOrEqual(before + 200);
+      }
+      expect(oursAll().length).toBe(before + 200);
+    } finally {
+      ip('-n', ns, 'link', 'del', 'rc0');
+    }
+  });
 
   it('watch: address and link changes, carrier loss, in bounded time', async () => {
     const w = startWatch();
